@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The apps `pnpm start` runs, one process each. */
+export const PLATFORM_APPS = ['orchestrator', 'worker-preprocessing', 'worker-ocr', 'worker-nlp', 'worker-validation'] as const;
+export type PlatformApp = (typeof PLATFORM_APPS)[number];
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+export function appEntry(app: PlatformApp): string {
+  return join(REPO_ROOT, 'apps', app, 'dist', 'main.js');
+}
+
+export interface PlatformOptions {
+  env: NodeJS.ProcessEnv;
+  /** Each line an app prints, with the app's name. */
+  onLine(app: PlatformApp, line: string): void;
+  /** Called when an app exits while the platform is running (it is started again). */
+  onExit?(app: PlatformApp, code: number | null, signal: NodeJS.Signals | null): void;
+  apps?: readonly PlatformApp[];
+}
+
+export interface Platform {
+  /** Sends SIGTERM to every app and waits for them (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Runs each app as its own node process, as production does, restarting one
+ * that dies (after a second, so a crash loop does not spin).
+ */
+export function startPlatform(options: PlatformOptions): Platform {
+  const children = new Map<PlatformApp, ChildProcess>();
+  let stopping = false;
+
+  const launch = (app: PlatformApp) => {
+    // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops
+    // each app once, in order, instead of every app seeing two signals.
+    const child = spawn(process.execPath, [appEntry(app)], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    children.set(app, child);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream! }).on('line', (line) => options.onLine(app, line));
+    }
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      options.onExit?.(app, code, signal);
+      setTimeout(() => !stopping && launch(app), 1000).unref();
+    });
+  };
+
+  for (const app of options.apps ?? PLATFORM_APPS) launch(app);
+
+  return {
+    async stop(graceMs = 15_000) {
+      stopping = true;
+      await Promise.all(
+        [...children.values()].map(
+          (child) =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null || child.signalCode !== null) return done();
+              const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+              child.once('exit', () => {
+                clearTimeout(timer);
+                done();
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}

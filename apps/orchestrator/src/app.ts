@@ -1,0 +1,45 @@
+import express from 'express';
+import type { FlowProducer } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BatchStore } from '@docproc/batches';
+import type { Config } from '@docproc/config';
+import type { Logger } from '@docproc/runtime';
+import type { BlobStore } from '@docproc/storage';
+import { requireApiKey } from './auth';
+import { errorHandler, notFound } from './http-error';
+import { jobsRoutes } from './jobs-routes';
+
+export interface AppDeps {
+  config: Config;
+  /** A producer connection (fails fast). */
+  redis: Redis;
+  store: BatchStore;
+  flows: FlowProducer;
+  blobs: BlobStore;
+  logger: Logger;
+}
+
+/** The orchestrator's HTTP API; `main` only listens. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.redis.ping();
+      res.json({ status: 'ready' });
+    } catch (err) {
+      res.status(503).json({ error: { code: 'not_ready', message: `Redis is not reachable: ${(err as Error).message}` } });
+    }
+  });
+
+  app.use(requireApiKey(deps.config.apiKeys));
+  app.use('/v1/jobs', jobsRoutes(deps));
+  app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

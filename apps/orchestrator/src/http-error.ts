@@ -1,0 +1,35 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from '@docproc/runtime';
+
+/** An error with an HTTP status and a stable code, answered as `{ error: { code, message, details? } }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
+export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+
+/** The last middleware: every error becomes a JSON body; unexpected ones are logged and hidden. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let error: HttpError;
+    if (err instanceof HttpError) error = err;
+    else if (err?.type === 'entity.parse.failed') error = badRequest('the request body is not valid JSON');
+    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) error = new HttpError(err.status, 'bad_request', err.message);
+    else {
+      logger.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.message });
+      error = new HttpError(500, 'internal', 'internal error');
+    }
+    res.status(error.status).set(error.headers).json({
+      error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
+    });
+  };
+}

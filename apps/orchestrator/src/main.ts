@@ -1,0 +1,40 @@
+import { FlowProducer } from 'bullmq';
+import { BatchStore } from '@docproc/batches';
+import { loadConfigOrExit } from '@docproc/config';
+import { createLogger, createRedis, installShutdown } from '@docproc/runtime';
+import { LocalBlobStore } from '@docproc/storage';
+import { createApp } from './app';
+import { isLoopback } from './auth';
+
+const config = loadConfigOrExit('orchestrator');
+const logger = createLogger('orchestrator', config.logLevel);
+
+if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
+  logger.error('refusing to listen on a non-loopback address without API keys: set DOCPROC_API_KEYS or HOST=127.0.0.1', { host: config.host });
+  process.exit(78);
+}
+
+const redis = createRedis(config.redisUrl, 'producer', logger);
+const flows = new FlowProducer({ connection: createRedis(config.redisUrl, 'producer', logger), prefix: config.keyPrefix });
+flows.on('error', (err) => logger.error('flow producer error', { error: err.message }));
+const app = createApp({
+  config,
+  redis,
+  store: new BatchStore(redis, config.keyPrefix),
+  flows,
+  blobs: new LocalBlobStore(config.dataDir),
+  logger,
+});
+
+const server = app.listen(config.port, config.host, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info('orchestrator listening', { url: `http://${config.host}:${port}`, auth: config.apiKeys.length > 0 ? 'api keys' : 'none (loopback only)' });
+  if (config.apiKeys.length === 0) logger.warn('no DOCPROC_API_KEYS: the API is open to anyone on this machine, and only on loopback');
+});
+
+installShutdown(logger, [
+  ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
+  ['close the flow producer', () => flows.close()],
+  ['close Redis', async () => void (await redis.quit())],
+]);

@@ -1,0 +1,9 @@
+import { runWorker } from '@docproc/runtime';
+import { nlp } from './nlp';
+
+void runWorker({
+  service: 'worker-nlp',
+  step: 'nlp',
+  defaultConcurrency: 4,
+  setup: async () => ({ processor: (ctx) => nlp(ctx) }),
+});

@@ -1,0 +1,21 @@
+// One jest run for the whole repo. Tests import workspace packages from
+// their TypeScript sources; processes the tests spawn run the built dist/.
+const esmPackages = ['franc-min', 'trigram-utils', 'n-gram', 'collapse-white-space'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/bench'],
+  testMatch: ['**/test/**/*.test.ts'],
+  moduleNameMapper: {
+    '^@docproc/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+  },
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  // ESM-only dependencies are compiled to CommonJS for jest (node itself requires them natively).
+  transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(${esmPackages.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

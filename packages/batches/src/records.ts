@@ -1,0 +1,50 @@
+import type { BatchStatus, DocumentErrorInfo, JobOptions, StepName, TaskStatus } from '@docproc/catalog';
+
+export interface NewDocument {
+  id: string;
+  name: string;
+  blobKey: string;
+  size: number;
+}
+
+export interface NewBatch {
+  id: string;
+  priority: number;
+  pipeline: StepName[];
+  options: JobOptions;
+  documents: NewDocument[];
+  createdAt?: Date;
+}
+
+export interface BatchRecord {
+  id: string;
+  status: BatchStatus;
+  priority: number;
+  pipeline: StepName[];
+  options: JobOptions;
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface StepRecord {
+  status: TaskStatus;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface DocumentRecord {
+  id: string;
+  batchId: string;
+  name: string;
+  blobKey: string;
+  size: number;
+  status: TaskStatus;
+  error: DocumentErrorInfo | null;
+  steps: Partial<Record<StepName, StepRecord>>;
+}

@@ -1,0 +1,6 @@
+export * from './steps';
+export * from './models';
+export * from './payloads';
+export * from './results';
+export * from './errors';
+export * from './job-options';

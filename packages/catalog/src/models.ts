@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { STEPS } from './steps';
+
+export const BATCH_STATUSES = ['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+export const FINAL_BATCH_STATUSES: readonly BatchStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
+
+export const TASK_STATUSES = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled', 'timeout'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled', 'timeout'];
+
+export const DOCUMENT_ERROR_CODES = [
+  'unsupported_type',
+  'corrupt_document',
+  'encrypted_document',
+  'too_large',
+  'too_many_pages',
+  'timeout',
+  'cancelled',
+  'internal',
+] as const;
+export type DocumentErrorCode = (typeof DOCUMENT_ERROR_CODES)[number];
+
+export const documentErrorSchema = z.object({
+  code: z.enum(DOCUMENT_ERROR_CODES),
+  message: z.string(),
+});
+export type DocumentErrorInfo = z.infer<typeof documentErrorSchema>;
+
+/** User-facing priority: -10..10, higher runs first. */
+export const PRIORITY_MIN = -10;
+export const PRIORITY_MAX = 10;
+export const prioritySchema = z.coerce.number().int().min(PRIORITY_MIN).max(PRIORITY_MAX);
+
+/**
+ * BullMQ priorities run lowest first and start at 1, so the user's -10..10
+ * maps onto 21..1.
+ */
+export function toQueuePriority(priority: number): number {
+  return PRIORITY_MAX + 1 - priority;
+}
+
+/** Per-job options, passed through to every step. Unknown keys are kept for custom steps. */
+export const jobOptionsSchema = z
+  .object({
+    /** validate: documents whose mean OCR confidence is below this fail validation. */
+    minConfidence: z.number().min(0).max(100).optional(),
+    /** ocr: tesseract language codes, e.g. ["eng"]. */
+    languages: z.array(z.string().regex(/^[a-z_]{3,8}$/)).min(1).optional(),
+    /** nlp: how many keywords to return. */
+    keywords: z.number().int().min(0).max(100).optional(),
+  })
+  .passthrough();
+export type JobOptions = z.infer<typeof jobOptionsSchema>;
+
+export const stepNameSchema = z.enum(STEPS);

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { jobOptionsSchema, stepNameSchema } from './models';
+
+/** The data of every step job. Bytes never travel in a job: they live in the blob store. */
+export const stepPayloadSchema = z.object({
+  batchId: z.string().min(1),
+  documentId: z.string().min(1),
+  step: stepNameSchema,
+  pipeline: z.array(stepNameSchema).min(1),
+  /** The file name as uploaded: for display only, never trusted for the type. */
+  name: z.string(),
+  /** Blob key of the original document. */
+  blobKey: z.string().min(1),
+  options: jobOptionsSchema,
+});
+export type StepPayload = z.infer<typeof stepPayloadSchema>;

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const bboxSchema = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
+
+export const preprocessResultSchema = z.object({
+  mediaType: z.string(),
+  pages: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      /** Blob key of the cleaned page image (PNG, greyscale). */
+      blobKey: z.string(),
+      width: z.number().int(),
+      height: z.number().int(),
+      /** Degrees the page was turned to stand upright (EXIF orientation). */
+      rotation: z.number(),
+    }),
+  ),
+});
+export type PreprocessResult = z.infer<typeof preprocessResultSchema>;
+
+export const ocrWordSchema = z.object({ text: z.string(), confidence: z.number(), bbox: bboxSchema });
+
+export const ocrResultSchema = z.object({
+  /** Pages' text in order, separated by form feeds. */
+  text: z.string(),
+  /** Mean word confidence over all pages, 0-100 (0 when there are no words). */
+  confidence: z.number().min(0).max(100),
+  engine: z.string(),
+  languages: z.array(z.string()),
+  pages: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      text: z.string(),
+      confidence: z.number().min(0).max(100),
+      words: z.array(ocrWordSchema),
+    }),
+  ),
+});
+export type OcrResult = z.infer<typeof ocrResultSchema>;
+
+export const entitySchema = z.object({ type: z.string(), text: z.string(), value: z.string() });
+export type Entity = z.infer<typeof entitySchema>;
+
+export const nlpResultSchema = z.object({
+  /** ISO 639-3 code, or "und" when the text is too short to tell. */
+  language: z.string(),
+  wordCount: z.number().int().min(0),
+  tokens: z.array(z.string()),
+  keywords: z.array(z.object({ term: z.string(), score: z.number() })),
+  entities: z.array(entitySchema),
+});
+export type NlpResult = z.infer<typeof nlpResultSchema>;
+
+export const validateResultSchema = z.object({
+  status: z.enum(['passed', 'failed', 'needs_review']),
+  reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+});
+export type ValidateResult = z.infer<typeof validateResultSchema>;
+
+export const stepResultSchemas = {
+  preprocess: preprocessResultSchema,
+  ocr: ocrResultSchema,
+  nlp: nlpResultSchema,
+  validate: validateResultSchema,
+} as const;
+
+export interface StepResults {
+  preprocess: PreprocessResult;
+  ocr: OcrResult;
+  nlp: NlpResult;
+  validate: ValidateResult;
+}

@@ -1,0 +1,2 @@
+export { settings, type Config } from './schema';
+export { loadConfig, loadConfigOrExit, ConfigError } from './load';

@@ -1,0 +1,61 @@
+import sharp from 'sharp';
+import { CorruptDocumentError, TooLargeError } from '@docproc/catalog';
+
+export interface DecodeLimits {
+  /** Refuse images with more pixels than this (decompression bombs). */
+  maxPixels: number;
+  maxPages: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxPixels: 100_000_000, maxPages: 500 };
+
+export interface PageImage {
+  index: number;
+  png: Buffer;
+  width: number;
+  height: number;
+  /** Degrees turned to stand upright, from the EXIF orientation. */
+  rotation: number;
+}
+
+const EXIF_ROTATION: Record<number, number> = { 1: 0, 2: 0, 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270 };
+
+export interface CleanOptions {
+  /** Greyscale and stretch contrast: what OCR reads best. */
+  normalise: boolean;
+}
+
+/**
+ * Decodes every page of an image (multi-page TIFF and GIF included) to PNG,
+ * upright by EXIF. Anything sharp cannot decode is a CorruptDocumentError, so
+ * no unreadable bytes ever reach the OCR engine.
+ */
+export async function decodeImagePages(bytes: Buffer, options: CleanOptions, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<PageImage[]> {
+  let pageCount: number;
+  let orientation: number | undefined;
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();
+    pageCount = meta.pages ?? 1;
+    orientation = meta.orientation;
+    if (meta.width * meta.height > limits.maxPixels) {
+      throw new TooLargeError(`the image has ${meta.width}x${meta.height} pixels, more than the limit of ${limits.maxPixels}`);
+    }
+  } catch (err) {
+    if (err instanceof TooLargeError) throw err;
+    throw new CorruptDocumentError(`the image cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (pageCount > limits.maxPages) throw new TooLargeError(`the image has ${pageCount} pages, more than the limit of ${limits.maxPages}`);
+
+  const pages: PageImage[] = [];
+  for (let index = 0; index < pageCount; index++) {
+    try {
+      let image = sharp(bytes, { page: index, limitInputPixels: limits.maxPixels, failOn: 'error' }).rotate();
+      if (options.normalise) image = image.greyscale().normalise();
+      const { data, info } = await image.png().toBuffer({ resolveWithObject: true });
+      pages.push({ index, png: data, width: info.width, height: info.height, rotation: EXIF_ROTATION[orientation ?? 1] ?? 0 });
+    } catch (err) {
+      throw new CorruptDocumentError(`page ${index + 1} cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return pages;
+}

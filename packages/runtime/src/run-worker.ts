@@ -1,0 +1,50 @@
+import { type StepName } from '@docproc/catalog';
+import { loadConfigOrExit, type Config } from '@docproc/config';
+import { LocalBlobStore } from '@docproc/storage';
+import type { Logger } from 'winston';
+import { createLogger } from './logger';
+import { createRedis } from './redis';
+import { installShutdown } from './shutdown';
+import { startStepWorker, type StepProcessor } from './step-worker';
+
+export interface WorkerApp<S extends StepName> {
+  /** The app's name in logs, e.g. "worker-ocr". */
+  service: string;
+  step: S;
+  /** Jobs one process runs at once unless DOCPROC_CONCURRENCY says otherwise. */
+  defaultConcurrency: number;
+  /** Builds the processor (and whatever it holds, like an OCR engine) from the config. */
+  setup(config: Config, logger: Logger): Promise<{ processor: StepProcessor<S>; close?: () => Promise<void> }>;
+}
+
+/**
+ * The whole `main` of a worker app: parse config, connect, start the BullMQ
+ * worker with a heartbeat, and stop cleanly on SIGTERM/SIGINT.
+ */
+export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<void> {
+  const { service } = app;
+  const config = loadConfigOrExit(service);
+  const logger = createLogger(service, config.logLevel);
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
+
+  const { processor, close } = await app.setup(config, logger);
+  const connection = createRedis(config.redisUrl, 'worker', logger);
+  const concurrency = config.concurrency ?? app.defaultConcurrency;
+  const worker = startStepWorker({
+    step: app.step,
+    processor,
+    connection,
+    prefix: config.keyPrefix,
+    blobs: new LocalBlobStore(config.dataDir),
+    logger,
+    concurrency,
+    heartbeatMs: config.heartbeatMs,
+  });
+  logger.info('worker started', { workerId: worker.id, queue: app.step, concurrency, pid: process.pid });
+
+  installShutdown(logger, [
+    ['stop taking jobs and finish running ones', () => worker.close()],
+    ['release the step resources', async () => close?.()],
+    ['close Redis', async () => void (await connection.quit())],
+  ]);
+}

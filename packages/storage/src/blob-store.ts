@@ -1,0 +1,33 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where document bytes and step results live. Keys are slash-separated paths
+ * ("batches/<id>/documents/<id>/original"). The local directory store is the
+ * default; an S3-compatible store implements the same interface.
+ */
+export interface BlobStore {
+  put(key: string, data: Buffer | string): Promise<void>;
+  /** Moves a local file (an upload) into the store. */
+  putFile(key: string, sourcePath: string): Promise<void>;
+  get(key: string): Promise<Buffer>;
+  createReadStream(key: string): Readable;
+  exists(key: string): Promise<boolean>;
+  size(key: string): Promise<number>;
+  /** Removes every blob whose key starts with `prefix/`. */
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+export class BlobNotFoundError extends Error {
+  override name = 'BlobNotFoundError';
+  constructor(readonly key: string) {
+    super(`no blob at "${key}"`);
+  }
+}
+
+export async function putJson(store: BlobStore, key: string, value: unknown): Promise<void> {
+  await store.put(key, JSON.stringify(value));
+}
+
+export async function getJson<T = unknown>(store: BlobStore, key: string): Promise<T> {
+  return JSON.parse((await store.get(key)).toString('utf8')) as T;
+}

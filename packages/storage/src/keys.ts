@@ -1,0 +1,9 @@
+import type { StepName } from '@docproc/catalog';
+
+/** The one place that says where a batch's blobs live. */
+export const blobKeys = {
+  batch: (batchId: string) => `batches/${batchId}`,
+  original: (batchId: string, documentId: string) => `batches/${batchId}/documents/${documentId}/original`,
+  page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.png`,
+  result: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/results/${step}.json`,
+};
