@@ -34,7 +34,8 @@ export async function decodeImagePages(bytes: Buffer, options: CleanOptions, lim
   let pageCount: number;
   let orientation: number | undefined;
   try {
-    const meta = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();
+    // The header alone: no pixels are decoded before the size is checked.
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     pageCount = meta.pages ?? 1;
     orientation = meta.orientation;
     if (meta.width * meta.height > limits.maxPixels) {
@@ -50,7 +51,7 @@ export async function decodeImagePages(bytes: Buffer, options: CleanOptions, lim
   for (let index = 0; index < pageCount; index++) {
     try {
       let image = sharp(bytes, { page: index, limitInputPixels: limits.maxPixels, failOn: 'error' }).rotate();
-      if (options.normalise) image = image.greyscale().normalise();
+      if (options.normalise) image = image.greyscale().normalise().toColourspace('b-w');
       const { data, info } = await image.png().toBuffer({ resolveWithObject: true });
       pages.push({ index, png: data, width: info.width, height: info.height, rotation: EXIF_ROTATION[orientation ?? 1] ?? 0 });
     } catch (err) {

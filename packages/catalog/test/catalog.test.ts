@@ -1,0 +1,75 @@
+import {
+  CorruptDocumentError,
+  RetryableError,
+  jobOptionsSchema,
+  parsePipeline,
+  prioritySchema,
+  stepPayloadSchema,
+  stepsBefore,
+  toDocumentError,
+  toQueuePriority,
+} from '@docproc/catalog';
+
+describe('pipelines', () => {
+  it('parses steps in order and ignores spaces', () => {
+    expect(parsePipeline('ocr, nlp')).toEqual(['ocr', 'nlp']);
+    expect(parsePipeline('preprocess,ocr,nlp,validate')).toEqual(['preprocess', 'ocr', 'nlp', 'validate']);
+  });
+
+  it('refuses unknown, repeated, out-of-order and empty pipelines', () => {
+    expect(() => parsePipeline('ocr,translate')).toThrow('unknown step "translate"');
+    expect(() => parsePipeline('ocr,ocr')).toThrow('repeated');
+    expect(() => parsePipeline('nlp,ocr')).toThrow('order');
+    expect(() => parsePipeline(' , ')).toThrow('empty');
+  });
+
+  it('lists the steps before a step', () => {
+    expect(stepsBefore(['preprocess', 'ocr', 'validate'], 'validate')).toEqual(['preprocess', 'ocr']);
+    expect(stepsBefore(['ocr'], 'ocr')).toEqual([]);
+  });
+});
+
+describe('priorities', () => {
+  it('maps higher user priority to a lower (earlier) BullMQ priority', () => {
+    expect(toQueuePriority(10)).toBe(1);
+    expect(toQueuePriority(0)).toBe(11);
+    expect(toQueuePriority(-10)).toBe(21);
+    expect(toQueuePriority(5)).toBeLessThan(toQueuePriority(4));
+  });
+
+  it('accepts integers from -10 to 10 only', () => {
+    expect(prioritySchema.parse('7')).toBe(7);
+    expect(prioritySchema.safeParse('11').success).toBe(false);
+    expect(prioritySchema.safeParse('1.5').success).toBe(false);
+    expect(prioritySchema.safeParse('high').success).toBe(false);
+  });
+});
+
+describe('schemas', () => {
+  it('validates job options and keeps unknown keys for custom steps', () => {
+    expect(jobOptionsSchema.parse({ minConfidence: 70, custom: 'x' })).toEqual({ minConfidence: 70, custom: 'x' });
+    expect(jobOptionsSchema.safeParse({ minConfidence: 170 }).success).toBe(false);
+    expect(jobOptionsSchema.safeParse({ languages: ['../etc'] }).success).toBe(false);
+  });
+
+  it('refuses a step payload without ids', () => {
+    const ok = { batchId: 'b', documentId: 'd', step: 'ocr', pipeline: ['ocr'], name: 'a.png', blobKey: 'k', options: {} };
+    expect(stepPayloadSchema.parse(ok)).toEqual(ok);
+    expect(stepPayloadSchema.safeParse({ ...ok, documentId: '' }).success).toBe(false);
+    expect(stepPayloadSchema.safeParse({ ...ok, step: 'print' }).success).toBe(false);
+  });
+});
+
+describe('errors', () => {
+  it('keeps document errors and turns anything else into a retryable internal error', () => {
+    const corrupt = new CorruptDocumentError('bad bytes');
+    expect(toDocumentError(corrupt)).toBe(corrupt);
+    expect(corrupt.permanent).toBe(true);
+    expect(corrupt.toInfo()).toEqual({ code: 'corrupt_document', message: 'bad bytes' });
+    const other = toDocumentError(new Error('ECONNRESET'));
+    expect(other).toBeInstanceOf(RetryableError);
+    expect(other.code).toBe('internal');
+    expect(other.permanent).toBe(false);
+    expect(toDocumentError('thrown string').message).toBe('thrown string');
+  });
+});

@@ -1,0 +1,57 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '@docproc/config';
+
+const dir = mkdtempSync(join(tmpdir(), 'docproc-config-'));
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({});
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.apiKeys).toEqual([]);
+    expect(config.keyPrefix).toBe('{docproc}');
+  });
+
+  it('reads the environment', () => {
+    const config = loadConfig({ PORT: '8080', DOCPROC_API_KEYS: 'a, b', REDIS_URL: 'redis://h:6380/2' });
+    expect(config.port).toBe(8080);
+    expect(config.apiKeys).toEqual(['a', 'b']);
+    expect(config.redisUrl).toBe('redis://h:6380/2');
+  });
+
+  it('names the variable of a bad value', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT:.*"eighty"/);
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL: must start with redis:\/\//);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('reads a YAML or JSON file named by DOCPROC_CONFIG, the environment winning', () => {
+    const yaml = join(dir, 'docproc.yaml');
+    writeFileSync(yaml, 'port: 4000\nmaxFilesPerJob: 7\n');
+    const fromFile = loadConfig({ DOCPROC_CONFIG: yaml });
+    expect(fromFile.port).toBe(4000);
+    expect(fromFile.maxFilesPerJob).toBe(7);
+    expect(loadConfig({ DOCPROC_CONFIG: yaml, PORT: '5000' }).port).toBe(5000);
+
+    const json = join(dir, 'docproc.json');
+    writeFileSync(json, JSON.stringify({ logLevel: 'debug' }));
+    expect(loadConfig({ DOCPROC_CONFIG: json }).logLevel).toBe('debug');
+  });
+
+  it('names the file key of a bad value, and refuses unknown keys and unreadable files', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ port: -1 }));
+    expect(() => loadConfig({ DOCPROC_CONFIG: bad })).toThrow(/port in .*bad\.json/);
+    const unknown = join(dir, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ prot: 1 }));
+    expect(() => loadConfig({ DOCPROC_CONFIG: unknown })).toThrow(/unknown setting "prot"/);
+    expect(() => loadConfig({ DOCPROC_CONFIG: join(dir, 'missing.yaml') })).toThrow(/DOCPROC_CONFIG: cannot read/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ port: ');
+    expect(() => loadConfig({ DOCPROC_CONFIG: broken })).toThrow(/not valid JSON/);
+  });
+});

@@ -1,0 +1,3 @@
+export { renderTextPng, type RenderOptions } from './render';
+export { TEST_REDIS_URL, testPrefix, deletePrefix, waitFor } from './redis';
+export { CORPUS_DIR, corpusAvailable, corpusExpected, corpusFile, normalizeText, missingWords, type CorpusExpectation } from './corpus';
