@@ -15,7 +15,8 @@ if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
 }
 
 const redis = createRedis(config.redisUrl, 'producer', logger);
-const flows = new FlowProducer({ connection: createRedis(config.redisUrl, 'producer', logger), prefix: config.keyPrefix });
+const flowConnection = createRedis(config.redisUrl, 'producer', logger);
+const flows = new FlowProducer({ connection: flowConnection, prefix: config.keyPrefix });
 flows.on('error', (err) => logger.error('flow producer error', { error: err.message }));
 const app = createApp({
   config,
@@ -36,5 +37,5 @@ const server = app.listen(config.port, config.host, () => {
 installShutdown(logger, [
   ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
   ['close the flow producer', () => flows.close()],
-  ['close Redis', async () => void (await redis.quit())],
+  ['close Redis', async () => void (await Promise.all([redis.quit(), flowConnection.quit()]))],
 ]);

@@ -1,3 +1,4 @@
 export { renderTextPng, type RenderOptions } from './render';
 export { TEST_REDIS_URL, testPrefix, deletePrefix, waitFor } from './redis';
 export { CORPUS_DIR, corpusAvailable, corpusExpected, corpusFile, normalizeText, missingWords, type CorpusExpectation } from './corpus';
+export { stepContext } from './step-context';

@@ -1,0 +1,35 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JobOptions, StepName, StepResults } from '@docproc/catalog';
+import { createLogger, type StepContext } from '@docproc/runtime';
+import { LocalBlobStore, blobKeys } from '@docproc/storage';
+
+/**
+ * A step context over a fresh local blob store holding `document`, for
+ * testing a processor function without Redis or BullMQ.
+ */
+export async function stepContext(
+  step: StepName,
+  document: Buffer,
+  options: { pipeline?: StepName[]; previous?: Partial<StepResults>; jobOptions?: JobOptions; name?: string } = {},
+): Promise<StepContext & { blobs: LocalBlobStore }> {
+  const blobs = new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-step-')));
+  const blobKey = blobKeys.original('batch', 'doc');
+  await blobs.put(blobKey, document);
+  return {
+    payload: {
+      batchId: 'batch',
+      documentId: 'doc',
+      step,
+      pipeline: options.pipeline ?? [step],
+      name: options.name ?? 'document',
+      blobKey,
+      options: options.jobOptions ?? {},
+    },
+    previous: options.previous ?? {},
+    blobs,
+    logger: createLogger('test', 'error'),
+    progress: async () => undefined,
+  };
+}
