@@ -17,13 +17,26 @@ export class HttpError extends Error {
 export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
 
+/** ioredis errors that mean Redis cannot be reached (as opposed to a bug). */
+function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string } | undefined;
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    e?.code === 'ECONNREFUSED' ||
+    /Connection is closed|Stream isn't writeable/.test(e?.message ?? '')
+  );
+}
+
 /** The last middleware: every error becomes a JSON body; unexpected ones are logged and hidden. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let error: HttpError;
     if (err instanceof HttpError) error = err;
     else if (err?.type === 'entity.parse.failed') error = badRequest('the request body is not valid JSON');
-    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) error = new HttpError(err.status, 'bad_request', err.message);
+    else if (isRedisUnavailable(err)) {
+      logger.warn('Redis unavailable', { method: req.method, path: req.path, error: (err as Error).message });
+      error = new HttpError(503, 'unavailable', 'the job store is not reachable; try again shortly', undefined, { 'Retry-After': '5' });
+    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) error = new HttpError(err.status, 'bad_request', err.message);
     else {
       logger.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.message });
       error = new HttpError(500, 'internal', 'internal error');

@@ -13,7 +13,8 @@ export function createRedis(url: string, role: ConnectionRole, logger?: Logger):
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
+      : // Commands wait for the first connection, then fail after one reconnect attempt.
+        { maxRetriesPerRequest: 1, connectTimeout: 5000 };
   const redis = new Redis(url, { ...options, lazyConnect: false });
   let lastMessage = '';
   redis.on('error', (err: Error) => {
