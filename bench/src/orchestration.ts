@@ -4,9 +4,9 @@
  * The same N documents go through a four-step chain twice, on the same Redis,
  * with step functions that do nothing:
  *   baseline: four plain BullMQ queues, each worker adding the next step's job by hand;
- *   docproc:  the orchestrator's batch records + one BullMQ flow per document, and
- *             the platform's step-worker runtime (payload parsing, records, results
- *             in the blob store, heartbeats).
+ *   docproc:  the orchestrator's batch records and enqueueBatch, and the platform's
+ *             step-worker runtime (payload parsing, cancellation check, records,
+ *             results in the blob store, next-step queueing, heartbeats).
  * It prints both rates (documents/s) and their ratio. Target: ratio >= 0.8.
  *
  * Env: BENCH_CONCURRENCY (jobs per worker at once, default 50), BENCH_ROUNDS (default 1).
@@ -15,9 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlowProducer, Queue, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BatchStore, enqueueBatch, type NewBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, enqueueBatch, type NewBatch } from '@docproc/batches';
 import { STEPS, type StepName, type StepResults } from '@docproc/catalog';
 import { createLogger, createRedis, startStepWorker, type StepProcessor } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
@@ -70,7 +70,7 @@ async function docproc(redis: Redis): Promise<number> {
   const blobs = new LocalBlobStore(dataDir);
   const logger = createLogger('bench', 'error');
   const store = new BatchStore(redis, prefix);
-  const flows = new FlowProducer({ connection: redis, prefix });
+  const queues = new StepQueues(redis, prefix);
   const noOp = <S extends StepName>(step: S): StepProcessor<S> => async () => NO_OP_RESULTS[step];
   const workers = STEPS.map((step) =>
     startStepWorker({ step, processor: noOp(step) as StepProcessor<typeof step>, connection: redis, prefix, blobs, logger, concurrency }),
@@ -84,7 +84,7 @@ async function docproc(redis: Redis): Promise<number> {
   };
   const started = process.hrtime.bigint();
   await store.createBatch(batch);
-  await enqueueBatch(flows, batch);
+  await enqueueBatch(queues, batch);
   const record = await waitFor(
     async () => {
       const b = await store.getBatch(batch.id);
@@ -96,7 +96,7 @@ async function docproc(redis: Redis): Promise<number> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (record.completed !== documents) throw new Error(`only ${record.completed} of ${documents} documents completed`);
   await Promise.all(workers.map((w) => w.close()));
-  await flows.close();
+  await queues.close();
   await deletePrefix(redis, prefix);
   rmSync(dataDir, { recursive: true, force: true });
   return documents / seconds;

@@ -1,7 +1,6 @@
 import express from 'express';
-import type { FlowProducer } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BatchStore } from '@docproc/batches';
+import type { BatchStore, StepQueues } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { Logger } from '@docproc/runtime';
 import type { BlobStore } from '@docproc/storage';
@@ -14,7 +13,7 @@ export interface AppDeps {
   /** A producer connection (fails fast). */
   redis: Redis;
   store: BatchStore;
-  flows: FlowProducer;
+  queues: StepQueues;
   blobs: BlobStore;
   logger: Logger;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { Router } from 'express';
-import { enqueueBatch, type NewDocument } from '@docproc/batches';
+import { enqueueBatch, removeQueuedSteps, type NewDocument } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import type { AppDeps } from './app';
@@ -22,7 +22,7 @@ function parseInclude(value: unknown): Set<Extra> {
 
 /** The v1 jobs API: submit, status, results, cancel, retry. */
 export function jobsRoutes(deps: AppDeps): Router {
-  const { config, store, blobs, flows, logger } = deps;
+  const { config, store, blobs, queues, logger } = deps;
   const router = Router();
 
   router.post('/', uploadFiles(config.dataDir, config), async (req, res) => {
@@ -41,7 +41,7 @@ export function jobsRoutes(deps: AppDeps): Router {
       const batch = { id, ...submission, documents, createdAt: new Date() };
       await store.createBatch(batch);
       try {
-        await enqueueBatch(flows, batch);
+        await enqueueBatch(queues, batch);
       } catch (err) {
         await store.cancelBatch(id).catch(() => undefined);
         throw err;
@@ -83,9 +83,10 @@ export function jobsRoutes(deps: AppDeps): Router {
     if (FINAL_BATCH_STATUSES.includes(before) && before !== 'cancelled') {
       throw new HttpError(409, 'conflict', `job ${req.params.id} already ended as ${before}`);
     }
-    logger.info('batch cancelled', { batchId: req.params.id });
-    const batch = await store.getBatch(req.params.id);
-    res.status(202).json(batchView(batch!));
+    const batch = (await store.getBatch(req.params.id))!;
+    await removeQueuedSteps(queues, store, batch);
+    logger.info('batch cancelled', { batchId: batch.id });
+    res.status(202).json(batchView((await store.getBatch(batch.id))!));
   });
 
   router.post('/:id/retry', async (req) => {

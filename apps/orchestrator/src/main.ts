@@ -1,5 +1,4 @@
-import { FlowProducer } from 'bullmq';
-import { BatchStore } from '@docproc/batches';
+import { BatchStore, StepQueues } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
 import { createLogger, createRedis, installShutdown } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
@@ -15,14 +14,12 @@ if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
 }
 
 const redis = createRedis(config.redisUrl, 'producer', logger);
-const flowConnection = createRedis(config.redisUrl, 'producer', logger);
-const flows = new FlowProducer({ connection: flowConnection, prefix: config.keyPrefix });
-flows.on('error', (err) => logger.error('flow producer error', { error: err.message }));
+const queues = new StepQueues(redis, config.keyPrefix);
 const app = createApp({
   config,
   redis,
   store: new BatchStore(redis, config.keyPrefix),
-  flows,
+  queues,
   blobs: new LocalBlobStore(config.dataDir),
   logger,
 });
@@ -36,6 +33,6 @@ const server = app.listen(config.port, config.host, () => {
 
 installShutdown(logger, [
   ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
-  ['close the flow producer', () => flows.close()],
-  ['close Redis', async () => void (await Promise.all([redis.quit(), flowConnection.quit()]))],
+  ['close the queues', () => queues.close()],
+  ['close Redis', async () => void (await redis.quit())],
 ]);

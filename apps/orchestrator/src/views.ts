@@ -1,6 +1,6 @@
 import { stepResultSchemas, type StepName } from '@docproc/catalog';
 import type { BatchRecord, DocumentRecord } from '@docproc/batches';
-import { blobKeys, getJson, type BlobStore } from '@docproc/storage';
+import { getJson, type BlobStore } from '@docproc/storage';
 
 /** The body of GET /v1/jobs/:id. */
 export function batchView(batch: BatchRecord) {
@@ -42,8 +42,13 @@ function trim(step: StepName, result: unknown, include: Set<Extra>): unknown {
 export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, include: Set<Extra>) {
   const steps: Partial<Record<StepName, unknown>> = {};
   for (const step of pipeline) {
-    steps[step] =
-      doc.steps[step]?.status === 'completed' ? trim(step, await getJson(blobs, blobKeys.result(doc.batchId, doc.id, step)), include) : null;
+    const record = doc.steps[step];
+    let result: unknown = null;
+    if (record?.status === 'completed') {
+      if (record.resultJson !== undefined) result = JSON.parse(record.resultJson);
+      else if (record.resultKey !== undefined) result = await getJson(blobs, record.resultKey);
+    }
+    steps[step] = result === null ? null : trim(step, result, include);
   }
   return {
     documentId: doc.id,

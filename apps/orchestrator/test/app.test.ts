@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { FlowProducer, Queue } from 'bullmq';
-import { BatchStore } from '@docproc/batches';
+import { Queue } from 'bullmq';
+import { BatchStore, StepQueues } from '@docproc/batches';
 import { loadConfig, type Config } from '@docproc/config';
 import { createLogger, createRedis } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
@@ -14,8 +14,7 @@ describe('orchestrator HTTP API (real Redis)', () => {
   const prefix = testPrefix('api');
   const dataDir = mkdtempSync(join(tmpdir(), 'docproc-api-'));
   const redis = createRedis(TEST_REDIS_URL, 'producer');
-  const flowConnection = createRedis(TEST_REDIS_URL, 'producer');
-  const flows = new FlowProducer({ connection: flowConnection, prefix });
+  const queues = new StepQueues(redis, prefix);
   const store = new BatchStore(redis, prefix);
   const preprocessQueue = new Queue('preprocess', { connection: redis, prefix });
   let png: Buffer;
@@ -25,7 +24,7 @@ describe('orchestrator HTTP API (real Redis)', () => {
       config: loadConfig({}, { redisUrl: TEST_REDIS_URL, keyPrefix: prefix, dataDir, ...overrides }),
       redis,
       store,
-      flows,
+      queues,
       blobs: new LocalBlobStore(dataDir),
       logger: createLogger('test', 'error'),
     });
@@ -37,8 +36,7 @@ describe('orchestrator HTTP API (real Redis)', () => {
 
   afterAll(async () => {
     await preprocessQueue.close();
-    await flows.close();
-    await flowConnection.quit();
+    await queues.close();
     await deletePrefix(redis, prefix);
     await redis.quit();
   });
@@ -134,12 +132,15 @@ describe('orchestrator HTTP API (real Redis)', () => {
   it('cancels a queued job, and refuses to cancel a finished one', async () => {
     const res = await request(app).post('/v1/jobs').attach('files', png, 'a.png').expect(202);
     const cancelled = await request(app).post(`/v1/jobs/${res.body.id}/cancel`).expect(202);
-    expect(cancelled.body.status).toBe('cancelled');
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', progress: { cancelled: 1, percent: 100 } });
+    expect(cancelled.body.finishedAt).not.toBeNull();
+    // its queued first step is gone from the queue
+    expect(await preprocessQueue.getJob(`${(await store.getDocumentIds(res.body.id))[0]}.preprocess`)).toBeUndefined();
     await request(app).post(`/v1/jobs/${res.body.id}/cancel`).expect(202);
 
     const done = await request(app).post('/v1/jobs').attach('files', png, 'a.png').field('type', 'ocr').expect(202);
     const [docId] = await store.getDocumentIds(done.body.id);
-    await store.stepFinished(done.body.id, docId!, 'ocr', 'completed', 'completed');
+    await store.recordStep(done.body.id, docId!, 'ocr', { status: 'completed', startedAt: Date.now(), attempts: 1, documentStatus: 'completed' });
     const conflict = await request(app).post(`/v1/jobs/${done.body.id}/cancel`).expect(409);
     expect(conflict.body.error.code).toBe('conflict');
   });

@@ -39,7 +39,8 @@ export function detectLanguage(text: string): string {
 }
 
 async function textOf(ctx: StepContext): Promise<string> {
-  if (ctx.previous.ocr) return ctx.previous.ocr.text;
+  const ocr = await ctx.resultOf('ocr');
+  if (ocr) return ocr.text;
   const bytes = await ctx.blobs.get(ctx.payload.blobKey);
   if (detectMediaType(bytes) === 'text/plain') return bytes.toString('utf8');
   throw new UnsupportedTypeError('NLP reads text: put ocr before nlp in the pipeline, or submit plain text');

@@ -18,7 +18,7 @@ export function meanConfidence(pages: OcrResult['pages']): number {
 
 /** The page images to read: the preprocessed pages, or the original decoded when preprocessing is not in the pipeline. */
 async function pageImages(ctx: StepContext): Promise<{ text?: string; images: Buffer[] }> {
-  const pre = ctx.previous.preprocess;
+  const pre = await ctx.resultOf('preprocess');
   if (pre) {
     if (pre.mediaType === 'text/plain') return { text: (await ctx.blobs.get(ctx.payload.blobKey)).toString('utf8'), images: [] };
     return { images: await Promise.all(pre.pages.map((p) => ctx.blobs.get(p.blobKey))) };

@@ -23,12 +23,12 @@ describe('ocr with tesseract.js (offline language data)', () => {
   });
 
   it('reads the pages preprocessing stored, joined by form feeds', async () => {
-    const ctx = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'] });
     const keys = ['p0', 'p1'];
+    const previous = { preprocess: { mediaType: 'image/tiff', pages: keys.map((blobKey, index) => ({ index, blobKey, width: 1, height: 1, rotation: 0 })) } };
+    const ctx = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'], previous });
     await ctx.blobs.put(keys[0]!, await renderTextPng(['First page here']));
     await ctx.blobs.put(keys[1]!, await renderTextPng(['Second page there']));
-    const previous = { preprocess: { mediaType: 'image/tiff', pages: keys.map((blobKey, index) => ({ index, blobKey, width: 1, height: 1, rotation: 0 })) } };
-    const result = await ocr({ ...ctx, previous }, engine, ['eng']);
+    const result = await ocr(ctx, engine, ['eng']);
     const pages = result.text.split('\f');
     expect(pages).toHaveLength(2);
     expect(missingWords(pages[0]!, ['First', 'page'])).toEqual([]);

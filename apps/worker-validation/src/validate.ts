@@ -9,7 +9,7 @@ type Reason = ValidateResult['reasons'][number];
  * completed); what cannot be judged needs review.
  */
 export async function validate(ctx: StepContext, defaultMinConfidence: number): Promise<ValidateResult> {
-  const { ocr, nlp } = ctx.previous;
+  const [ocr, nlp] = await Promise.all([ctx.resultOf('ocr'), ctx.resultOf('nlp')]);
   const failed: Reason[] = [];
   const review: Reason[] = [];
 

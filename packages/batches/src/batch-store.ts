@@ -1,21 +1,27 @@
 import type { Redis } from 'ioredis';
 import { STEPS, type BatchStatus, type DocumentErrorInfo, type StepName, type TaskStatus } from '@docproc/catalog';
 import { recordKeys } from './keys';
-import { CANCEL_BATCH, STEP_FINISHED, STEP_STARTED } from './scripts';
+import { CANCEL_BATCH, RECORD_STEP } from './scripts';
 import type { BatchRecord, DocumentRecord, NewBatch, StepRecord } from './records';
 
 interface ScriptCommands {
-  docprocStepStarted(batchKey: string, documentKey: string, step: string, now: string): Promise<string>;
-  docprocStepFinished(
-    batchKey: string,
-    documentKey: string,
-    step: string,
-    stepStatus: string,
-    now: string,
-    documentStatus: string,
-    errorJson: string,
-  ): Promise<string>;
-  docprocCancelBatch(batchKey: string, now: string): Promise<string>;
+  docprocRecordStep(batchKey: string, documentKey: string, ...args: string[]): Promise<string>;
+  docprocCancelBatch(batchKey: string, documentsKey: string, now: string, documentKeyPrefix: string, errorJson: string): Promise<string>;
+}
+
+/** How one step of one document ended. */
+export interface StepOutcome {
+  status: TaskStatus;
+  /** ms since the epoch */
+  startedAt: number;
+  attempts: number;
+  /** Set when the document is done: its last step completed, or it failed. */
+  documentStatus?: TaskStatus;
+  error?: DocumentErrorInfo;
+  /** The result as JSON when small enough to keep in Redis ... */
+  resultJson?: string;
+  /** ... else the blob key it was stored under. */
+  resultKey?: string;
 }
 
 const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
@@ -28,10 +34,9 @@ export class BatchStore {
   constructor(redis: Redis, prefix: string) {
     this.keys = recordKeys(prefix);
     this.redis = redis as Redis & ScriptCommands;
-    if (!('docprocStepStarted' in redis)) {
-      redis.defineCommand('docprocStepStarted', { numberOfKeys: 2, lua: STEP_STARTED });
-      redis.defineCommand('docprocStepFinished', { numberOfKeys: 2, lua: STEP_FINISHED });
-      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 1, lua: CANCEL_BATCH });
+    if (!('docprocRecordStep' in redis)) {
+      redis.defineCommand('docprocRecordStep', { numberOfKeys: 2, lua: RECORD_STEP });
+      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 2, lua: CANCEL_BATCH });
     }
   }
 
@@ -104,40 +109,46 @@ export class BatchStore {
     });
   }
 
-  /** Returns false when the batch was cancelled: the step must not run. */
-  async stepStarted(batchId: string, documentId: string, step: StepName): Promise<boolean> {
-    const answer = await this.redis.docprocStepStarted(this.keys.batch(batchId), this.keys.document(documentId), step, String(Date.now()));
-    return answer === 'ok';
-  }
-
   /**
-   * Records the end of one step. `documentStatus` is set when the document is
-   * done (its last step completed, or it failed); the batch is finished with
-   * its last document. Returns the batch status after the change.
+   * Records how a step ended (the document's status too, when it is done) and
+   * returns the batch status after the change: 'cancelled' means the
+   * document's chain must stop here.
    */
-  async stepFinished(
-    batchId: string,
-    documentId: string,
-    step: StepName,
-    stepStatus: TaskStatus,
-    documentStatus?: TaskStatus,
-    error?: DocumentErrorInfo,
-  ): Promise<BatchStatus> {
-    const status = await this.redis.docprocStepFinished(
+  async recordStep(batchId: string, documentId: string, step: StepName, outcome: StepOutcome): Promise<BatchStatus> {
+    const status = await this.redis.docprocRecordStep(
       this.keys.batch(batchId),
       this.keys.document(documentId),
       step,
-      stepStatus,
+      outcome.status,
       String(Date.now()),
-      documentStatus ?? '',
-      error ? JSON.stringify(error) : '',
+      String(outcome.startedAt),
+      String(outcome.attempts),
+      outcome.documentStatus ?? '',
+      outcome.error ? JSON.stringify(outcome.error) : '',
+      outcome.resultJson ?? '',
+      outcome.resultKey ?? '',
     );
     return status as BatchStatus;
   }
 
-  /** Returns the status the batch had, or null for an unknown batch. */
+  /** A step's stored result: inline JSON or a blob key, as recordStep kept it. */
+  async stepResult(documentId: string, step: StepName): Promise<{ json?: string; blobKey?: string }> {
+    const [json, blobKey] = await this.redis.hmget(this.keys.document(documentId), `${step}.result`, `${step}.resultKey`);
+    return { json: json ?? undefined, blobKey: blobKey ?? undefined };
+  }
+
+  /**
+   * Cancels the batch and each of its documents not done yet. Returns the
+   * status the batch had, or null for an unknown batch.
+   */
   async cancelBatch(batchId: string): Promise<BatchStatus | null> {
-    const before = await this.redis.docprocCancelBatch(this.keys.batch(batchId), String(Date.now()));
+    const before = await this.redis.docprocCancelBatch(
+      this.keys.batch(batchId),
+      this.keys.batchDocuments(batchId),
+      String(Date.now()),
+      this.keys.document(''),
+      JSON.stringify({ code: 'cancelled', message: 'the job was cancelled' }),
+    );
     return before === '' ? null : (before as BatchStatus);
   }
 }
@@ -152,6 +163,8 @@ function parseDocument(h: Record<string, string>): DocumentRecord {
       attempts: Number(h[`${step}.attempts`] ?? 0),
       startedAt: iso(h[`${step}.startedAt`]),
       finishedAt: iso(h[`${step}.finishedAt`]),
+      resultJson: h[`${step}.result`],
+      resultKey: h[`${step}.resultKey`],
     };
     steps[step] = record;
   }

@@ -1,4 +1,4 @@
-export { BatchStore } from './batch-store';
-export { documentFlow, enqueueBatch, stepJobId } from './flow';
+export { BatchStore, type StepOutcome } from './batch-store';
+export { StepQueues, enqueueBatch, enqueueNextStep, removeQueuedSteps, nextStep, stepJobId, stepJobOptions } from './chain';
 export { recordKeys } from './keys';
 export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, StepRecord } from './records';

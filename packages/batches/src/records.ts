@@ -36,6 +36,9 @@ export interface StepRecord {
   attempts: number;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The step's result: inline JSON (small) or a blob key (large); neither until it completed. */
+  resultJson?: string;
+  resultKey?: string;
 }
 
 export interface DocumentRecord {

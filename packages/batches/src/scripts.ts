@@ -4,59 +4,76 @@
  * finish the batch once.
  */
 
-/** KEYS: batch, document. ARGV: step, now. Returns "cancelled" or "ok". */
-export const STEP_STARTED = `
-local batchStatus = redis.call('HGET', KEYS[1], 'status')
-if batchStatus == 'cancelled' then return 'cancelled' end
-if batchStatus == 'queued' then
-  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[2])
-end
-local docStatus = redis.call('HGET', KEYS[2], 'status')
-if docStatus == 'queued' or docStatus == 'pending' then
-  redis.call('HSET', KEYS[2], 'status', 'running', 'startedAt', ARGV[2])
-end
-redis.call('HSET', KEYS[2], ARGV[1] .. '.status', 'running', ARGV[1] .. '.startedAt', ARGV[2])
-redis.call('HINCRBY', KEYS[2], ARGV[1] .. '.attempts', 1)
-return 'ok'
-`;
-
 /**
- * KEYS: batch, document. ARGV: step, stepStatus, now, documentStatus ('' while
- * the document goes on), errorJson ('' for none).
+ * Records how one step of one document ended, once, when it ended: a single
+ * call per step keeps docproc's own Redis traffic small next to BullMQ's.
+ *
+ * KEYS: batch, document.
+ * ARGV: step, stepStatus, now, startedAt, attempts, documentStatus ('' while
+ * the document goes on), errorJson (''), resultJson (''), resultKey ('').
+ *
+ * The first step to end marks the batch running (from its start time). A
+ * document of a cancelled batch is marked cancelled here, so its chain stops.
  * Returns the batch status after the change.
  */
-export const STEP_FINISHED = `
-redis.call('HSET', KEYS[2], ARGV[1] .. '.status', ARGV[2], ARGV[1] .. '.finishedAt', ARGV[3])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], 'error', ARGV[5]) end
+export const RECORD_STEP = `
+local step, now = ARGV[1], ARGV[3]
+redis.call('HSET', KEYS[2], step .. '.status', ARGV[2], step .. '.startedAt', ARGV[4], step .. '.finishedAt', now, step .. '.attempts', ARGV[5])
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], step .. '.result', ARGV[8]) end
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], step .. '.resultKey', ARGV[9]) end
 local batchStatus = redis.call('HGET', KEYS[1], 'status')
-if ARGV[4] == '' then return batchStatus end
+if batchStatus == 'queued' then
+  batchStatus = 'running'
+  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[4])
+end
 local docStatus = redis.call('HGET', KEYS[2], 'status')
 if docStatus == 'completed' or docStatus == 'failed' or docStatus == 'cancelled' or docStatus == 'timeout' then
   return batchStatus
 end
-redis.call('HSET', KEYS[2], 'status', ARGV[4], 'finishedAt', ARGV[3])
-local counter = ARGV[4]
+local final, errorJson = ARGV[6], ARGV[7]
+if final == '' and batchStatus == 'cancelled' then
+  final, errorJson = 'cancelled', '{"code":"cancelled","message":"the job was cancelled"}'
+end
+if final == '' then
+  if docStatus == 'queued' then redis.call('HSET', KEYS[2], 'status', 'running', 'startedAt', ARGV[4]) end
+  return batchStatus
+end
+redis.call('HSET', KEYS[2], 'status', final, 'finishedAt', now)
+if errorJson ~= '' then redis.call('HSET', KEYS[2], 'error', errorJson) end
+local counter = final
 if counter == 'timeout' then counter = 'failed' end
 redis.call('HINCRBY', KEYS[1], counter, 1)
 local b = redis.call('HMGET', KEYS[1], 'total', 'completed', 'failed', 'cancelled')
 local total, completed, failed, cancelled = tonumber(b[1]), tonumber(b[2]) or 0, tonumber(b[3]) or 0, tonumber(b[4]) or 0
 if completed + failed + cancelled < total then return batchStatus end
-local final = batchStatus
 if batchStatus ~= 'cancelled' then
-  if failed == total then final = 'failed'
-  elseif failed > 0 then final = 'completed_with_errors'
-  else final = 'completed' end
+  if failed == total then batchStatus = 'failed'
+  elseif failed > 0 then batchStatus = 'completed_with_errors'
+  else batchStatus = 'completed' end
 end
-redis.call('HSET', KEYS[1], 'status', final, 'finishedAt', ARGV[3])
-return final
+redis.call('HSET', KEYS[1], 'status', batchStatus, 'finishedAt', now)
+return batchStatus
 `;
 
-/** KEYS: batch. ARGV: now. Returns the status before the call ('' for an unknown batch). */
+/**
+ * Cancels a batch and, at once, every document of it that is not done yet.
+ * KEYS: batch, batch's document list. ARGV: now, document key prefix, errorJson.
+ * Returns the status the batch had ('' for an unknown batch).
+ */
 export const CANCEL_BATCH = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return '' end
-if status == 'queued' or status == 'running' then
-  redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', ARGV[1])
+if status ~= 'queued' and status ~= 'running' then return status end
+local cancelled = 0
+for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+  local key = ARGV[2] .. id
+  local s = redis.call('HGET', key, 'status')
+  if s ~= 'completed' and s ~= 'failed' and s ~= 'cancelled' and s ~= 'timeout' then
+    redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', ARGV[1], 'error', ARGV[3])
+    cancelled = cancelled + 1
+  end
 end
+redis.call('HINCRBY', KEYS[1], 'cancelled', cancelled)
+redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', ARGV[1], 'finishedAt', ARGV[1])
 return status
 `;

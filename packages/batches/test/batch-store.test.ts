@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { BatchStore, documentFlow, type NewBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, enqueueBatch, enqueueNextStep, nextStep, type NewBatch } from '@docproc/batches';
 import { TEST_REDIS_URL, deletePrefix, testPrefix } from '@docproc/testkit';
 
 describe('BatchStore (real Redis)', () => {
@@ -33,57 +33,89 @@ describe('BatchStore (real Redis)', () => {
     expect(await store.getBatch('nope')).toBeNull();
   });
 
+  const at = Date.parse('2026-01-02T03:04:05.000Z');
+  const ok = { status: 'completed' as const, startedAt: at, attempts: 1 };
+  const corrupt = { code: 'corrupt_document' as const, message: 'bad' };
+
   it('runs a batch to completed_with_errors, counting each document once', async () => {
     await store.createBatch(batch('b2', 2));
-    expect(await store.stepStarted('b2', 'b2-d0', 'ocr')).toBe(true);
-    expect((await store.getBatch('b2'))!.status).toBe('running');
-    expect(await store.stepFinished('b2', 'b2-d0', 'ocr', 'completed')).toBe('running');
-    await store.stepStarted('b2', 'b2-d0', 'nlp');
-    expect(await store.stepFinished('b2', 'b2-d0', 'nlp', 'completed', 'completed')).toBe('running');
+    expect(await store.recordStep('b2', 'b2-d0', 'ocr', { ...ok, resultJson: '{"text":"hi"}' })).toBe('running');
+    expect(await store.getBatch('b2')).toMatchObject({ status: 'running', startedAt: '2026-01-02T03:04:05.000Z' });
+    expect(await store.stepResult('b2-d0', 'ocr')).toEqual({ json: '{"text":"hi"}', blobKey: undefined });
+    expect(await store.recordStep('b2', 'b2-d0', 'nlp', { ...ok, documentStatus: 'completed', resultKey: 'batches/b2/r.json' })).toBe('running');
 
-    await store.stepStarted('b2', 'b2-d1', 'ocr');
-    const error = { code: 'corrupt_document' as const, message: 'bad' };
-    expect(await store.stepFinished('b2', 'b2-d1', 'ocr', 'failed', 'failed', error)).toBe('completed_with_errors');
+    const failed = { status: 'failed' as const, startedAt: at, attempts: 1, documentStatus: 'failed' as const, error: corrupt };
+    expect(await store.recordStep('b2', 'b2-d1', 'ocr', failed)).toBe('completed_with_errors');
     // A late duplicate (a stalled job's second report) changes no counter.
-    expect(await store.stepFinished('b2', 'b2-d1', 'ocr', 'failed', 'failed', error)).toBe('completed_with_errors');
+    expect(await store.recordStep('b2', 'b2-d1', 'ocr', failed)).toBe('completed_with_errors');
 
     const record = await store.getBatch('b2');
     expect(record).toMatchObject({ completed: 1, failed: 1, status: 'completed_with_errors' });
     expect(record!.finishedAt).not.toBeNull();
-    const [ok, bad] = await store.getDocuments('b2');
-    expect(ok!.steps.nlp).toMatchObject({ status: 'completed', attempts: 1 });
-    expect(bad).toMatchObject({ status: 'failed', error });
+    const [done, bad] = await store.getDocuments('b2');
+    expect(done!.status).toBe('completed');
+    expect(done!.steps.ocr).toMatchObject({ status: 'completed', attempts: 1, startedAt: '2026-01-02T03:04:05.000Z', resultJson: '{"text":"hi"}' });
+    expect(done!.steps.nlp).toMatchObject({ status: 'completed', resultKey: 'batches/b2/r.json' });
+    expect(bad).toMatchObject({ status: 'failed', error: corrupt });
   });
 
   it('ends a batch whose documents all failed as failed', async () => {
     await store.createBatch(batch('b3', 1));
-    await store.stepStarted('b3', 'b3-d0', 'ocr');
-    expect(await store.stepFinished('b3', 'b3-d0', 'ocr', 'failed', 'failed', { code: 'internal', message: 'x' })).toBe('failed');
+    const outcome = { status: 'failed' as const, startedAt: at, attempts: 3, documentStatus: 'failed' as const, error: { code: 'internal' as const, message: 'x' } };
+    expect(await store.recordStep('b3', 'b3-d0', 'ocr', outcome)).toBe('failed');
   });
 
-  it('cancels a running batch: no new step starts, and it stays cancelled', async () => {
+  it('cancels a batch and its unfinished documents, and a step ending later stops there', async () => {
     await store.createBatch(batch('b4', 2));
-    await store.stepStarted('b4', 'b4-d0', 'ocr');
+    await store.recordStep('b4', 'b4-d0', 'ocr', ok);
     expect(await store.cancelBatch('b4')).toBe('running');
-    expect(await store.stepStarted('b4', 'b4-d1', 'ocr')).toBe(false);
-    await store.stepFinished('b4', 'b4-d0', 'ocr', 'cancelled', 'cancelled', { code: 'cancelled', message: 'x' });
-    expect(await store.stepFinished('b4', 'b4-d1', 'ocr', 'cancelled', 'cancelled', { code: 'cancelled', message: 'x' })).toBe('cancelled');
-    expect(await store.getBatch('b4')).toMatchObject({ status: 'cancelled', cancelled: 2 });
+    // every document not done is cancelled at once, and the batch with them
+    expect((await store.getDocuments('b4')).map((d) => [d.status, d.error?.code])).toEqual([
+      ['cancelled', 'cancelled'],
+      ['cancelled', 'cancelled'],
+    ]);
+    // the step that was running then ends without reviving its document: the chain stops
+    expect(await store.recordStep('b4', 'b4-d0', 'nlp', ok)).toBe('cancelled');
+    expect(await store.cancelBatch('b4')).toBe('cancelled');
+    const record = await store.getBatch('b4');
+    expect(record).toMatchObject({ status: 'cancelled', cancelled: 2 });
+    expect(record!.finishedAt).not.toBeNull();
     expect(await store.cancelBatch('unknown')).toBeNull();
   });
 });
 
-describe('documentFlow', () => {
-  it('chains the steps so the first runs first', () => {
-    const flow = documentFlow(
-      { id: 'b', priority: 10, pipeline: ['preprocess', 'ocr', 'validate'], options: {} },
-      { id: 'd', name: 'a.png', blobKey: 'k', size: 1 },
-    );
-    expect(flow.queueName).toBe('validate');
-    expect(flow.children?.[0]?.queueName).toBe('ocr');
-    expect(flow.children?.[0]?.children?.[0]?.queueName).toBe('preprocess');
-    expect(flow.children?.[0]?.children?.[0]?.children).toBeUndefined();
-    expect(flow.opts).toMatchObject({ jobId: 'd.validate', priority: 1, failParentOnFailure: true });
-    expect(flow.data).toMatchObject({ batchId: 'b', documentId: 'd', step: 'validate', pipeline: ['preprocess', 'ocr', 'validate'] });
+describe('task chains (real Redis)', () => {
+  const redis = new Redis(TEST_REDIS_URL);
+  const prefix = testPrefix('chain');
+  const queues = new StepQueues(redis, prefix);
+
+  afterAll(async () => {
+    await queues.close();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('knows the next step of a pipeline', () => {
+    expect(nextStep({ step: 'preprocess', pipeline: ['preprocess', 'ocr', 'validate'] })).toBe('ocr');
+    expect(nextStep({ step: 'validate', pipeline: ['preprocess', 'ocr', 'validate'] })).toBeUndefined();
+  });
+
+  it("queues each document's first step with the batch priority, then the next step once", async () => {
+    const batch: NewBatch = {
+      id: 'b',
+      priority: 10,
+      pipeline: ['ocr', 'nlp'],
+      options: {},
+      documents: [{ id: 'd1', name: 'a.png', blobKey: 'k', size: 1 }],
+    };
+    await enqueueBatch(queues, batch);
+    const first = await queues.get('ocr').getJob('d1.ocr');
+    expect(first!.opts.priority).toBe(1);
+    expect(first!.data).toMatchObject({ batchId: 'b', documentId: 'd1', step: 'ocr', pipeline: ['ocr', 'nlp'] });
+
+    await enqueueNextStep(queues, first!.data, first!.opts.priority);
+    await enqueueNextStep(queues, first!.data, first!.opts.priority); // a re-run step queues nothing twice
+    expect(await queues.get('nlp').getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 1, waiting: 0 });
+    expect((await queues.get('nlp').getJob('d1.nlp'))!.data.step).toBe('nlp');
   });
 });

@@ -19,7 +19,7 @@ export const settings = {
   keyPrefix: {
     env: 'DOCPROC_KEY_PREFIX',
     // The braces are a Redis Cluster hash tag: all keys of one deployment share a slot,
-    // which BullMQ flows (parent and children in different queues) need.
+    // so BullMQ's and docproc's multi-key scripts work on a cluster.
     schema: z.string().regex(/^[A-Za-z0-9{}_.-]+$/, 'letters, digits, {}, _, . and - only').default('{docproc}'),
   },
   dataDir: { env: 'DOCPROC_DATA_DIR', schema: z.string().min(1).default('./data') },

@@ -3,7 +3,6 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import {
-  CancelledError,
   queueName,
   stepPayloadSchema,
   stepResultSchemas,
@@ -14,14 +13,15 @@ import {
   type StepResults,
   type TaskStatus,
 } from '@docproc/catalog';
-import { BatchStore } from '@docproc/batches';
-import { blobKeys, getJson, putJson, type BlobStore } from '@docproc/storage';
+import { BatchStore, StepQueues, enqueueNextStep } from '@docproc/batches';
+import { blobKeys, getJson, type BlobStore } from '@docproc/storage';
 import { Heartbeat } from './heartbeat';
 
 /** What a step's processor gets: its payload, the earlier steps' results, and where to put bytes. */
 export interface StepContext {
   payload: StepPayload;
-  previous: Partial<StepResults>;
+  /** The result of an earlier step of this document, read when asked; undefined when it is not in the pipeline. */
+  resultOf<E extends StepName>(step: E): Promise<StepResults[E] | undefined>;
   blobs: BlobStore;
   logger: Logger;
   /** Reports progress (0-100) to BullMQ, for Bull Board and job progress. */
@@ -49,32 +49,39 @@ export interface StepWorker {
   close(): Promise<void>;
 }
 
-/** The small value a step job returns (kept in Redis); the result itself is in the blob store. */
+/** The small value a step job returns (kept by BullMQ): where the result is. */
 export interface StepJobReturn {
   resultKey: string;
 }
 
-async function loadPrevious(blobs: BlobStore, payload: StepPayload): Promise<Partial<StepResults>> {
-  const previous: Partial<StepResults> = {};
+/** Results up to this size stay in Redis with the document's record; larger ones go to the blob store. */
+export const INLINE_RESULT_BYTES = 16 * 1024;
+
+/** Reads an earlier step's result only when a processor asks for it. */
+function earlierResults(store: BatchStore, blobs: BlobStore, payload: StepPayload): StepContext['resultOf'] {
   const earlier = stepsBefore(payload.pipeline, payload.step);
-  const loaded = await Promise.all(earlier.map((step) => getJson(blobs, blobKeys.result(payload.batchId, payload.documentId, step))));
-  earlier.forEach((step, i) => {
-    (previous as Record<string, unknown>)[step] = loaded[i];
-  });
-  return previous;
+  return async <E extends StepName>(step: E) => {
+    if (!earlier.includes(step)) return undefined;
+    const { json, blobKey } = await store.stepResult(payload.documentId, step);
+    if (json !== undefined) return JSON.parse(json) as StepResults[E];
+    if (blobKey !== undefined) return getJson<StepResults[E]>(blobs, blobKey);
+    throw new Error(`the ${step} result of document ${payload.documentId} is missing`);
+  };
 }
 
 const statusOfError = (code: string): TaskStatus => (code === 'cancelled' ? 'cancelled' : code === 'timeout' ? 'timeout' : 'failed');
 
 /**
  * Runs one step's processor on its queue. Around the processor it keeps the
- * records true: it refuses work of a cancelled batch, stores the result in
- * the blob store, and records a document's failure once retries are over
- * (bad input is not retried: UnrecoverableError).
+ * records true: it stores the result (small ones inline in Redis, large ones
+ * in the blob store), records the step in one call, queues the document's
+ * next step unless the batch was cancelled, and records a document's failure
+ * once retries are over (bad input is not retried: UnrecoverableError).
  */
 export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S>): StepWorker {
   const { step, processor, connection, prefix, blobs, logger } = options;
   const store = new BatchStore(connection, prefix);
+  const queues = new StepQueues(connection, prefix);
   const id = `${step}-${randomUUID().slice(0, 8)}`;
   const counts = { processed: 0, failed: 0, active: 0 };
 
@@ -89,30 +96,40 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     const log = logger.child({ batchId, documentId, taskId: job.id, step });
     const isLastStep = payload.pipeline[payload.pipeline.length - 1] === step;
 
+    const startedAt = Date.now();
+    const attempt = job.attemptsMade + 1;
     try {
-      if (!(await store.stepStarted(batchId, documentId, step))) throw new CancelledError();
-      const started = Date.now();
-      const previous = await loadPrevious(blobs, payload);
       const result = stepResultSchemas[step].parse(
-        await processor({ payload, previous, blobs, logger: log, progress: (p) => job.updateProgress(p) }),
+        await processor({ payload, resultOf: earlierResults(store, blobs, payload), blobs, logger: log, progress: (p) => job.updateProgress(p) }),
       );
-      const resultKey = blobKeys.result(batchId, documentId, step);
-      await putJson(blobs, resultKey, result);
-      await store.stepFinished(batchId, documentId, step, 'completed', isLastStep ? 'completed' : undefined);
-      log.debug('step completed', { ms: Date.now() - started });
-      return { resultKey };
+      const json = JSON.stringify(result);
+      const stored: { resultJson?: string; resultKey?: string } = {};
+      if (Buffer.byteLength(json) <= INLINE_RESULT_BYTES) stored.resultJson = json;
+      else await blobs.put((stored.resultKey = blobKeys.result(batchId, documentId, step)), json);
+
+      const batchStatus = await store.recordStep(batchId, documentId, step, {
+        status: 'completed',
+        startedAt,
+        attempts: attempt,
+        documentStatus: isLastStep ? 'completed' : undefined,
+        ...stored,
+      });
+      if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
+      else await enqueueNextStep(queues, payload, job.opts.priority);
+      log.debug('step completed', { ms: Date.now() - startedAt });
+      return { resultKey: stored.resultKey ?? 'inline' };
     } catch (thrown) {
       const error = toDocumentError(thrown);
       const attempts = job.opts.attempts ?? 1;
-      const lastAttempt = error.permanent || job.attemptsMade + 1 >= attempts;
+      const lastAttempt = error.permanent || attempt >= attempts;
       if (lastAttempt) {
         const status = statusOfError(error.code);
-        await store.stepFinished(batchId, documentId, step, status, status, error.toInfo());
-        log.warn('document failed', { code: error.code, error: error.message, attempt: job.attemptsMade + 1 });
+        await store.recordStep(batchId, documentId, step, { status, startedAt, attempts: attempt, documentStatus: status, error: error.toInfo() });
+        log.warn('document failed', { code: error.code, error: error.message, attempt });
         throw new UnrecoverableError(`${error.code}: ${error.message}`);
       }
-      await store.stepFinished(batchId, documentId, step, 'queued');
-      log.warn('step failed, will retry', { code: error.code, error: error.message, attempt: job.attemptsMade + 1, attempts });
+      await store.recordStep(batchId, documentId, step, { status: 'queued', startedAt, attempts: attempt });
+      log.warn('step failed, will retry', { code: error.code, error: error.message, attempt, attempts });
       throw error;
     }
   }
@@ -141,9 +158,12 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     const payload = stepPayloadSchema.safeParse(job.data);
     if (!payload.success) return;
     void store
-      .stepFinished(payload.data.batchId, payload.data.documentId, step, 'failed', 'failed', {
-        code: 'internal',
-        message: 'the worker processing this document stopped',
+      .recordStep(payload.data.batchId, payload.data.documentId, step, {
+        status: 'failed',
+        startedAt: job.processedOn ?? Date.now(),
+        attempts: job.attemptsMade,
+        documentStatus: 'failed',
+        error: { code: 'internal', message: 'the worker processing this document stopped' },
       })
       .catch(() => undefined);
   });
@@ -161,6 +181,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     worker,
     async close() {
       await worker.close();
+      await queues.close();
       await heartbeat.stop();
     },
   };

@@ -1,8 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlowProducer, Queue } from 'bullmq';
-import { BatchStore, enqueueBatch, type NewBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, enqueueBatch, type NewBatch } from '@docproc/batches';
 import { CorruptDocumentError, STEPS, type StepName, type StepResults } from '@docproc/catalog';
 import { createLogger, createRedis, startStepWorker, type StepProcessor, type StepWorker } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
@@ -13,7 +12,7 @@ const logger = createLogger('test', 'error');
 /** Processors that record what they saw, and fail where a test tells them to. */
 function fakeProcessors(behaviour: { failOn?: Record<string, Error>; flakyOnce?: Set<string>; seen: string[] }) {
   const run =
-    <S extends StepName>(step: S, result: (ctx: Parameters<StepProcessor<S>>[0]) => StepResults[S]): StepProcessor<S> =>
+    <S extends StepName>(step: S, result: (ctx: Parameters<StepProcessor<S>>[0]) => Promise<StepResults[S]> | StepResults[S]): StepProcessor<S> =>
     async (ctx) => {
       behaviour.seen.push(`${ctx.payload.name}:${step}`);
       const failure = behaviour.failOn?.[`${ctx.payload.name}:${step}`];
@@ -23,24 +22,24 @@ function fakeProcessors(behaviour: { failOn?: Record<string, Error>; flakyOnce?:
     };
   return {
     preprocess: run('preprocess', () => ({ mediaType: 'text/plain', pages: [] })),
-    ocr: run('ocr', (ctx) => ({
-      text: `text of ${ctx.payload.name}, after ${ctx.previous.preprocess?.mediaType}`,
+    ocr: run('ocr', async (ctx) => ({
+      text: `text of ${ctx.payload.name}, after ${(await ctx.resultOf('preprocess'))?.mediaType}`,
       confidence: 90,
       engine: 'fake',
       languages: ['eng'],
       pages: [],
     })),
-    nlp: run('nlp', (ctx) => ({ language: 'eng', wordCount: ctx.previous.ocr!.text.length, tokens: [], keywords: [], entities: [] })),
+    nlp: run('nlp', async (ctx) => ({ language: 'eng', wordCount: (await ctx.resultOf('ocr'))!.text.length, tokens: [], keywords: [], entities: [] })),
     validate: run('validate', () => ({ status: 'passed', reasons: [] })),
   } satisfies { [S in StepName]: StepProcessor<S> };
 }
 
-describe('step workers on a real BullMQ flow', () => {
+describe('step workers chaining real BullMQ queues', () => {
   const prefix = testPrefix('runtime');
   const connection = createRedis(TEST_REDIS_URL, 'worker');
   const blobs = new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-rt-')));
   const store = new BatchStore(connection, prefix);
-  const flows = new FlowProducer({ connection, prefix });
+  const queues = new StepQueues(connection, prefix);
   let workers: StepWorker[] = [];
 
   function start(processors: ReturnType<typeof fakeProcessors>) {
@@ -58,7 +57,7 @@ describe('step workers on a real BullMQ flow', () => {
       documents: names.map((name, i) => ({ id: `${id}-${i}`, name, blobKey: `batches/${id}/${i}`, size: 1 })),
     };
     await store.createBatch(batch);
-    await enqueueBatch(flows, batch);
+    await enqueueBatch(queues, batch);
     return batch;
   }
 
@@ -73,7 +72,7 @@ describe('step workers on a real BullMQ flow', () => {
   });
 
   afterAll(async () => {
-    await flows.close();
+    await queues.close();
     await deletePrefix(connection, prefix);
     await connection.quit();
   });
@@ -88,7 +87,7 @@ describe('step workers on a real BullMQ flow', () => {
     const docs = await store.getDocuments('ok');
     expect(docs.every((d) => d.status === 'completed' && STEPS.every((s) => d.steps[s]?.status === 'completed'))).toBe(true);
     // the OCR result saw preprocessing's, and NLP saw OCR's
-    const nlp = JSON.parse((await blobs.get(`batches/ok/documents/ok-0/results/nlp.json`)).toString());
+    const nlp = JSON.parse(docs[0]!.steps.nlp!.resultJson!);
     expect(nlp.wordCount).toBe('text of a.txt, after text/plain'.length);
   });
 
@@ -102,11 +101,10 @@ describe('step workers on a real BullMQ flow', () => {
     const bad = (await store.getDocuments('mixed'))[1]!;
     expect(bad).toMatchObject({ status: 'failed', error: { code: 'corrupt_document', message: 'cannot decode' } });
     expect(bad.steps.ocr?.status).toBe('queued');
-    // BullMQ agrees: the chain above the failed step failed too
-    const validateQueue = new Queue('validate', { connection, prefix });
-    const state = await validateQueue.getJobState('mixed-1.validate');
-    await validateQueue.close();
-    expect(state).toBe('failed');
+    // BullMQ agrees: the step failed for good, and no later step was queued
+    expect(await queues.get('preprocess').getJobState('mixed-1.preprocess')).toBe('failed');
+    expect(await queues.get('ocr').getJob('mixed-1.ocr')).toBeUndefined();
+    expect(await queues.get('ocr').getJobState('mixed-0.ocr')).toBe('completed');
   });
 
   it('retries a passing failure with backoff, then completes', async () => {
@@ -119,15 +117,54 @@ describe('step workers on a real BullMQ flow', () => {
     expect((await store.getDocuments('retry'))[0]!.steps.nlp).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
-  it('runs no more steps of a cancelled batch', async () => {
+  it('keeps large results in the blob store and small ones inline', async () => {
+    const processors = fakeProcessors({ seen: [] });
+    const bigText = 'word '.repeat(10_000);
+    processors.ocr = async () => ({ text: bigText, confidence: 90, engine: 'fake', languages: ['eng'], pages: [] });
+    start(processors);
+    await submit('big', ['big.txt']);
+    await finished('big');
+    const [doc] = await store.getDocuments('big');
+    expect(doc!.steps.ocr!.resultJson).toBeUndefined();
+    expect(JSON.parse((await blobs.get(doc!.steps.ocr!.resultKey!)).toString()).text).toBe(bigText);
+    expect(doc!.steps.nlp!.resultJson).toBeDefined();
+    expect(JSON.parse(doc!.steps.nlp!.resultJson!).wordCount).toBe(bigText.length); // nlp read the blob
+  });
+
+  it('stops a cancelled batch: its queued steps are taken off the queues', async () => {
     const seen: string[] = [];
-    await submit('cancel', ['x.txt', 'y.txt']);
+    const batch = await submit('cancel', ['x.txt', 'y.txt', 'z.txt']);
     await store.cancelBatch('cancel');
+    const { removeQueuedSteps } = await import('@docproc/batches');
+    await removeQueuedSteps(queues, store, batch);
+    expect(await queues.get('preprocess').getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 0, waiting: 0 });
     start(fakeProcessors({ seen }));
-    const batch = await finished('cancel');
-    expect(batch).toMatchObject({ status: 'cancelled', cancelled: 2 });
+    const record = await finished('cancel');
+    expect(record).toMatchObject({ status: 'cancelled', cancelled: 3, completed: 0 });
     expect(seen).toEqual([]);
-    expect((await store.getDocuments('cancel')).map((d) => d.error?.code)).toEqual(['cancelled', 'cancelled']);
+    expect((await store.getDocuments('cancel')).map((d) => d.error?.code)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+  });
+
+  it('lets a running step finish when its batch is cancelled, then queues nothing more', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const seen: string[] = [];
+    const processors = fakeProcessors({ seen });
+    const plainOcr = processors.ocr;
+    processors.ocr = async (ctx) => {
+      await gate;
+      return plainOcr(ctx);
+    };
+    start(processors);
+    await submit('midway', ['m.txt']);
+    await waitFor(async () => (seen.includes('m.txt:preprocess') ? true : undefined), 5000, 'preprocess to run');
+    await waitFor(async () => ((await queues.get('ocr').getActiveCount()) > 0 ? true : undefined), 5000, 'ocr to start');
+    await store.cancelBatch('midway');
+    release();
+    const record = await finished('midway');
+    expect(record).toMatchObject({ status: 'cancelled', cancelled: 1 });
+    expect(await queues.get('nlp').getJob('midway-0.nlp')).toBeUndefined();
+    expect((await store.getDocuments('midway'))[0]!.steps.ocr!.status).toBe('completed');
   });
 
   it('reports a heartbeat per worker', async () => {

@@ -24,9 +24,14 @@ export class LocalBlobStore implements BlobStore {
 
   async put(key: string, data: Buffer | string): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${randomUUID()}.tmp`;
-    await writeFile(temp, data);
+    try {
+      await writeFile(temp, data);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dirname(path), { recursive: true }); // first blob in this directory
+      await writeFile(temp, data);
+    }
     await rename(temp, path);
   }
 

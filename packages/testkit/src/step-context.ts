@@ -27,7 +27,7 @@ export async function stepContext(
       blobKey,
       options: options.jobOptions ?? {},
     },
-    previous: options.previous ?? {},
+    resultOf: async (step) => options.previous?.[step],
     blobs,
     logger: createLogger('test', 'error'),
     progress: async () => undefined,

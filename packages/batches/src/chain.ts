@@ -1,0 +1,92 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { STEP_JOB_OPTIONS, queueName, toQueuePriority, type StepName, type StepPayload } from '@docproc/catalog';
+import type { BatchStore } from './batch-store';
+import type { BatchRecord, NewBatch } from './records';
+
+/** BullMQ job id of one step of one document: stable, so a step is never queued twice. */
+export function stepJobId(documentId: string, step: StepName): string {
+  return `${documentId}.${step}`;
+}
+
+/** The job options of one step of one document. */
+export function stepJobOptions(documentId: string, step: StepName, priority: number): JobsOptions {
+  return { ...STEP_JOB_OPTIONS[step], jobId: stepJobId(documentId, step), priority: toQueuePriority(priority) };
+}
+
+/** The step after `payload.step` in its pipeline, if any. */
+export function nextStep(payload: Pick<StepPayload, 'step' | 'pipeline'>): StepName | undefined {
+  return payload.pipeline[payload.pipeline.indexOf(payload.step) + 1];
+}
+
+/** One BullMQ Queue per step, made when first needed, sharing one connection. */
+export class StepQueues {
+  private readonly queues = new Map<StepName, Queue>();
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly prefix: string,
+  ) {}
+
+  get(step: StepName): Queue {
+    let queue = this.queues.get(step);
+    if (!queue) {
+      queue = new Queue(queueName(step), { connection: this.connection, prefix: this.prefix });
+      this.queues.set(step, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+/**
+ * A document's task chain is one job at a time: the batch queues each
+ * document's first step, and each step's worker queues the next step once
+ * its own result is stored. (BullMQ flows would queue the whole chain up
+ * front; measured here they ran at 0.6 of this hand-made chain, see
+ * docs/benchmarks.md.) Stable job ids make a re-run step's "queue the next
+ * step" a no-op, so a worker that dies between the two never doubles a step.
+ */
+export async function enqueueBatch(queues: StepQueues, batch: NewBatch): Promise<void> {
+  const first = batch.pipeline[0];
+  if (!first) throw new Error('a pipeline needs at least one step');
+  const jobs = batch.documents.map((doc) => {
+    const data: StepPayload = {
+      batchId: batch.id,
+      documentId: doc.id,
+      step: first,
+      pipeline: batch.pipeline,
+      name: doc.name,
+      blobKey: doc.blobKey,
+      options: batch.options,
+    };
+    return { name: first, data, opts: stepJobOptions(doc.id, first, batch.priority) };
+  });
+  // addBulk is one MULTI: chunks keep a huge batch from holding Redis for long.
+  for (let i = 0; i < jobs.length; i += 1000) await queues.get(first).addBulk(jobs.slice(i, i + 1000));
+}
+
+/** Queues the step after `payload.step` with the BullMQ priority of the step that ran. */
+export async function enqueueNextStep(queues: StepQueues, payload: StepPayload, queuePriority: number | undefined): Promise<void> {
+  const step = nextStep(payload);
+  if (!step) return;
+  const opts: JobsOptions = { ...STEP_JOB_OPTIONS[step], jobId: stepJobId(payload.documentId, step), priority: queuePriority };
+  await queues.get(step).add(step, { ...payload, step }, opts);
+}
+
+/**
+ * Takes a cancelled batch's waiting steps off their queues (best effort: a
+ * step already running finishes, and recordStep then stops its chain).
+ */
+export async function removeQueuedSteps(queues: StepQueues, store: BatchStore, batch: Pick<BatchRecord, 'id' | 'pipeline'>): Promise<void> {
+  const documentIds = await store.getDocumentIds(batch.id);
+  for (let i = 0; i < documentIds.length; i += 200) {
+    await Promise.all(
+      documentIds
+        .slice(i, i + 200)
+        .flatMap((documentId) => batch.pipeline.map((step) => queues.get(step).remove(stepJobId(documentId, step)).catch(() => 0))),
+    );
+  }
+}
