@@ -49,9 +49,9 @@ export interface StepWorker {
   close(): Promise<void>;
 }
 
-/** The small value a step job returns (kept by BullMQ): where the result is. */
+/** The small value a step job returns (kept by BullMQ): the blob key of a large result, null when it is inline in the record. */
 export interface StepJobReturn {
-  resultKey: string;
+  resultKey: string | null;
 }
 
 /** Results up to this size stay in Redis with the document's record; larger ones go to the blob store. */
@@ -117,7 +117,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
       else await enqueueNextStep(queues, payload, job.opts.priority);
       log.debug('step completed', { ms: Date.now() - startedAt });
-      return { resultKey: stored.resultKey ?? 'inline' };
+      return { resultKey: stored.resultKey ?? null };
     } catch (thrown) {
       const error = toDocumentError(thrown);
       const attempts = job.opts.attempts ?? 1;
