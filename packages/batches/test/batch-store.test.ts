@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { BatchStore, StepQueues, enqueueBatch, enqueueNextStep, nextStep, type NewBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, enqueueBatch, nextStep, recordStepAndQueueNext, type NewBatch } from '@docproc/batches';
 import { TEST_REDIS_URL, deletePrefix, testPrefix } from '@docproc/testkit';
 
 describe('BatchStore (real Redis)', () => {
@@ -88,6 +88,7 @@ describe('task chains (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
   const prefix = testPrefix('chain');
   const queues = new StepQueues(redis, prefix);
+  const store = new BatchStore(redis, prefix);
 
   afterAll(async () => {
     await queues.close();
@@ -108,14 +109,29 @@ describe('task chains (real Redis)', () => {
       options: {},
       documents: [{ id: 'd1', name: 'a.png', blobKey: 'k', size: 1 }],
     };
+    await store.createBatch(batch);
     await enqueueBatch(queues, batch);
     const first = await queues.get('ocr').getJob('d1.ocr');
     expect(first!.opts.priority).toBe(1);
     expect(first!.data).toMatchObject({ batchId: 'b', documentId: 'd1', step: 'ocr', pipeline: ['ocr', 'nlp'] });
 
-    await enqueueNextStep(queues, first!.data, first!.opts.priority);
-    await enqueueNextStep(queues, first!.data, first!.opts.priority); // a re-run step queues nothing twice
+    const ok = { status: 'completed' as const, startedAt: Date.now(), attempts: 1 };
+    expect(await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority)).toBe('running');
+    // a re-run step records again but queues nothing twice
+    expect(await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority)).toBe('running');
     expect(await queues.get('nlp').getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 1, waiting: 0 });
-    expect((await queues.get('nlp').getJob('d1.nlp'))!.data.step).toBe('nlp');
+    expect((await queues.get('nlp').getJob('d1.nlp'))!.data).toMatchObject({ step: 'nlp', documentId: 'd1' });
+    expect((await store.getDocuments('b')).map((d) => [d.status, d.steps.ocr?.status])).toEqual([['running', 'completed']]);
+  });
+
+  it('takes the next step off its queue when the batch was cancelled meanwhile', async () => {
+    const batch: NewBatch = { id: 'c', priority: 0, pipeline: ['ocr', 'nlp'], options: {}, documents: [{ id: 'c1', name: 'a.png', blobKey: 'k', size: 1 }] };
+    await store.createBatch(batch);
+    await enqueueBatch(queues, batch);
+    const first = await queues.get('ocr').getJob('c1.ocr');
+    await store.cancelBatch('c');
+    const ok = { status: 'completed' as const, startedAt: Date.now(), attempts: 1 };
+    expect(await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority)).toBe('cancelled');
+    expect(await queues.get('nlp').getJob('c1.nlp')).toBeUndefined();
   });
 });
