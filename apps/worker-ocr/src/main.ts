@@ -1,14 +1,28 @@
 import { runWorker } from '@docproc/runtime';
-import { ocr } from './ocr';
+import type { OcrEngine } from './engine';
+import { NativeTesseractEngine } from './native-engine';
+import { combinePages, ocr, ocrPage, type OcrSettings, type PageText } from './ocr';
 import { TesseractEngine } from './tesseract-engine';
 
 void runWorker({
   service: 'worker-ocr',
   step: 'ocr',
-  // tesseract.js uses one core per page: scale OCR with processes, not concurrency.
+  // One page at a time per process, on one core: scale OCR with processes (each page is its own job).
   defaultConcurrency: 1,
-  setup: async (config) => {
-    const engine = new TesseractEngine();
-    return { processor: (ctx) => ocr(ctx, engine, config.ocrLanguages), close: () => engine.close() };
+  setup: async (config, logger) => {
+    const engine: OcrEngine =
+      config.ocrEngine === 'tesseract'
+        ? new NativeTesseractEngine(config.tesseractPath)
+        : new TesseractEngine({ recyclePages: config.ocrRecyclePages, maxMemoryMb: config.ocrMaxMemoryMb });
+    logger.info('OCR engine', { engine: engine.name });
+    const settings: OcrSettings = { defaultLanguages: config.ocrLanguages, pageTimeoutMs: config.pageTimeoutMs };
+    return {
+      processor: (ctx) => ocr(ctx, engine, settings),
+      pages: {
+        page: (ctx) => ocrPage(ctx, engine, settings),
+        combine: async (ctx, pages) => combinePages(pages as PageText[], engine.name, ctx.payload.options.languages ?? settings.defaultLanguages),
+      },
+      close: () => engine.close(),
+    };
   },
 });

@@ -1,9 +1,21 @@
-import { UnsupportedTypeError, type OcrResult } from '@docproc/catalog';
-import { decodeImagePages, detectMediaType, IMAGE_TYPES } from '@docproc/media';
+import { UnsupportedTypeError, type OcrResult, type PreprocessResult } from '@docproc/catalog';
+import { decodeImagePages, detectMediaType, IMAGE_TYPES, toPgm } from '@docproc/media';
 import type { StepContext } from '@docproc/runtime';
-import type { OcrEngine } from './engine';
+import { blobKeys } from '@docproc/storage';
+import type { OcrEngine, RecognizeOptions } from './engine';
 
-/** Mean word confidence over all pages, weighted by words. */
+export type PageText = OcrResult['pages'][number];
+
+export interface OcrSettings {
+  defaultLanguages: string[];
+  pageTimeoutMs: number;
+}
+
+/**
+ * Mean word confidence over the pages OCR read, weighted by words. Pages
+ * taken from a PDF text layer have no words: a document read only from its
+ * text layer has confidence 100, one with no text at all 0.
+ */
 export function meanConfidence(pages: OcrResult['pages']): number {
   let sum = 0;
   let count = 0;
@@ -13,45 +25,89 @@ export function meanConfidence(pages: OcrResult['pages']): number {
       count++;
     }
   }
-  return count === 0 ? 0 : Math.round((sum / count) * 100) / 100;
+  if (count > 0) return Math.round((sum / count) * 100) / 100;
+  return pages.some((p) => p.source === 'text-layer' && p.text.trim() !== '') ? 100 : 0;
 }
 
-/** The page images to read: the preprocessed pages, or the original decoded when preprocessing is not in the pipeline. */
-async function pageImages(ctx: StepContext): Promise<{ text?: string; images: Buffer[] }> {
+function recognizeOptions(ctx: StepContext, settings: OcrSettings): RecognizeOptions {
+  const { languages, psm, oem, hocr } = ctx.payload.options;
+  return { languages: languages ?? settings.defaultLanguages, psm, oem, hocr, timeoutMs: settings.pageTimeoutMs };
+}
+
+/** One page through the engine, or from the PDF's text layer when it has a usable one (and OCR is not forced). */
+async function readPage(
+  ctx: StepContext,
+  page: PreprocessResult['pages'][number],
+  engine: OcrEngine,
+  settings: OcrSettings,
+): Promise<PageText> {
+  const { index } = page;
+  if (page.text !== null && !ctx.payload.options.forceOcr) return { index, text: page.text, confidence: 100, words: [], source: 'text-layer' };
+  if (page.blobKey === null) return { index, text: '', confidence: 0, words: [], source: 'ocr' };
+  const started = Date.now();
+  const options = { ...recognizeOptions(ctx, settings), dpi: page.dpi };
+  const read = await engine.recognize(await toPgm(await ctx.blobs.get(page.blobKey)), options);
+  const result: PageText = { index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' };
+  if (read.hocr !== undefined) {
+    result.hocrKey = blobKeys.hocr(ctx.payload.batchId, ctx.payload.documentId, index);
+    await ctx.blobs.put(result.hocrKey, read.hocr);
+  }
+  ctx.logger.info('page recognised', { page: index, ms: Date.now() - started, words: read.words.length, engine: engine.name });
+  return result;
+}
+
+/** The pages put together: their text in order, joined by form feeds. */
+export function combinePages(pages: PageText[], engine: string, languages: string[]): OcrResult {
+  const ordered = [...pages].sort((a, b) => a.index - b.index);
+  return { text: ordered.map((p) => p.text).join('\f'), confidence: meanConfidence(ordered), engine, languages, pages: ordered };
+}
+
+/** The OCR step for one page of a document (ctx.payload.page): pages spread over the OCR pool. */
+export async function ocrPage(ctx: StepContext, engine: OcrEngine, settings: OcrSettings): Promise<PageText> {
+  const pre = await ctx.resultOf('preprocess');
+  const index = ctx.payload.page?.index ?? 0;
+  const page = pre?.pages[index];
+  if (!page) throw new Error(`page ${index} is missing from the preprocessing result`);
+  return readPage(ctx, page, engine, settings);
+}
+
+/**
+ * The OCR step for a whole document in one job: a document without pages
+ * (plain text), or a pipeline without preprocessing, where OCR decodes the
+ * image itself (images only).
+ */
+export async function ocr(ctx: StepContext, engine: OcrEngine, settings: OcrSettings): Promise<OcrResult> {
+  const languages = recognizeOptions(ctx, settings).languages;
   const pre = await ctx.resultOf('preprocess');
   if (pre) {
-    if (pre.mediaType === 'text/plain') return { text: (await ctx.blobs.get(ctx.payload.blobKey)).toString('utf8'), images: [] };
-    return { images: await Promise.all(pre.pages.map((p) => ctx.blobs.get(p.blobKey))) };
+    if (pre.mediaType === 'text/plain') {
+      const text = (await ctx.blobs.get(ctx.payload.blobKey)).toString('utf8');
+      return { text, confidence: 100, engine: 'none', languages, pages: [{ index: 0, text, confidence: 100, words: [], source: 'text-layer' }] };
+    }
+    const pages: PageText[] = [];
+    for (const page of pre.pages) {
+      pages.push(await readPage(ctx, page, engine, settings));
+      await ctx.progress(Math.round((pages.length / pre.pages.length) * 100));
+    }
+    return combinePages(pages, engine.name, languages);
   }
+
   const bytes = await ctx.blobs.get(ctx.payload.blobKey);
   const type = detectMediaType(bytes);
-  if (type === 'text/plain') return { text: bytes.toString('utf8'), images: [] };
+  if (type === 'text/plain') {
+    const text = bytes.toString('utf8');
+    return { text, confidence: 100, engine: 'none', languages, pages: [{ index: 0, text, confidence: 100, words: [], source: 'text-layer' }] };
+  }
   if (type === null || !IMAGE_TYPES.includes(type)) {
     throw new UnsupportedTypeError('OCR without preprocessing reads images only: add preprocess to the pipeline');
   }
   // Decoding with sharp first keeps unreadable bytes away from tesseract.js, which crashes the process on them.
-  return { images: (await decodeImagePages(bytes, { normalise: false })).map((p) => p.png) };
-}
-
-/** The OCR step: every page through the engine, pages' text joined by form feeds. */
-export async function ocr(ctx: StepContext, engine: OcrEngine, defaultLanguages: string[]): Promise<OcrResult> {
-  const languages = ctx.payload.options.languages ?? defaultLanguages;
-  const { text, images } = await pageImages(ctx);
-  if (text !== undefined) {
-    return { text, confidence: 100, engine: 'none', languages, pages: [{ index: 0, text, confidence: 100, words: [] }] };
+  const decoded = await decodeImagePages(bytes, { normalise: false });
+  const pages: PageText[] = [];
+  for (const image of decoded) {
+    const read = await engine.recognize(await toPgm(image.png), recognizeOptions(ctx, settings));
+    pages.push({ index: image.index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' });
+    await ctx.progress(Math.round((pages.length / decoded.length) * 100));
   }
-  const pages: OcrResult['pages'] = [];
-  for (const [index, png] of images.entries()) {
-    const started = Date.now();
-    pages.push(await engine.recognize(png, index, { languages }));
-    ctx.logger.info('page recognised', { page: index, ms: Date.now() - started });
-    await ctx.progress(Math.round(((index + 1) / images.length) * 100));
-  }
-  return {
-    text: pages.map((p) => p.text).join('\f'),
-    confidence: meanConfidence(pages),
-    engine: engine.name,
-    languages,
-    pages,
-  };
+  return combinePages(pages, engine.name, languages);
 }

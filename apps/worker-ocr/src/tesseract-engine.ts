@@ -1,64 +1,82 @@
-import { createWorker, OEM, type Worker } from 'tesseract.js';
-import type { OcrEngine, PageText, RecognizeOptions } from './engine';
+import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
+import { StepTimeoutError } from '@docproc/catalog';
+import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
 import { languagePath } from './tessdata';
 
-interface TesseractWord {
-  text: string;
-  confidence: number;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
+export interface TesseractEngineOptions {
+  /** Replace the worker after this many pages: tesseract.js's WASM memory only grows. */
+  recyclePages: number;
+  /** ... or once the process's resident memory passes this many MiB. */
+  maxMemoryMb: number;
 }
 
-interface TesseractBlock {
-  paragraphs: { lines: { words: TesseractWord[] }[] }[];
-}
-
-function wordsOf(blocks: TesseractBlock[] | null): PageText['words'] {
-  const words: PageText['words'] = [];
-  for (const block of blocks ?? []) {
-    for (const paragraph of block.paragraphs) {
-      for (const line of paragraph.lines) {
-        for (const w of line.words) {
-          if (w.text.trim()) words.push({ text: w.text, confidence: w.confidence, bbox: w.bbox });
-        }
-      }
-    }
-  }
-  return words;
-}
+const DEFAULT_OPTIONS: TesseractEngineOptions = { recyclePages: 200, maxMemoryMb: 1536 };
 
 /**
  * tesseract.js (WASM, in a worker thread, so the event loop stays free to
  * renew job locks). One tesseract worker is kept and reused across pages; it
- * is re-created when a job asks for other languages.
+ * is made again when a job asks for other languages or another engine mode,
+ * after `recyclePages` pages or past `maxMemoryMb`, and after a page that ran
+ * past its time limit (the only way to stop it).
  */
 export class TesseractEngine implements OcrEngine {
   readonly name = 'tesseract.js';
   private worker: Worker | undefined;
-  private workerLanguages = '';
+  private workerKey = '';
+  private parameters = '';
+  private pages = 0;
 
-  private async workerFor(languages: string[]): Promise<Worker> {
-    const key = languages.join('+');
-    if (this.worker && this.workerLanguages === key) return this.worker;
-    await this.worker?.terminate();
-    this.worker = undefined;
-    this.worker = await createWorker(languages, OEM.LSTM_ONLY, {
-      langPath: languagePath(languages),
+  constructor(private readonly options: TesseractEngineOptions = DEFAULT_OPTIONS) {}
+
+  private async workerFor(languages: string[], oem: number): Promise<Worker> {
+    const key = `${languages.join('+')}/${oem}`;
+    const worn = this.pages >= this.options.recyclePages || process.memoryUsage.rss() > this.options.maxMemoryMb * 1024 * 1024;
+    if (this.worker && this.workerKey === key && !worn) return this.worker;
+    await this.close();
+    const legacy = oem !== OEM.LSTM_ONLY;
+    this.worker = await createWorker(languages, oem, {
+      langPath: languagePath(languages, legacy ? '4.0.0' : '4.0.0_best_int'),
       gzip: true,
       cacheMethod: 'none',
+      legacyCore: legacy,
+      legacyLang: legacy,
     });
-    this.workerLanguages = key;
+    this.workerKey = key;
     return this.worker;
   }
 
-  async recognize(png: Buffer, index: number, options: RecognizeOptions): Promise<PageText> {
-    const worker = await this.workerFor(options.languages);
-    const { data } = await worker.recognize(png, {}, { text: true, blocks: true });
-    const words = wordsOf(data.blocks as TesseractBlock[] | null);
-    return { index, text: data.text, confidence: words.length > 0 ? data.confidence : 0, words };
+  async recognize(image: Buffer, options: RecognizeOptions): Promise<RecognizedPage> {
+    const worker = await this.workerFor(options.languages, options.oem ?? OEM.LSTM_ONLY);
+    // A known resolution helps layout analysis; 0 lets Tesseract estimate it (PGM carries none).
+    const parameters = { tessedit_pageseg_mode: String(options.psm ?? PSM.AUTO) as PSM, user_defined_dpi: String(options.dpi ?? 0) };
+    if (JSON.stringify(parameters) !== this.parameters) {
+      await worker.setParameters(parameters);
+      this.parameters = JSON.stringify(parameters);
+    }
+    this.pages++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StepTimeoutError(`OCR of the page took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
+    });
+    try {
+      // TSV rather than `blocks`: the same words and boxes without building every symbol's JSON.
+      const { data } = await Promise.race([worker.recognize(image, {}, { text: true, tsv: true, hocr: options.hocr ?? false }), timeout]);
+      const words = wordsFromTsv(data.tsv ?? '');
+      return { text: data.text, confidence: meanWordConfidence(words), words, ...(options.hocr && data.hocr ? { hocr: data.hocr } : {}) };
+    } catch (err) {
+      if (err instanceof StepTimeoutError) await this.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
-    await this.worker?.terminate();
+    const worker = this.worker;
     this.worker = undefined;
+    this.workerKey = '';
+    this.parameters = '';
+    this.pages = 0;
+    await worker?.terminate().catch(() => undefined);
   }
 }

@@ -1,8 +1,25 @@
-import { CorruptDocumentError, UnsupportedTypeError } from '@docproc/catalog';
+import { spawnSync } from 'node:child_process';
+import { CorruptDocumentError, StepTimeoutError, UnsupportedTypeError, type PreprocessResult } from '@docproc/catalog';
+import { toPgm } from '@docproc/media';
 import { missingWords, renderTextPng, stepContext } from '@docproc/testkit';
-import { meanConfidence, ocr } from '../src/ocr';
+import { wordsFromTsv } from '../src/engine';
+import { NativeTesseractEngine } from '../src/native-engine';
+import { combinePages, meanConfidence, ocr, ocrPage, type OcrSettings } from '../src/ocr';
 import { TesseractEngine } from '../src/tesseract-engine';
 import { languageDataDir } from '../src/tessdata';
+
+const settings: OcrSettings = { defaultLanguages: ['eng'], pageTimeoutMs: 60_000 };
+const page = (index: number, blobKey: string | null, text: string | null = null): PreprocessResult['pages'][number] => ({
+  index,
+  blobKey,
+  width: 1,
+  height: 1,
+  rotation: 0,
+  skewAngle: 0,
+  despeckled: false,
+  dpi: null,
+  text,
+});
 
 describe('ocr with tesseract.js (offline language data)', () => {
   const engine = new TesseractEngine();
@@ -11,7 +28,7 @@ describe('ocr with tesseract.js (offline language data)', () => {
   it('reads rendered text, with confidence and word boxes', async () => {
     const lines = ['Invoice number 4711 from Example Industries', 'Total amount due within thirty days'];
     const ctx = await stepContext('ocr', await renderTextPng(lines));
-    const result = await ocr(ctx, engine, ['eng']);
+    const result = await ocr(ctx, engine, settings);
     expect(missingWords(result.text, lines.join(' ').split(' '))).toEqual([]);
     expect(result.confidence).toBeGreaterThan(80);
     expect(result.engine).toBe('tesseract.js');
@@ -24,11 +41,11 @@ describe('ocr with tesseract.js (offline language data)', () => {
 
   it('reads the pages preprocessing stored, joined by form feeds', async () => {
     const keys = ['p0', 'p1'];
-    const previous = { preprocess: { mediaType: 'image/tiff', pages: keys.map((blobKey, index) => ({ index, blobKey, width: 1, height: 1, rotation: 0 })) } };
+    const previous = { preprocess: { mediaType: 'image/tiff', pages: keys.map((blobKey, index) => page(index, blobKey)) } };
     const ctx = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'], previous });
     await ctx.blobs.put(keys[0]!, await renderTextPng(['First page here']));
     await ctx.blobs.put(keys[1]!, await renderTextPng(['Second page there']));
-    const result = await ocr(ctx, engine, ['eng']);
+    const result = await ocr(ctx, engine, settings);
     const pages = result.text.split('\f');
     expect(pages).toHaveLength(2);
     expect(missingWords(pages[0]!, ['First', 'page'])).toEqual([]);
@@ -37,8 +54,8 @@ describe('ocr with tesseract.js (offline language data)', () => {
 
   it('never hands undecodable bytes to tesseract', async () => {
     const png = await renderTextPng(['x'], { width: 800 });
-    await expect(ocr(await stepContext('ocr', png.subarray(0, 200)), engine, ['eng'])).rejects.toThrow(CorruptDocumentError);
-    await expect(ocr(await stepContext('ocr', Buffer.from([0, 1, 2, 3, 0xff])), engine, ['eng'])).rejects.toThrow(UnsupportedTypeError);
+    await expect(ocr(await stepContext('ocr', png.subarray(0, 200)), engine, settings)).rejects.toThrow(CorruptDocumentError);
+    await expect(ocr(await stepContext('ocr', Buffer.from([0, 1, 2, 3, 0xff])), engine, settings)).rejects.toThrow(UnsupportedTypeError);
   });
 
   it('refuses a language whose data is not installed', async () => {
@@ -48,9 +65,67 @@ describe('ocr with tesseract.js (offline language data)', () => {
     await expect(ocr(ctx, engine, ['eng'])).rejects.toThrow('OCR language "xyz" is not installed');
   });
 
-  it('averages confidence over words, not pages', () => {
+  it('reads one page of a paged document, or takes its PDF text layer unless OCR is forced', async () => {
+    const previous = { preprocess: { mediaType: 'application/pdf', pages: [page(0, null, 'Typeset text from the layer'), page(1, 'p1')] } };
+    const at = async (index: number, forceOcr = false) => {
+      const ctx = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'], previous, page: { index, count: 2 }, jobOptions: { forceOcr, hocr: true } });
+      await ctx.blobs.put('p1', await renderTextPng(['Scanned words on page two']));
+      return { ctx, result: await ocrPage(ctx, engine, settings) };
+    };
+    expect((await at(0)).result).toEqual({ index: 0, text: 'Typeset text from the layer', confidence: 100, words: [], source: 'text-layer' });
+    const { ctx, result } = await at(1);
+    expect(result.source).toBe('ocr');
+    expect(missingWords(result.text, ['Scanned', 'words', 'two'])).toEqual([]);
+    expect((await ctx.blobs.get(result.hocrKey!)).toString()).toContain("class='ocr_page'");
+    const combined = combinePages([result, (await at(0)).result], 'tesseract.js', ['eng']);
+    expect(combined.text.split('\f')[0]).toBe('Typeset text from the layer');
+    expect(combined.pages.map((p) => p.index)).toEqual([0, 1]);
+  });
+
+  it('stops a page that runs past its time limit, and reads the next one', async () => {
+    const png = await renderTextPng(['A page that takes a while to read'.repeat(3)], { width: 3000 });
+    await expect(engine.recognize(await toPgm(png), { languages: ['eng'], timeoutMs: 5 })).rejects.toThrow(StepTimeoutError);
+    const read = await engine.recognize(await toPgm(await renderTextPng(['Back to work'])), { languages: ['eng'], timeoutMs: 60_000 });
+    expect(missingWords(read.text, ['Back', 'work'])).toEqual([]);
+  });
+
+  it('takes page segmentation and engine modes from the job', async () => {
+    const ctx = await stepContext('ocr', await renderTextPng(['Single line of text']), { jobOptions: { psm: 7, oem: 1 } });
+    expect(missingWords((await ocr(ctx, engine, settings)).text, ['Single', 'line'])).toEqual([]);
+  });
+
+  it('averages confidence over words, not pages; a text layer alone counts as certain', () => {
     const word = (confidence: number) => ({ text: 'w', confidence, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 } });
-    expect(meanConfidence([{ index: 0, text: '', confidence: 0, words: [word(90), word(90), word(60)] }, { index: 1, text: '', confidence: 0, words: [] }])).toBe(80);
+    const read = (words: ReturnType<typeof word>[]) => ({ index: 0, text: 'x', confidence: 0, words, source: 'ocr' as const });
+    expect(meanConfidence([read([word(90), word(90), word(60)]), read([])])).toBe(80);
     expect(meanConfidence([])).toBe(0);
+    expect(meanConfidence([{ index: 0, text: 'typeset', confidence: 100, words: [], source: 'text-layer' }])).toBe(100);
+  });
+
+  it('parses Tesseract TSV into words with boxes', () => {
+    const tsv = 'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n4\t1\t1\t1\t1\t0\t10\t20\t300\t40\t-1\t\n5\t1\t1\t1\t1\t1\t10\t20\t90\t40\t96.5\tHello\n5\t1\t1\t1\t1\t2\t110\t20\t80\t40\t-1\t \n';
+    expect(wordsFromTsv(tsv)).toEqual([{ text: 'Hello', confidence: 96.5, bbox: { x0: 10, y0: 20, x1: 100, y1: 60 } }]);
+  });
+});
+
+const hasNativeTesseract = spawnSync('tesseract', ['--version'], { stdio: 'ignore' }).status === 0;
+
+// .ci/run installs Debian's tesseract-ocr; elsewhere the native engine is optional.
+(hasNativeTesseract ? describe : describe.skip)('ocr with the native tesseract binary', () => {
+  const engine = new NativeTesseractEngine();
+
+  it('reads rendered text with words and boxes, like the default engine', async () => {
+    const lines = ['Invoice number 4711 from Example Industries', 'Total amount due within thirty days'];
+    const result = await ocr(await stepContext('ocr', await renderTextPng(lines)), engine, settings);
+    expect(result.engine).toBe('tesseract');
+    expect(missingWords(result.text, lines.join(' ').split(' '))).toEqual([]);
+    expect(result.confidence).toBeGreaterThan(80);
+    expect(result.pages[0]!.words.find((w) => w.text === 'Invoice')!.bbox.x1).toBeGreaterThan(0);
+  });
+
+  it('stops a page past its time limit, and names a missing language', async () => {
+    const png = await renderTextPng(['A page that takes a while to read'.repeat(3)], { width: 3000 });
+    await expect(engine.recognize(await toPgm(png), { languages: ['eng'], timeoutMs: 5 })).rejects.toThrow(StepTimeoutError);
+    await expect(engine.recognize(await toPgm(png), { languages: ['xyz'], timeoutMs: 60_000 })).rejects.toThrow(UnsupportedTypeError);
   });
 });

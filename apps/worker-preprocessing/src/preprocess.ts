@@ -1,34 +1,118 @@
-import { UnsupportedTypeError, type PreprocessResult } from '@docproc/catalog';
-import { decodeImagePages, detectMediaType, IMAGE_TYPES, type DecodeLimits } from '@docproc/media';
+import { CorruptDocumentError, DocumentError, TooLargeError, UnsupportedTypeError, type PreprocessResult } from '@docproc/catalog';
+import { detectMediaType, greyscalePage, imageInfo, IMAGE_TYPES, readPdf, type GreyImage } from '@docproc/media';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
+import type { OrientationDetector } from './orientation';
+import { preparePage, type PageSettings } from './prepare-page';
+
+export interface PreprocessSettings extends PageSettings {
+  /** Images with more pixels than this are refused before decoding. */
+  maxInputPixels: number;
+  maxPages: number;
+  maxDocumentBytes: number;
+  pageTimeoutMs: number;
+}
+
+export const DEFAULT_PREPROCESS_SETTINGS: PreprocessSettings = {
+  targetDpi: 300,
+  maxPagePixels: 35_000_000,
+  maxInputPixels: 150_000_000,
+  maxPages: 500,
+  maxDocumentBytes: 100 * 1024 * 1024,
+  pageTimeoutMs: 120_000,
+  deskew: true,
+  rotatePages: true,
+  rotateThreshold: 2,
+  binarize: false,
+};
+
+type StoredPage = PreprocessResult['pages'][number];
+
+/** A page's pixels, or a decoding failure as the document's error. */
+async function decoded<T>(page: number, decode: () => Promise<T>): Promise<T> {
+  try {
+    return await decode();
+  } catch (err) {
+    if (err instanceof DocumentError) throw err;
+    throw new CorruptDocumentError(`page ${page + 1} cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
 
 /**
- * The preprocessing step: find the document's type from its bytes, decode
- * every page upright (EXIF), greyscale and normalise it, and store each page
- * image for OCR. Plain text passes through with no pages.
+ * The preprocessing step: find the document's type from its bytes; for a PDF
+ * take each page's usable text layer, render the others (pdf.js); decode
+ * every image page (multi-page TIFF included) upright by EXIF; then turn,
+ * straighten, scale, normalise each page and store it for OCR, recording what
+ * was done. Plain text passes through with no pages.
  */
-export async function preprocess(ctx: StepContext, limits?: DecodeLimits): Promise<PreprocessResult> {
-  const { batchId, documentId, blobKey } = ctx.payload;
+export async function preprocess(
+  ctx: StepContext,
+  settings: PreprocessSettings = DEFAULT_PREPROCESS_SETTINGS,
+  orientation?: OrientationDetector,
+): Promise<PreprocessResult> {
+  const { batchId, documentId, blobKey, options } = ctx.payload;
   const bytes = await ctx.blobs.get(blobKey);
+  if (bytes.length > settings.maxDocumentBytes) {
+    throw new TooLargeError(`the document has ${bytes.length} bytes, more than the limit of ${settings.maxDocumentBytes}`);
+  }
   const mediaType = detectMediaType(bytes);
-
   if (mediaType === 'text/plain') return { mediaType, pages: [] };
-  if (mediaType === 'application/pdf') {
-    throw new UnsupportedTypeError('PDF documents are not supported yet: submit page images (PNG, JPEG, TIFF, WebP, GIF, BMP)');
-  }
-  if (mediaType === null || !IMAGE_TYPES.includes(mediaType)) {
-    throw new UnsupportedTypeError('the document is not an image, PDF or plain text that docproc can read');
+  if (mediaType === null || (mediaType !== 'application/pdf' && !IMAGE_TYPES.includes(mediaType))) {
+    throw new UnsupportedTypeError('the document is not a PDF, an image (PNG, JPEG, TIFF, WebP, GIF, BMP) or plain text');
   }
 
-  const pages = await decodeImagePages(bytes, { normalise: true }, limits);
-  const stored: PreprocessResult['pages'] = [];
-  for (const page of pages) {
-    const key = blobKeys.page(batchId, documentId, page.index);
-    await ctx.blobs.put(key, page.png);
-    stored.push({ index: page.index, blobKey: key, width: page.width, height: page.height, rotation: page.rotation });
-    await ctx.progress(Math.round(((page.index + 1) / pages.length) * 100));
+  const page: PageSettings = {
+    ...settings,
+    targetDpi: options.dpi ?? settings.targetDpi,
+    deskew: options.deskew ?? settings.deskew,
+    rotatePages: options.rotatePages ?? settings.rotatePages,
+    binarize: options.binarize ?? settings.binarize,
+  };
+  const pages: StoredPage[] = [];
+  const store = async (index: number, count: number, grey: GreyImage, density: { dpi: number; known: boolean } | null, extraRotation: number, text: string | null) => {
+    const started = Date.now();
+    const prepared = await preparePage(grey, density, page, orientation);
+    const key = blobKeys.page(batchId, documentId, index);
+    await ctx.blobs.put(key, prepared.png);
+    pages.push({
+      index,
+      blobKey: key,
+      width: prepared.width,
+      height: prepared.height,
+      rotation: (extraRotation + prepared.turn) % 360,
+      skewAngle: prepared.skewAngle,
+      despeckled: prepared.despeckled,
+      dpi: prepared.dpi,
+      text,
+    });
+    ctx.logger.debug('page prepared', { page: index, ms: Date.now() - started, turn: prepared.turn, skew: prepared.skewAngle });
+    await ctx.progress(Math.round(((index + 1) / count) * 100));
+  };
+
+  if (mediaType === 'application/pdf') {
+    const limits = { maxPages: settings.maxPages, maxPagePixels: settings.maxPagePixels, pageTimeoutMs: settings.pageTimeoutMs };
+    for await (const pdfPage of readPdf(bytes, { dpi: page.targetDpi, useTextLayer: true, forceOcr: options.forceOcr ?? false }, limits)) {
+      const { index, count, rgba, width, height, dpi, text } = pdfPage;
+      if (!rgba) {
+        pages.push({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text });
+        await ctx.progress(Math.round(((index + 1) / count) * 100));
+        continue;
+      }
+      const grey = await decoded(index, () => greyscalePage({ kind: 'rgba', pixels: rgba, width, height }));
+      await store(index, count, grey, { dpi, known: true }, 0, text);
+    }
+  } else {
+    const info = await imageInfo(bytes, { maxPixels: settings.maxInputPixels, maxPages: settings.maxPages });
+    for (let index = 0; index < info.pages; index++) {
+      const grey = await decoded(index, () => greyscalePage({ kind: 'image', bytes, page: index, maxPixels: settings.maxInputPixels }));
+      await store(index, info.pages, grey, info.density ? { dpi: info.density, known: false } : null, info.exifRotation, null);
+    }
   }
-  ctx.logger.info('preprocessed', { mediaType, pages: stored.length, bytes: bytes.length });
-  return { mediaType, pages: stored };
+  ctx.logger.info('preprocessed', {
+    mediaType,
+    pages: pages.length,
+    textLayerPages: pages.filter((p) => p.text !== null).length,
+    bytes: bytes.length,
+  });
+  return { mediaType, pages };
 }

@@ -1,18 +1,85 @@
+import { deflateSync, crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { CorruptDocumentError, UnsupportedTypeError } from '@docproc/catalog';
-import { renderTextPng, stepContext } from '@docproc/testkit';
-import { preprocess } from '../src/preprocess';
+import {
+  CorruptDocumentError,
+  EncryptedDocumentError,
+  StepTimeoutError,
+  TooLargeError,
+  TooManyPagesError,
+  UnsupportedTypeError,
+} from '@docproc/catalog';
+import { makePdf, renderTextPng, stepContext } from '@docproc/testkit';
+import { OrientationDetector } from '../src/orientation';
+import { DEFAULT_PREPROCESS_SETTINGS, preprocess, type PreprocessSettings } from '../src/preprocess';
+
+const LINES = ['Minutes of the meeting held on Tuesday', 'The treasurer presented the annual accounts', 'Questions were answered and the accounts approved'];
+const settings = (changes: Partial<PreprocessSettings> = {}): PreprocessSettings => ({ ...DEFAULT_PREPROCESS_SETTINGS, ...changes });
+
+/** A PNG whose header claims `width` x `height` pixels over a few bytes of data: a decompression bomb's shape. */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+}
 
 describe('preprocess', () => {
-  it('stores an upright greyscale PNG page per image page', async () => {
-    const jpeg = await sharp(await renderTextPng(['A page of text'], { width: 600 })).jpeg().withMetadata({ orientation: 3 }).toBuffer();
+  const orientation = new OrientationDetector(60_000);
+  afterAll(() => orientation.close());
+
+  it('stores an upright greyscale PNG page per image page, recording what was done', async () => {
+    // as a camera held upside down stores it: pixels upside down, EXIF orientation 3 to show them upright
+    const jpeg = await sharp(await renderTextPng(LINES, { width: 1400, rotate: 180 })).jpeg().withMetadata({ orientation: 3 }).toBuffer();
     const ctx = await stepContext('preprocess', jpeg);
-    const result = await preprocess(ctx);
+    const result = await preprocess(ctx, settings(), orientation);
     expect(result.mediaType).toBe('image/jpeg');
     expect(result.pages).toHaveLength(1);
-    expect(result.pages[0]).toMatchObject({ index: 0, width: 600, rotation: 180 });
-    const stored = await sharp(await ctx.blobs.get(result.pages[0]!.blobKey)).metadata();
-    expect(stored).toMatchObject({ format: 'png', channels: 1, width: 600 });
+    // turned by 180 for EXIF, and orientation detection then found it upright; JFIF's 72 dpi is
+    // not believed, so the small image of unknown resolution is enlarged to a 2,000 px long side
+    expect(result.pages[0]).toMatchObject({ index: 0, width: 2000, rotation: 180, skewAngle: 0, dpi: null, text: null });
+    const stored = await sharp(await ctx.blobs.get(result.pages[0]!.blobKey!)).metadata();
+    expect(stored).toMatchObject({ format: 'png', channels: 1, width: 2000 });
+  });
+
+  it('turns an upside-down page and straightens a skewed one', async () => {
+    const upsideDown = await preprocess(await stepContext('preprocess', await renderTextPng(LINES, { rotate: 180 })), settings(), orientation);
+    expect(upsideDown.pages[0]!.rotation).toBe(180);
+    const skewed = await preprocess(await stepContext('preprocess', await renderTextPng(LINES, { rotate: -6 })), settings(), orientation);
+    expect(skewed.pages[0]!.skewAngle).toBeCloseTo(6, 0);
+    const left = await preprocess(await stepContext('preprocess', await renderTextPng(LINES, { rotate: -6 })), settings({ deskew: false, rotatePages: false }));
+    expect(left.pages[0]).toMatchObject({ skewAngle: 0, rotation: 0 });
+  });
+
+  it('takes the text layer of a born-digital PDF page and renders scanned pages', async () => {
+    const scan = await sharp(await renderTextPng(LINES, { width: 1500 })).greyscale().jpeg().toBuffer({ resolveWithObject: true });
+    const pdf = makePdf([
+      { kind: 'text', lines: ['This page was typeset, not scanned.', 'Its words are in its text layer.'] },
+      { kind: 'image', jpeg: scan.data, width: scan.info.width, height: scan.info.height, dpi: 200 },
+    ]);
+    const ctx = await stepContext('preprocess', pdf);
+    const result = await preprocess(ctx, settings(), orientation);
+    expect(result.mediaType).toBe('application/pdf');
+    const [typeset, scanned] = result.pages;
+    expect(typeset).toMatchObject({ index: 0, blobKey: null, dpi: 300 });
+    expect(typeset!.text).toContain('This page was typeset, not scanned.');
+    // the 200 dpi scan is brought to 300 dpi
+    expect(scanned).toMatchObject({ index: 1, text: null, dpi: 300 });
+    expect(scanned!.width).toBeGreaterThan(scan.info.width * 1.4);
+    expect((await sharp(await ctx.blobs.get(scanned!.blobKey!)).metadata()).format).toBe('png');
+
+    const forced = await preprocess(await stepContext('preprocess', pdf, { jobOptions: { forceOcr: true } }), settings(), orientation);
+    expect(forced.pages[0]!.blobKey).not.toBeNull(); // rendered for OCR, text layer still kept
+    expect(forced.pages[0]!.text).toContain('typeset');
   });
 
   it('passes plain text through with no pages', async () => {
@@ -20,9 +87,28 @@ describe('preprocess', () => {
     expect(await preprocess(ctx)).toEqual({ mediaType: 'text/plain', pages: [] });
   });
 
-  it('fails unknown bytes as unsupported_type and broken images as corrupt_document', async () => {
+  it('gives each kind of bad input its own error code', async () => {
     await expect(preprocess(await stepContext('preprocess', Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0xff])))).rejects.toThrow(UnsupportedTypeError);
     const png = await renderTextPng(['cut short'], { width: 800 });
     await expect(preprocess(await stepContext('preprocess', png.subarray(0, png.length / 2)))).rejects.toThrow(CorruptDocumentError);
+    await expect(preprocess(await stepContext('preprocess', Buffer.from('%PDF-1.7\n%%EOF\n')))).rejects.toThrow(CorruptDocumentError);
+    await expect(preprocess(await stepContext('preprocess', makePdf([{ kind: 'text', lines: ['secret'] }], { encrypt: true })))).rejects.toThrow(
+      EncryptedDocumentError,
+    );
+  });
+
+  it('applies every guard as a clear document error', async () => {
+    const png = await renderTextPng(['small'], { width: 400 });
+    await expect(preprocess(await stepContext('preprocess', png), settings({ maxDocumentBytes: 100 }))).rejects.toThrow(TooLargeError);
+    // a header that claims 100,000 x 100,000 pixels is refused before any pixel is decoded
+    await expect(preprocess(await stepContext('preprocess', pngHeaderOnly(100_000, 100_000)))).rejects.toThrow(/more than the limit/);
+    const threePages = makePdf([1, 2, 3].map((n) => ({ kind: 'text' as const, lines: [`Page number ${n} of three`] })));
+    await expect(preprocess(await stepContext('preprocess', threePages), settings({ maxPages: 2 }))).rejects.toThrow(TooManyPagesError);
+    const tiff = await sharp([png, png, png], { join: { animated: true } }).tiff().toBuffer();
+    await expect(preprocess(await stepContext('preprocess', tiff), settings({ maxPages: 2 }))).rejects.toThrow(TooManyPagesError);
+    expect((await preprocess(await stepContext('preprocess', tiff), settings({ maxPages: 3, rotatePages: false }))).pages).toHaveLength(3);
+    const scan = await sharp(await renderTextPng(LINES, { width: 2400 })).greyscale().jpeg().toBuffer({ resolveWithObject: true });
+    const slow = makePdf([{ kind: 'image', jpeg: scan.data, width: scan.info.width, height: scan.info.height }]);
+    await expect(preprocess(await stepContext('preprocess', slow), settings({ pageTimeoutMs: 1 }))).rejects.toThrow(StepTimeoutError);
   });
 });

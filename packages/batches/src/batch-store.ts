@@ -1,12 +1,20 @@
 import type { Redis } from 'ioredis';
 import { STEPS, type BatchStatus, type DocumentErrorInfo, type StepName, type TaskStatus } from '@docproc/catalog';
 import { recordKeys } from './keys';
-import { CANCEL_BATCH, RECORD_STEP } from './scripts';
+import { CANCEL_BATCH, PAGE_DONE, RECORD_STEP } from './scripts';
 import type { BatchRecord, DocumentRecord, NewBatch, StepRecord } from './records';
 
 interface ScriptCommands {
   docprocRecordStep(batchKey: string, documentKey: string, ...args: string[]): Promise<string>;
   docprocCancelBatch(batchKey: string, documentsKey: string, now: string, documentKeyPrefix: string, errorJson: string): Promise<string>;
+  docprocPageDone(batchKey: string, documentKey: string, pagesKey: string, index: string): Promise<[number, string, string]>;
+}
+
+/** What a page's report learns: how many pages are done, and where document and batch stand. */
+export interface PageProgress {
+  done: number;
+  documentStatus: TaskStatus;
+  batchStatus: BatchStatus;
 }
 
 /** How one step of one document ended. */
@@ -37,6 +45,7 @@ export class BatchStore {
     if (!('docprocRecordStep' in redis)) {
       redis.defineCommand('docprocRecordStep', { numberOfKeys: 2, lua: RECORD_STEP });
       redis.defineCommand('docprocCancelBatch', { numberOfKeys: 2, lua: CANCEL_BATCH });
+      redis.defineCommand('docprocPageDone', { numberOfKeys: 3, lua: PAGE_DONE });
     }
   }
 
@@ -129,6 +138,22 @@ export class BatchStore {
       outcome.resultKey ?? '',
     );
     return status as BatchStatus;
+  }
+
+  /** Counts a page of a paged step as done (idempotent), in one call. */
+  async recordPageDone(batchId: string, documentId: string, step: StepName, index: number): Promise<PageProgress> {
+    const [done, documentStatus, batchStatus] = await this.redis.docprocPageDone(
+      this.keys.batch(batchId),
+      this.keys.document(documentId),
+      this.keys.donePages(documentId, step),
+      String(index),
+    );
+    return { done: Number(done), documentStatus: documentStatus as TaskStatus, batchStatus: batchStatus as BatchStatus };
+  }
+
+  /** The document's status, or null when there is no such document. */
+  async documentStatus(documentId: string): Promise<TaskStatus | null> {
+    return (await this.redis.hget(this.keys.document(documentId), 'status')) as TaskStatus | null;
   }
 
   /** A step's stored result: inline JSON or a blob key, as recordStep kept it. */

@@ -1,12 +1,12 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { STEP_JOB_OPTIONS, queueName, toQueuePriority, type StepName, type StepPayload } from '@docproc/catalog';
+import { PAGED_STEPS, STEP_JOB_OPTIONS, queueName, toQueuePriority, type StepName, type StepPayload } from '@docproc/catalog';
 import type { BatchStatus } from '@docproc/catalog';
 import type { BatchStore, StepOutcome } from './batch-store';
 import type { BatchRecord, NewBatch } from './records';
 
-/** BullMQ job id of one step of one document: stable, so a step is never queued twice. */
-export function stepJobId(documentId: string, step: StepName): string {
-  return `${documentId}.${step}`;
+/** BullMQ job id of one step of one document (of one page of it): stable, so a step is never queued twice. */
+export function stepJobId(documentId: string, step: StepName, page?: number): string {
+  return page === undefined ? `${documentId}.${step}` : `${documentId}.${step}.p${page}`;
 }
 
 /** The job options of one step of one document. */
@@ -72,7 +72,9 @@ export async function enqueueBatch(queues: StepQueues, batch: NewBatch): Promise
 /**
  * Records a completed step, then queues the document's next step with the
  * BullMQ priority of the step that ran, unless the record says the batch was
- * cancelled. Returns the batch status. (One MULTI for both was measured
+ * cancelled. A paged next step (OCR) gets one job per page when the step
+ * made `pageCount` pages, so the pages spread over the whole pool. Returns
+ * the batch status. (One MULTI for the record and the add was measured
  * slower: ioredis copies every BullMQ script onto each new pipeline.)
  */
 export async function recordStepAndQueueNext(
@@ -81,12 +83,24 @@ export async function recordStepAndQueueNext(
   payload: StepPayload,
   outcome: StepOutcome,
   queuePriority: number | undefined,
+  pageCount = 0,
 ): Promise<BatchStatus> {
   const status = await store.recordStep(payload.batchId, payload.documentId, payload.step, outcome);
   const step = nextStep(payload);
   if (!step || status === 'cancelled') return status;
-  const opts: JobsOptions = { ...STEP_JOB_OPTIONS[step], jobId: stepJobId(payload.documentId, step), priority: queuePriority };
-  await queues.get(step).add(step, { ...payload, step }, opts);
+  const { page: _page, ...base } = payload;
+  const options = (page?: number): JobsOptions => ({ ...STEP_JOB_OPTIONS[step], jobId: stepJobId(payload.documentId, step, page), priority: queuePriority });
+  if (PAGED_STEPS.includes(step) && pageCount > 0) {
+    await queues.get(step).addBulk(
+      Array.from({ length: pageCount }, (_, index) => ({
+        name: step,
+        data: { ...base, step, page: { index, count: pageCount } } satisfies StepPayload,
+        opts: options(index),
+      })),
+    );
+  } else {
+    await queues.get(step).add(step, { ...base, step } satisfies StepPayload, options());
+  }
   return status;
 }
 

@@ -77,3 +77,13 @@ redis.call('HINCRBY', KEYS[1], 'cancelled', cancelled)
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', ARGV[1], 'finishedAt', ARGV[1])
 return status
 `;
+
+/**
+ * Counts one page of a paged step as done, once however often it is reported.
+ * KEYS: batch, document, the document's done-pages set. ARGV: page index.
+ * Returns { pages done, document status, batch status }.
+ */
+export const PAGE_DONE = `
+redis.call('SADD', KEYS[3], ARGV[1])
+return { redis.call('SCARD', KEYS[3]), redis.call('HGET', KEYS[2], 'status') or '', redis.call('HGET', KEYS[1], 'status') or '' }
+`;

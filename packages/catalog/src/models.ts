@@ -49,6 +49,22 @@ export const jobOptionsSchema = z
     languages: z.array(z.string().regex(/^[a-z_]{3,8}$/)).min(1).optional(),
     /** nlp: how many keywords to return. */
     keywords: z.number().int().min(0).max(100).optional(),
+    /** preprocess/ocr: OCR pages that have a usable PDF text layer too. */
+    forceOcr: z.boolean().optional(),
+    /** preprocess: straighten skewed pages (default on). */
+    deskew: z.boolean().optional(),
+    /** preprocess: turn pages that lie on their side or upside down (default on). */
+    rotatePages: z.boolean().optional(),
+    /** preprocess: black-and-white pages (default off). */
+    binarize: z.boolean().optional(),
+    /** preprocess: resolution pages are brought to. */
+    dpi: z.number().int().min(72).max(600).optional(),
+    /** ocr: Tesseract page segmentation mode (default 3, automatic). */
+    psm: z.number().int().min(0).max(13).optional(),
+    /** ocr: Tesseract engine mode: 1 LSTM (default); 0, 2 and 3 need legacy data. */
+    oem: z.number().int().min(0).max(3).optional(),
+    /** ocr: keep each page's hOCR in the blob store and return its key. */
+    hocr: z.boolean().optional(),
   })
   .passthrough();
 export type JobOptions = z.infer<typeof jobOptionsSchema>;

@@ -12,5 +12,7 @@ export const stepPayloadSchema = z.object({
   /** Blob key of the original document. */
   blobKey: z.string().min(1),
   options: jobOptionsSchema,
+  /** Set on the per-page jobs of a paged step (OCR): which page, of how many. */
+  page: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).optional(),
 });
 export type StepPayload = z.infer<typeof stepPayloadSchema>;

@@ -7,12 +7,20 @@ export const preprocessResultSchema = z.object({
   pages: z.array(
     z.object({
       index: z.number().int().min(0),
-      /** Blob key of the cleaned page image (PNG, greyscale). */
-      blobKey: z.string(),
+      /** Blob key of the cleaned page image (PNG, greyscale); null for a page read from its text layer. */
+      blobKey: z.string().nullable(),
       width: z.number().int(),
       height: z.number().int(),
-      /** Degrees the page was turned to stand upright (EXIF orientation). */
+      /** Degrees the page was turned clockwise to stand upright (EXIF orientation, then orientation detection). */
       rotation: z.number(),
+      /** Degrees the page was rotated by to straighten its lines (0 when it was straight). */
+      skewAngle: z.number().default(0),
+      /** Whether scanner specks were filtered out (3x3 median). */
+      despeckled: z.boolean().default(false),
+      /** Resolution of the page image, when known. */
+      dpi: z.number().nullable().default(null),
+      /** The PDF text layer of the page, when it is usable (OCR then skips the page unless forceOcr). */
+      text: z.string().nullable().default(null),
     }),
   ),
 });
@@ -33,6 +41,10 @@ export const ocrResultSchema = z.object({
       text: z.string(),
       confidence: z.number().min(0).max(100),
       words: z.array(ocrWordSchema),
+      /** Where the text came from: OCR, or the PDF's own text layer. */
+      source: z.enum(['ocr', 'text-layer']).default('ocr'),
+      /** Blob key of the page's hOCR, when asked for with options.hocr. */
+      hocrKey: z.string().optional(),
     }),
   ),
 });

@@ -2,6 +2,12 @@
 export const STEPS = ['preprocess', 'ocr', 'nlp', 'validate'] as const;
 export type StepName = (typeof STEPS)[number];
 
+/**
+ * Steps that run one job per page when an earlier step made pages, so that a
+ * long document's pages spread over the whole worker pool.
+ */
+export const PAGED_STEPS: readonly StepName[] = ['ocr'];
+
 /** Each step has its own BullMQ queue, named after the step. */
 export function queueName(step: StepName): string {
   return step;

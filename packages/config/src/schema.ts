@@ -5,6 +5,15 @@ const listOfStrings = z.preprocess(
   z.array(z.string().min(1)),
 );
 
+/** true/false, 1/0, yes/no, on/off. */
+const booleanFlag = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const word = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(word)) return true;
+  if (['false', '0', 'no', 'off'].includes(word)) return false;
+  return v;
+}, z.boolean());
+
 const redisUrl = z
   .string()
   .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
@@ -33,6 +42,31 @@ export const settings = {
   heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(5000) },
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },
   minConfidence: { env: 'DOCPROC_MIN_CONFIDENCE', schema: z.coerce.number().min(0).max(100).default(60) },
+
+  // Preprocessing: what pages are made into, and the guards against hostile files.
+  targetDpi: { env: 'DOCPROC_TARGET_DPI', schema: z.coerce.number().int().min(72).max(1200).default(300) },
+  /** A page is rendered or scaled to fewer pixels than this (35 MP: A3 at 300 dpi with room). */
+  maxPagePixels: { env: 'DOCPROC_MAX_PAGE_PIXELS', schema: z.coerce.number().int().min(1_000_000).default(35_000_000) },
+  /** An image larger than this is refused before its pixels are decoded (decompression bombs). */
+  maxInputPixels: { env: 'DOCPROC_MAX_INPUT_PIXELS', schema: z.coerce.number().int().min(1_000_000).default(150_000_000) },
+  maxPages: { env: 'DOCPROC_MAX_PAGES', schema: z.coerce.number().int().min(1).default(500) },
+  maxDocumentBytes: { env: 'DOCPROC_MAX_DOCUMENT_BYTES', schema: z.coerce.number().int().positive().default(100 * 1024 * 1024) },
+  /** Longest time one page may take in one step (rendering, orientation, OCR). */
+  pageTimeoutMs: { env: 'DOCPROC_PAGE_TIMEOUT_MS', schema: z.coerce.number().int().min(1000).default(120_000) },
+  deskew: { env: 'DOCPROC_DESKEW', schema: booleanFlag.default(true) },
+  detectOrientation: { env: 'DOCPROC_DETECT_ORIENTATION', schema: booleanFlag.default(true) },
+  /** Tesseract OSD confidence above which a page is turned (OCRmyPDF's --rotate-pages-threshold). */
+  rotateThreshold: { env: 'DOCPROC_ROTATE_THRESHOLD', schema: z.coerce.number().min(0).default(2) },
+  binarize: { env: 'DOCPROC_BINARIZE', schema: booleanFlag.default(false) },
+
+  // OCR engine.
+  ocrEngine: { env: 'DOCPROC_OCR_ENGINE', schema: z.enum(['tesseract.js', 'tesseract']).default('tesseract.js') },
+  /** The native binary for DOCPROC_OCR_ENGINE=tesseract. */
+  tesseractPath: { env: 'DOCPROC_TESSERACT_PATH', schema: z.string().min(1).default('tesseract') },
+  /** tesseract.js workers are replaced after this many pages (their WASM memory only grows) ... */
+  ocrRecyclePages: { env: 'DOCPROC_OCR_RECYCLE_PAGES', schema: z.coerce.number().int().min(1).default(200) },
+  /** ... or once the process holds more than this many MiB. */
+  ocrMaxMemoryMb: { env: 'DOCPROC_OCR_MAX_MEMORY_MB', schema: z.coerce.number().int().min(128).default(1536) },
 } as const;
 
 type Settings = typeof settings;

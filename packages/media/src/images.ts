@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { CorruptDocumentError, TooLargeError } from '@docproc/catalog';
+import { CorruptDocumentError, TooLargeError, TooManyPagesError } from '@docproc/catalog';
 
 export interface DecodeLimits {
   /** Refuse images with more pixels than this (decompression bombs). */
@@ -25,6 +25,36 @@ export interface CleanOptions {
   normalise: boolean;
 }
 
+export interface ImageInfo {
+  pages: number;
+  width: number;
+  height: number;
+  /** Pixels per inch, when the file says. */
+  density?: number;
+  /** Degrees the EXIF orientation turns the image by. */
+  exifRotation: number;
+}
+
+/**
+ * Reads an image's header (no pixels are decoded) and applies the guards:
+ * TooLargeError above `maxPixels` per page, TooManyPagesError above
+ * `maxPages`, CorruptDocumentError when the header cannot be read.
+ */
+export async function imageInfo(bytes: Buffer, limits: DecodeLimits): Promise<ImageInfo> {
+  let info: ImageInfo;
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    info = { pages: meta.pages ?? 1, width: meta.width, height: meta.height, density: meta.density, exifRotation: EXIF_ROTATION[meta.orientation ?? 1] ?? 0 };
+  } catch (err) {
+    throw new CorruptDocumentError(`the image cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (info.width * info.height > limits.maxPixels) {
+    throw new TooLargeError(`the image has ${info.width}x${info.height} pixels, more than the limit of ${limits.maxPixels}`);
+  }
+  if (info.pages > limits.maxPages) throw new TooManyPagesError(`the image has ${info.pages} pages, more than the limit of ${limits.maxPages}`);
+  return info;
+}
+
 /**
  * Decodes every page of an image (multi-page TIFF and GIF included) to PNG,
  * upright by EXIF. Anything sharp cannot decode is a CorruptDocumentError, so
@@ -45,7 +75,7 @@ export async function decodeImagePages(bytes: Buffer, options: CleanOptions, lim
     if (err instanceof TooLargeError) throw err;
     throw new CorruptDocumentError(`the image cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (pageCount > limits.maxPages) throw new TooLargeError(`the image has ${pageCount} pages, more than the limit of ${limits.maxPages}`);
+  if (pageCount > limits.maxPages) throw new TooManyPagesError(`the image has ${pageCount} pages, more than the limit of ${limits.maxPages}`);
 
   const pages: PageImage[] = [];
   for (let index = 0; index < pageCount; index++) {

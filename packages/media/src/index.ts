@@ -1,2 +1,7 @@
 export { detectMediaType, IMAGE_TYPES, type MediaType } from './media-type';
-export { decodeImagePages, DEFAULT_DECODE_LIMITS, type DecodeLimits, type PageImage, type CleanOptions } from './images';
+export { decodeImagePages, imageInfo, DEFAULT_DECODE_LIMITS, type DecodeLimits, type ImageInfo, type PageImage, type CleanOptions } from './images';
+export { readPdf, type PdfLimits, type PdfPage, type PdfReadOptions } from './pdf';
+export { isUsableText } from './pdf-protocol';
+export { estimateSkew, otsuThreshold, type GreyImage, type SkewEstimate } from './skew';
+export { despeckle, finishPage, greyPgm, greyPng, greyscalePage, pageScale, shrink, toPgm, turnPage, type FinishOptions, type PageSource } from './page-image';
+export { speckleRatio } from './speckle';

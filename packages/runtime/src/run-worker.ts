@@ -5,7 +5,7 @@ import type { Logger } from 'winston';
 import { createLogger } from './logger';
 import { createRedis } from './redis';
 import { installShutdown } from './shutdown';
-import { startStepWorker, type StepProcessor } from './step-worker';
+import { startStepWorker, type PageWork, type StepProcessor } from './step-worker';
 
 export interface WorkerApp<S extends StepName> {
   /** The app's name in logs, e.g. "worker-ocr". */
@@ -14,7 +14,7 @@ export interface WorkerApp<S extends StepName> {
   /** Jobs one process runs at once unless DOCPROC_CONCURRENCY says otherwise. */
   defaultConcurrency: number;
   /** Builds the processor (and whatever it holds, like an OCR engine) from the config. */
-  setup(config: Config, logger: Logger): Promise<{ processor: StepProcessor<S>; close?: () => Promise<void> }>;
+  setup(config: Config, logger: Logger): Promise<{ processor: StepProcessor<S>; pages?: PageWork<S>; close?: () => Promise<void> }>;
 }
 
 /**
@@ -27,12 +27,13 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
   const logger = createLogger(service, config.logLevel);
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
 
-  const { processor, close } = await app.setup(config, logger);
+  const { processor, pages, close } = await app.setup(config, logger);
   const connection = createRedis(config.redisUrl, 'worker', logger);
   const concurrency = config.concurrency ?? app.defaultConcurrency;
   const worker = startStepWorker({
     step: app.step,
     processor,
+    pages,
     connection,
     prefix: config.keyPrefix,
     blobs: new LocalBlobStore(config.dataDir),

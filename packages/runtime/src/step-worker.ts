@@ -3,6 +3,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import {
+  FINAL_TASK_STATUSES,
   queueName,
   stepPayloadSchema,
   stepResultSchemas,
@@ -30,6 +31,16 @@ export interface StepContext {
 
 export type StepProcessor<S extends StepName> = (ctx: StepContext) => Promise<StepResults[S]>;
 
+/**
+ * How a paged step (PAGED_STEPS) runs page by page: each page's job runs
+ * `page` (ctx.payload.page says which); the job that finishes the last page
+ * puts the pages' results together with `combine`, and the chain goes on.
+ */
+export interface PageWork<S extends StepName, P = unknown> {
+  page(ctx: StepContext): Promise<P>;
+  combine(ctx: StepContext, pages: P[]): Promise<StepResults[S]>;
+}
+
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
   processor: StepProcessor<S>;
@@ -40,6 +51,8 @@ export interface StepWorkerOptions<S extends StepName> {
   logger: Logger;
   concurrency: number;
   heartbeatMs?: number;
+  /** For a paged step: how to run one page and combine them. */
+  pages?: PageWork<S>;
 }
 
 export interface StepWorker {
@@ -71,6 +84,12 @@ function earlierResults(store: BatchStore, blobs: BlobStore, payload: StepPayloa
 
 const statusOfError = (code: string): TaskStatus => (code === 'cancelled' ? 'cancelled' : code === 'timeout' ? 'timeout' : 'failed');
 
+/** How many pages a step's result made (preprocessing's pages), for a paged next step. */
+function pageCountOf(result: unknown): number {
+  const pages = (result as { pages?: unknown }).pages;
+  return Array.isArray(pages) ? pages.length : 0;
+}
+
 /**
  * Runs one step's processor on its queue. Around the processor it keeps the
  * records true: it stores the result (small ones inline in Redis, large ones
@@ -89,6 +108,31 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   const id = `${step}-${randomUUID().slice(0, 8)}`;
   const counts = { processed: 0, failed: 0, active: 0 };
 
+  /**
+   * One page of a paged step: skipped when its document already ended
+   * (failed, cancelled); its result kept in the blob store; counted. The job
+   * that counts the last page returns the combined result, the others
+   * undefined.
+   */
+  async function runPage(ctx: StepContext, page: { index: number; count: number }): Promise<StepResults[S] | undefined> {
+    const work = options.pages;
+    if (!work) throw new UnrecoverableError(`the ${step} step does not run page by page`);
+    const { batchId, documentId } = ctx.payload;
+    const before = await store.documentStatus(documentId);
+    if (before !== null && FINAL_TASK_STATUSES.includes(before)) {
+      ctx.logger.info('document already ended: page skipped', { page: page.index, status: before });
+      return undefined;
+    }
+    const result = await work.page(ctx);
+    await blobs.put(blobKeys.pageResult(batchId, documentId, step, page.index), JSON.stringify(result));
+    const progress = await store.recordPageDone(batchId, documentId, step, page.index);
+    if (progress.done < page.count || FINAL_TASK_STATUSES.includes(progress.documentStatus)) return undefined;
+    const pages = await Promise.all(
+      Array.from({ length: page.count }, (_, index) => getJson(blobs, blobKeys.pageResult(batchId, documentId, step, index))),
+    );
+    return work.combine(ctx, pages);
+  }
+
   async function run(job: Job): Promise<StepJobReturn> {
     const parsed = stepPayloadSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -102,17 +146,18 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
 
     const startedAt = Date.now();
     const attempt = job.attemptsMade + 1;
+    const ctx: StepContext = { payload, resultOf: earlierResults(store, blobs, payload), blobs, logger: log, progress: (p) => job.updateProgress(p) };
     try {
-      const result = stepResultSchemas[step].parse(
-        await processor({ payload, resultOf: earlierResults(store, blobs, payload), blobs, logger: log, progress: (p) => job.updateProgress(p) }),
-      );
+      const output = payload.page ? await runPage(ctx, payload.page) : await processor(ctx);
+      if (output === undefined) return { resultKey: null }; // a page done, and others still to come
+      const result = stepResultSchemas[step].parse(output);
       const json = JSON.stringify(result);
       const stored: { resultJson?: string; resultKey?: string } = {};
       if (Buffer.byteLength(json) <= INLINE_RESULT_BYTES) stored.resultJson = json;
       else await blobs.put((stored.resultKey = blobKeys.result(batchId, documentId, step)), json);
 
       const outcome = { status: 'completed' as const, startedAt, attempts: attempt, documentStatus: isLastStep ? ('completed' as const) : undefined, ...stored };
-      const batchStatus = await recordStepAndQueueNext(store, queues, payload, outcome, job.opts.priority);
+      const batchStatus = await recordStepAndQueueNext(store, queues, payload, outcome, job.opts.priority, pageCountOf(result));
       if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
       // winston formats every message before its level filter: keep the hot path free of it.
       if (logger.isDebugEnabled()) log.debug('step completed', { ms: Date.now() - startedAt });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchStore, StepQueues, enqueueBatch, type NewBatch } from '@docproc/batches';
 import { CorruptDocumentError, STEPS, type StepName, type StepResults } from '@docproc/catalog';
-import { createLogger, createRedis, startStepWorker, type StepProcessor, type StepWorker } from '@docproc/runtime';
+import { createLogger, createRedis, startStepWorker, type PageWork, type StepProcessor, type StepWorker } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
 
@@ -42,9 +42,19 @@ describe('step workers chaining real BullMQ queues', () => {
   const queues = new StepQueues(connection, prefix);
   let workers: StepWorker[] = [];
 
-  function start(processors: ReturnType<typeof fakeProcessors>) {
+  function start(processors: ReturnType<typeof fakeProcessors>, pages?: PageWork<'ocr'>) {
     workers = STEPS.map((step) =>
-      startStepWorker({ step, processor: processors[step] as StepProcessor<typeof step>, connection, prefix, blobs, logger, concurrency: 2, heartbeatMs: 200 }),
+      startStepWorker({
+        step,
+        processor: processors[step] as StepProcessor<typeof step>,
+        pages: step === 'ocr' ? (pages as PageWork<typeof step>) : undefined,
+        connection,
+        prefix,
+        blobs,
+        logger,
+        concurrency: 2,
+        heartbeatMs: 200,
+      }),
     );
   }
 
@@ -165,6 +175,59 @@ describe('step workers chaining real BullMQ queues', () => {
     expect(record).toMatchObject({ status: 'cancelled', cancelled: 1 });
     expect(await queues.get('nlp').getJob('midway-0.nlp')).toBeUndefined();
     expect((await store.getDocuments('midway'))[0]!.steps.ocr!.status).toBe('completed');
+  });
+
+  /** Preprocessing that makes `count` pages, and OCR that reads them page by page (failing where told). */
+  function pagedDocument(count: number, seen: string[], failPage?: { name: string; index: number }) {
+    const processors = fakeProcessors({ seen });
+    processors.preprocess = async () => ({
+      mediaType: 'application/pdf',
+      pages: Array.from({ length: count }, (_, index) => ({ index, blobKey: `p${index}`, width: 1, height: 1, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null })),
+    });
+    const pages: PageWork<'ocr', { index: number; text: string }> = {
+      page: async (ctx) => {
+        const index = ctx.payload.page!.index;
+        seen.push(`${ctx.payload.name}:ocr page ${index}`);
+        if (ctx.payload.name === failPage?.name && index === failPage.index) throw new CorruptDocumentError(`page ${index + 1} is unreadable`);
+        await new Promise((r) => setTimeout(r, 20));
+        return { index, text: `text of page ${index}` };
+      },
+      combine: async (_ctx, done) => ({
+        text: done.map((p) => p.text).join('\f'),
+        confidence: 90,
+        engine: 'fake',
+        languages: ['eng'],
+        pages: done.map((p) => ({ index: p.index, text: p.text, confidence: 90, words: [], source: 'ocr' as const })),
+      }),
+    };
+    return { processors, pages: pages as PageWork<'ocr'> };
+  }
+
+  it('runs a paged step as one job per page and puts the pages together in order', async () => {
+    const seen: string[] = [];
+    const { processors, pages } = pagedDocument(5, seen);
+    start(processors, pages);
+    await submit('paged', ['five.pdf']);
+    const batch = await finished('paged');
+    expect(batch).toMatchObject({ status: 'completed', completed: 1 });
+    expect(seen.filter((s) => s.startsWith('five.pdf:ocr page')).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `five.pdf:ocr page ${i}`));
+    // every page had its own BullMQ job, and NLP saw the combined text
+    for (let i = 0; i < 5; i++) expect(await queues.get('ocr').getJobState(`paged-0.ocr.p${i}`)).toBe('completed');
+    const [doc] = await store.getDocuments('paged');
+    expect(JSON.parse(doc!.steps.ocr!.resultJson!).text).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f'));
+    expect(JSON.parse(doc!.steps.nlp!.resultJson!).wordCount).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f').length);
+  });
+
+  it('fails the document when one of its pages fails, and goes no further', async () => {
+    const seen: string[] = [];
+    const { processors, pages } = pagedDocument(4, seen, { name: 'four.pdf', index: 1 });
+    start(processors, pages);
+    await submit('badpage', ['four.pdf', 'fine.txt']);
+    const batch = await finished('badpage');
+    expect(batch).toMatchObject({ status: 'completed_with_errors', completed: 1, failed: 1 });
+    const [bad] = await store.getDocuments('badpage');
+    expect(bad).toMatchObject({ status: 'failed', error: { code: 'corrupt_document', message: 'page 2 is unreadable' } });
+    expect(seen).not.toContain('four.pdf:nlp');
   });
 
   it('reports a heartbeat per worker', async () => {

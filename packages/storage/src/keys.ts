@@ -6,4 +6,8 @@ export const blobKeys = {
   original: (batchId: string, documentId: string) => `batches/${batchId}/documents/${documentId}/original`,
   page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.png`,
   result: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/results/${step}.json`,
+  /** One page's result of a paged step, until the pages are put together. */
+  pageResult: (batchId: string, documentId: string, step: StepName, index: number) =>
+    `batches/${batchId}/documents/${documentId}/results/${step}/pages/${index}.json`,
+  hocr: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/results/ocr/pages/${index}.hocr`,
 };

@@ -7,6 +7,20 @@ export interface RenderOptions {
   width?: number;
   /** Degrees to rotate the finished page by (white fills the corners). */
   rotate?: number;
+  /** Fraction of pixels turned into dark speckles (0-1), as a poor scan has; reproducible. */
+  noise?: number;
+}
+
+/** A small seeded generator (mulberry32): the same noise on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -24,6 +38,12 @@ export async function renderTextPng(lines: string[], options: RenderOptions = {}
     <rect width="100%" height="100%" fill="#fff"/>
     <g font-family="${options.font ?? 'DejaVu Sans'}" font-size="${fontSize}" fill="#000">${text}</g></svg>`;
   let image = sharp(Buffer.from(svg)).flatten({ background: '#fff' });
+  if (options.noise) {
+    const { data, info } = await image.greyscale().raw().toBuffer({ resolveWithObject: true });
+    const next = random(lines.join('').length);
+    for (let i = 0; i < data.length; i++) if (next() < options.noise) data[i] = Math.floor(next() * 128);
+    image = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  }
   if (options.rotate) image = image.rotate(options.rotate, { background: '#fff' });
   return image.png().toBuffer();
 }

@@ -12,9 +12,9 @@ import { LocalBlobStore, blobKeys } from '@docproc/storage';
 export async function stepContext(
   step: StepName,
   document: Buffer,
-  options: { pipeline?: StepName[]; previous?: Partial<StepResults>; jobOptions?: JobOptions; name?: string } = {},
+  options: { pipeline?: StepName[]; previous?: Partial<StepResults>; jobOptions?: JobOptions; name?: string; blobs?: LocalBlobStore; page?: { index: number; count: number } } = {},
 ): Promise<StepContext & { blobs: LocalBlobStore }> {
-  const blobs = new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-step-')));
+  const blobs = options.blobs ?? new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-step-')));
   const blobKey = blobKeys.original('batch', 'doc');
   await blobs.put(blobKey, document);
   return {
@@ -26,6 +26,7 @@ export async function stepContext(
       name: options.name ?? 'document',
       blobKey,
       options: options.jobOptions ?? {},
+      ...(options.page ? { page: options.page } : {}),
     },
     resultOf: async (step) => options.previous?.[step],
     blobs,

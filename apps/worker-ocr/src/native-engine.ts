@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StepTimeoutError, UnsupportedTypeError } from '@docproc/catalog';
+import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
+
+function run(binary: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    // One thread per page: with OpenMP on two cores Tesseract ran ten times slower here; scale with processes.
+    const child = execFile(binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
+      const timedOut = (err as { killed?: boolean } | null)?.killed === true;
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr: String(stderr), timedOut });
+    });
+    child.stdin?.end();
+  });
+}
+
+/**
+ * The native `tesseract` binary (Debian's tesseract-ocr), for users who
+ * trade the system dependency for speed: DOCPROC_OCR_ENGINE=tesseract. Its
+ * language data is the system's (tesseract-ocr-<lang> packages).
+ */
+export class NativeTesseractEngine implements OcrEngine {
+  readonly name = 'tesseract';
+
+  constructor(private readonly binary = 'tesseract') {}
+
+  async recognize(image: Buffer, options: RecognizeOptions): Promise<RecognizedPage> {
+    const dir = await mkdtemp(join(tmpdir(), 'docproc-ocr-'));
+    try {
+      const input = join(dir, 'page');
+      await writeFile(input, image);
+      const out = join(dir, 'out');
+      const args = [input, out, '-l', options.languages.join('+'), '--psm', String(options.psm ?? 3), '--oem', String(options.oem ?? 1), 'txt', 'tsv'];
+      if (options.dpi) args.splice(2, 0, '--dpi', String(options.dpi));
+      if (options.hocr) args.push('hocr');
+      const { code, stderr, timedOut } = await run(this.binary, args, options.timeoutMs);
+      if (timedOut) throw new StepTimeoutError(`OCR of the page took longer than ${options.timeoutMs} ms`);
+      if (code !== 0) {
+        if (/Failed loading language|Error opening data file/i.test(stderr)) {
+          throw new UnsupportedTypeError(`OCR language "${options.languages.join('+')}" is not installed for the native engine (Debian: tesseract-ocr-<lang>)`);
+        }
+        throw new Error(`tesseract exited with code ${code}: ${stderr.trim().split('\n').pop()}`);
+      }
+      const [text, tsv, hocr] = await Promise.all([
+        readFile(`${out}.txt`, 'utf8'),
+        readFile(`${out}.tsv`, 'utf8'),
+        options.hocr ? readFile(`${out}.hocr`, 'utf8') : Promise.resolve(undefined),
+      ]);
+      const words = wordsFromTsv(tsv);
+      return { text, confidence: meanWordConfidence(words), words, ...(hocr ? { hocr } : {}) };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {}
+}

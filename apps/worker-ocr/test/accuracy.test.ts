@@ -1,0 +1,70 @@
+import sharp from 'sharp';
+import { characterErrorRate, makePdf, renderTextPng, stepContext } from '@docproc/testkit';
+import { OrientationDetector } from '../../worker-preprocessing/src/orientation';
+import { DEFAULT_PREPROCESS_SETTINGS, preprocess } from '../../worker-preprocessing/src/preprocess';
+import { ocr } from '../src/ocr';
+import { TesseractEngine } from '../src/tesseract-engine';
+
+/** Text whose every character is known: a page of plain English prose with digits and punctuation. */
+const PROSE = [
+  'The committee met on 14 March 2024 to review the budget.',
+  'Revenue rose by 12.5 percent, while costs fell slightly.',
+  'Members agreed to publish the report before the summer.',
+  'Questions about the figures should go to the treasurer.',
+  'A second meeting is planned for the first week of June.',
+  'Please bring copies of the draft and your comments.',
+];
+
+interface GeneratedPage {
+  name: string;
+  font: string;
+  fontSize: number;
+  noise?: number;
+  rotate?: number;
+  asPdf?: boolean;
+}
+
+/** Fonts of Debian's fonts-dejavu-core, sizes from small print to headings, noise, a 3-8 degree skew, one page upside down. */
+const PAGES: GeneratedPage[] = [
+  { name: 'sans 28px', font: 'DejaVu Sans', fontSize: 28 },
+  { name: 'serif 34px', font: 'DejaVu Serif', fontSize: 34 },
+  { name: 'mono 30px', font: 'DejaVu Sans Mono', fontSize: 30 },
+  { name: 'sans 40px with noise', font: 'DejaVu Sans', fontSize: 40, noise: 0.02 },
+  { name: 'serif 32px skewed 3 degrees', font: 'DejaVu Serif', fontSize: 32, rotate: 3 },
+  { name: 'sans 30px skewed -8 degrees with noise', font: 'DejaVu Sans', fontSize: 30, rotate: -8, noise: 0.01 },
+  { name: 'serif 32px upside down', font: 'DejaVu Serif', fontSize: 32, rotate: 180 },
+  { name: 'sans 32px scanned into a PDF, skewed 5 degrees', font: 'DejaVu Sans', fontSize: 32, rotate: 5, asPdf: true },
+];
+
+describe('OCR accuracy on generated pages (character error rate)', () => {
+  const engine = new TesseractEngine();
+  const orientation = new OrientationDetector(60_000);
+  afterAll(async () => {
+    await engine.close();
+    await orientation.close();
+  });
+
+  const rates: Record<string, number> = {};
+
+  it.each(PAGES)('reads $name with CER at most 2%', async (page) => {
+    let document = await renderTextPng(PROSE, { font: page.font, fontSize: page.fontSize, width: page.fontSize * 34, noise: page.noise, rotate: page.rotate });
+    if (page.asPdf) {
+      const { data, info } = await sharp(document).greyscale().jpeg({ quality: 90 }).toBuffer({ resolveWithObject: true });
+      document = makePdf([{ kind: 'image', jpeg: data, width: info.width, height: info.height, dpi: 300 }]);
+    }
+    const preCtx = await stepContext('preprocess', document);
+    const pre = await preprocess(preCtx, DEFAULT_PREPROCESS_SETTINGS, orientation);
+    const ctx = await stepContext('ocr', document, { pipeline: ['preprocess', 'ocr'], previous: { preprocess: pre }, blobs: preCtx.blobs });
+    const result = await ocr(ctx, engine, { defaultLanguages: ['eng'], pageTimeoutMs: 60_000 });
+    const rate = characterErrorRate(result.text, PROSE.join('\n'));
+    rates[page.name] = rate;
+    if (page.rotate === 180) expect(pre.pages[0]!.rotation).toBe(180);
+    else if (page.rotate) expect(Math.abs(pre.pages[0]!.skewAngle + page.rotate)).toBeLessThan(0.5);
+    expect(rate).toBeLessThanOrEqual(0.02);
+  });
+
+  afterAll(() => {
+    // The figures, for docs/benchmarks.md: printed, not asserted beyond the 2% above.
+    process.stdout.write(`CER per generated page: ${JSON.stringify(rates)}\n`);
+  });
+});

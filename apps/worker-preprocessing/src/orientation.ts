@@ -1,0 +1,63 @@
+import { dirname, join } from 'node:path';
+import { createWorker, OEM, type Worker } from 'tesseract.js';
+import { StepTimeoutError } from '@docproc/catalog';
+
+export interface Orientation {
+  /** Degrees to turn the page clockwise to stand it upright: 0, 90, 180 or 270. */
+  degrees: number;
+  /** Tesseract's orientation confidence (OCRmyPDF turns pages above 14 by default; ours is configurable). */
+  confidence: number;
+}
+
+/** Where @tesseract.js-data/osd keeps the orientation and script model (legacy engine data). */
+function osdDataDir(): string {
+  return join(dirname(require.resolve('@tesseract.js-data/osd/package.json')), '4.0.0_best_int');
+}
+
+/**
+ * Orientation detection by Tesseract's OSD (the legacy engine, offline data
+ * from @tesseract.js-data/osd), as OCRmyPDF's --rotate-pages does. One
+ * tesseract.js worker thread is kept and reused; one that runs past the time
+ * limit is terminated and made again for the next page.
+ */
+export class OrientationDetector {
+  private worker: Promise<Worker> | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  private start(): Promise<Worker> {
+    this.worker ??= createWorker('osd', OEM.TESSERACT_ONLY, {
+      langPath: osdDataDir(),
+      gzip: true,
+      cacheMethod: 'none',
+      legacyCore: true,
+      legacyLang: true,
+    });
+    return this.worker;
+  }
+
+  /** The page's orientation, or null when it has too little text to tell. `png` must be a decodable image. */
+  async detect(png: Buffer): Promise<Orientation | null> {
+    const worker = await this.start();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StepTimeoutError(`orientation detection took longer than ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      const { data } = await Promise.race([worker.detect(png), timeout]);
+      if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
+      return { degrees: data.orientation_degrees, confidence: data.orientation_confidence };
+    } catch (err) {
+      if (err instanceof StepTimeoutError) await this.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await (await worker)?.terminate().catch(() => undefined);
+  }
+}

@@ -1,0 +1,126 @@
+import sharp from 'sharp';
+import { estimateSkew, otsuThreshold, type GreyImage } from './skew';
+
+/** Where a page's pixels come from: an encoded image (one page of it) or raw RGBA from the PDF renderer. */
+export type PageSource =
+  | { kind: 'image'; bytes: Buffer; page: number; maxPixels: number }
+  | { kind: 'rgba'; pixels: Buffer; width: number; height: number };
+
+/** The page in greyscale, upright by its EXIF orientation. */
+export async function greyscalePage(source: PageSource): Promise<GreyImage> {
+  const image =
+    source.kind === 'image'
+      ? sharp(source.bytes, { page: source.page, limitInputPixels: source.maxPixels, failOn: 'error' }).rotate()
+      : sharp(source.pixels, { raw: { width: source.width, height: source.height, channels: 4 } });
+  // Transparent areas are paper; one channel out, whatever came in.
+  const { data, info } = await image.flatten({ background: '#ffffff' }).greyscale().extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+const rawOf = (grey: GreyImage) => sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } });
+
+/** A copy no larger than `maxSide` on its longer side, for analysis (orientation, skew). */
+export async function shrink(grey: GreyImage, maxSide: number): Promise<GreyImage> {
+  if (Math.max(grey.width, grey.height) <= maxSide) return grey;
+  const { data, info } = await rawOf(grey)
+    .resize({ width: maxSide, height: maxSide, fit: 'inside' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+export async function greyPng(grey: GreyImage): Promise<Buffer> {
+  return rawOf(grey).toColourspace('b-w').png({ compressionLevel: 2 }).toBuffer();
+}
+
+/**
+ * The image as binary PGM, for Tesseract: Leptonica reads it with no
+ * decompression, and it carries no resolution, so Tesseract estimates one
+ * from the text instead of assuming 70 dpi as it does for a PNG without one.
+ */
+export function greyPgm(grey: GreyImage): Buffer {
+  return Buffer.concat([Buffer.from(`P5\n${grey.width} ${grey.height}\n255\n`, 'ascii'), grey.data]);
+}
+
+/** Any image sharp reads (a stored page PNG), as PGM. */
+export async function toPgm(image: Buffer): Promise<Buffer> {
+  const { data, info } = await sharp(image).greyscale().extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  return greyPgm({ data, width: info.width, height: info.height });
+}
+
+/** The longest plausible page side, in inches (tabloid): a density that makes the page larger is not a scan's. */
+const MAX_PLAUSIBLE_PAGE_INCHES = 17;
+/** Densities below this are software defaults (72, 96), not scanner settings. */
+const MIN_PLAUSIBLE_DPI = 100;
+/** An image of unknown resolution is enlarged to at least this long side (at most 3x). */
+const MIN_UNKNOWN_LONG_SIDE = 2000;
+
+/**
+ * The resolution of a page and the factor that brings it to `targetDpi`,
+ * never past `maxPagePixels`. A density we rendered at ourselves is `known`;
+ * an image's stated density is believed only when it gives a plausible paper size (many files say 72 dpi whatever they are);
+ * an image of unknown density keeps its size unless it is too large.
+ */
+export function pageScale(
+  width: number,
+  height: number,
+  density: { dpi: number; known: boolean } | null | undefined,
+  targetDpi: number,
+  maxPagePixels: number,
+): { dpi: number | null; scale: number } {
+  const plausible = (dpi: number) => dpi >= MIN_PLAUSIBLE_DPI && Math.max(width, height) / dpi <= MAX_PLAUSIBLE_PAGE_INCHES;
+  const believed = density && (density.known || plausible(density.dpi)) ? density.dpi : null;
+  // Unknown resolution: a small image most likely holds small text, which Tesseract reads
+  // far better enlarged (its x-height wants 20-30 px); a large one is left as it is.
+  const longSide = Math.max(width, height);
+  let scale = believed ? targetDpi / believed : longSide < MIN_UNKNOWN_LONG_SIDE ? MIN_UNKNOWN_LONG_SIDE / longSide : 1;
+  if (Math.abs(scale - 1) < 0.1) scale = 1; // not worth a resample
+  scale = Math.min(scale, 3, Math.sqrt(maxPagePixels / (width * height)));
+  return { dpi: believed ? Math.round(believed * scale) : null, scale };
+}
+
+export interface FinishOptions {
+  /** Quarter turns clockwise, in degrees (0, 90, 180, 270), from orientation detection. */
+  turn: number;
+  /** Degrees to rotate by to straighten the lines (minus the estimated skew). */
+  straighten: number;
+  scale: number;
+  /** Black and white at Otsu's threshold instead of normalised grey. */
+  binarize: boolean;
+}
+
+/** One sharp stage over a raw greyscale image, back to raw greyscale. */
+async function stage(page: GreyImage, apply: (image: sharp.Sharp) => sharp.Sharp): Promise<GreyImage> {
+  const { data, info } = await apply(rawOf(page)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** A 3x3 median filter: takes the specks off a noisy scan and leaves strokes. */
+export async function despeckle(grey: GreyImage): Promise<GreyImage> {
+  return stage(grey, (image) => image.median(3));
+}
+
+/** The page turned clockwise by a multiple of 90 degrees. */
+export async function turnPage(grey: GreyImage, degrees: number): Promise<GreyImage> {
+  return degrees % 360 === 0 ? grey : stage(grey, (image) => image.rotate(degrees));
+}
+
+/** Turns, straightens, scales, normalises (and optionally binarises) the page: the PNG that OCR reads. */
+export async function finishPage(grey: GreyImage, options: FinishOptions): Promise<{ png: Buffer; width: number; height: number }> {
+  let page = grey;
+  if (options.turn % 360 !== 0) page = await stage(page, (image) => image.rotate(options.turn));
+  if (options.straighten !== 0) {
+    page = await stage(page, (image) => image.rotate(options.straighten, { background: { r: 255, g: 255, b: 255 } }));
+  }
+  if (options.scale !== 1) {
+    const width = Math.max(1, Math.round(page.width * options.scale));
+    page = await stage(page, (image) => image.resize({ width, kernel: options.scale > 1 ? 'cubic' : 'lanczos3' }));
+  }
+  page = await stage(page, (image) => image.normalise());
+  let out = rawOf(page);
+  if (options.binarize) out = out.threshold(otsuThreshold(page));
+  const png = await out.toColourspace('b-w').png({ compressionLevel: 2 }).toBuffer();
+  return { png, width: page.width, height: page.height };
+}
+

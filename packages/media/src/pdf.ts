@@ -1,0 +1,104 @@
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooManyPagesError } from '@docproc/catalog';
+import type { PdfPageMessage, PdfThreadInput, PdfThreadMessage } from './pdf-protocol';
+
+/** The built thread entry; from src/ (tests) and dist/ alike. */
+const THREAD_ENTRY = resolve(__dirname, '..', 'dist', 'pdf-thread.js');
+
+export interface PdfReadOptions {
+  /** Target resolution of rendered pages (OCR reads 300 dpi best). */
+  dpi: number;
+  /** Take the text of pages whose text layer is usable instead of rendering them. */
+  useTextLayer: boolean;
+  /** Render every page anyway (the text layer is still returned). */
+  forceOcr: boolean;
+}
+
+export interface PdfLimits {
+  maxPages: number;
+  /** A page is rendered at a lower resolution rather than with more pixels than this. */
+  maxPagePixels: number;
+  /** Longest time to open the document or to render one page. */
+  pageTimeoutMs: number;
+}
+
+export interface PdfPage extends Omit<PdfPageMessage, 'type' | 'pixels'> {
+  /** RGBA pixels (width x height x 4) when the page was rendered; absent for a text page. */
+  rgba?: Buffer;
+}
+
+/**
+ * Reads a PDF page by page on a worker thread: each page's usable text layer,
+ * and its pixels rendered by pdf.js onto @napi-rs/canvas. Pages are rendered
+ * one at a time, as the caller asks for them, so memory holds one page.
+ * Throws EncryptedDocumentError, CorruptDocumentError, TooManyPagesError, or
+ * StepTimeoutError (the thread is then stopped).
+ */
+export async function* readPdf(bytes: Buffer, options: PdfReadOptions, limits: PdfLimits): AsyncGenerator<PdfPage & { count: number }> {
+  const input: PdfThreadInput = {
+    bytes: new Uint8Array(bytes),
+    dpi: options.dpi,
+    maxPagePixels: limits.maxPagePixels,
+    useTextLayer: options.useTextLayer,
+    forceOcr: options.forceOcr,
+  };
+  const thread = new Worker(THREAD_ENTRY, { workerData: input, transferList: [input.bytes.buffer as ArrayBuffer], stdout: true, stderr: true });
+  const inbox: PdfThreadMessage[] = [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  thread.on('message', (message: PdfThreadMessage) => {
+    inbox.push(message);
+    wake?.();
+  });
+  thread.on('error', (err) => {
+    failure = new CorruptDocumentError(`the PDF cannot be read: ${err.message}`);
+    wake?.();
+  });
+  thread.on('exit', (code) => {
+    failure ??= new CorruptDocumentError(`the PDF reader stopped (exit code ${code})`);
+    wake?.();
+  });
+
+  const receive = async (what: string): Promise<PdfThreadMessage> => {
+    const deadline = Date.now() + limits.pageTimeoutMs;
+    while (inbox.length === 0) {
+      if (failure) throw failure;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new StepTimeoutError(`${what} took longer than ${limits.pageTimeoutMs} ms`);
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, left);
+        wake = () => {
+          clearTimeout(timer);
+          done();
+        };
+      });
+      wake = undefined;
+    }
+    const message = inbox.shift()!;
+    if (message.type === 'error') {
+      throw message.code === 'encrypted_document'
+        ? new EncryptedDocumentError('the PDF is encrypted with a password')
+        : new CorruptDocumentError(`the PDF cannot be read: ${message.message}`);
+    }
+    return message;
+  };
+
+  try {
+    const opened = await receive('opening the PDF');
+    if (opened.type !== 'opened') throw new CorruptDocumentError('the PDF reader answered out of turn');
+    if (opened.pages > limits.maxPages) {
+      throw new TooManyPagesError(`the PDF has ${opened.pages} pages, more than the limit of ${limits.maxPages}`);
+    }
+    for (let index = 0; index < opened.pages; index++) {
+      thread.postMessage({ type: 'next' });
+      const message = await receive(`page ${index + 1}`);
+      if (message.type !== 'page') throw new CorruptDocumentError('the PDF reader answered out of turn');
+      const { type: _type, pixels, ...page } = message;
+      yield { ...page, count: opened.pages, ...(pixels ? { rgba: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength) } : {}) };
+    }
+  } finally {
+    thread.removeAllListeners('exit');
+    await thread.terminate();
+  }
+}

@@ -1,0 +1,60 @@
+import sharp from 'sharp';
+import { estimateSkew, greyscalePage, isUsableText, pageScale, shrink, speckleRatio } from '@docproc/media';
+import { renderTextPng } from '@docproc/testkit';
+
+const LINES = ['The quick brown fox jumps over the lazy dog.', 'Pack my box with five dozen liquor jugs.', 'How vexingly quick daft zebras jump!', 'Sphinx of black quartz, judge my vow.'];
+
+describe('estimateSkew', () => {
+  it.each([0, 3, -5, 8, -12])('finds text lines rotated by %d degrees within a quarter degree', async (degrees) => {
+    const png = await sharp(await renderTextPng(LINES, { fontSize: 32 })).rotate(degrees, { background: '#fff' }).png().toBuffer();
+    const grey = await shrink(await greyscalePage({ kind: 'image', bytes: png, page: 0, maxPixels: 1e8 }), 1000);
+    const skew = estimateSkew(grey);
+    expect(Math.abs(skew.angle - degrees)).toBeLessThanOrEqual(0.25);
+    if (degrees !== 0) expect(skew.gain).toBeGreaterThan(1.5);
+  });
+
+  it('says nothing of a blank page', async () => {
+    const blank = await sharp({ create: { width: 800, height: 1000, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    expect(estimateSkew(await greyscalePage({ kind: 'image', bytes: blank, page: 0, maxPixels: 1e8 }))).toEqual({ angle: 0, gain: 1 });
+  });
+});
+
+describe('speckleRatio', () => {
+  it('tells scanner noise from clean print', async () => {
+    const clean = await greyscalePage({ kind: 'image', bytes: await renderTextPng(LINES), page: 0, maxPixels: 1e8 });
+    const noisy = await greyscalePage({ kind: 'image', bytes: await renderTextPng(LINES, { noise: 0.01 }), page: 0, maxPixels: 1e8 });
+    expect(speckleRatio(clean)).toBeLessThan(0.0002);
+    expect(speckleRatio(noisy)).toBeGreaterThan(0.002);
+  });
+});
+
+describe('pageScale', () => {
+  it('brings a believable density to the target resolution', () => {
+    expect(pageScale(1275, 1650, { dpi: 150, known: false }, 300, 35e6)).toEqual({ dpi: 300, scale: 2 });
+    expect(pageScale(2550, 3300, { dpi: 300, known: false }, 300, 35e6)).toEqual({ dpi: 300, scale: 1 });
+  });
+
+  it('does not believe software defaults or impossible paper sizes', () => {
+    // 72 dpi is what many files say whatever they hold; 4000 px at 150 dpi would be 27 inches
+    expect(pageScale(4000, 2864, { dpi: 72, known: false }, 300, 35e6)).toEqual({ dpi: null, scale: 1 });
+    expect(pageScale(4000, 2864, { dpi: 150, known: false }, 300, 35e6)).toEqual({ dpi: null, scale: 1 });
+    // a density we rendered at ourselves is known, whatever the page size
+    expect(pageScale(6300, 6300, { dpi: 210, known: true }, 300, 50e6).dpi).toBeGreaterThanOrEqual(210);
+  });
+
+  it('enlarges a small image of unknown resolution, and never passes the pixel ceiling', () => {
+    expect(pageScale(400, 50, null, 300, 35e6)).toEqual({ dpi: null, scale: 3 });
+    expect(pageScale(1000, 800, null, 300, 35e6)).toEqual({ dpi: null, scale: 2 });
+    const { scale } = pageScale(3000, 3000, { dpi: 100, known: true }, 300, 35e6);
+    expect(3000 * scale * 3000 * scale).toBeLessThanOrEqual(35e6);
+  });
+});
+
+describe('isUsableText', () => {
+  it('takes words, not stray glyphs', () => {
+    expect(isUsableText('The treasurer presented the annual accounts.')).toBe(true);
+    expect(isUsableText('')).toBe(false);
+    expect(isUsableText('§§ ¶¶ ## @@ ** ++ ~~ ^^')).toBe(false);
+    expect(isUsableText('1 2')).toBe(false);
+  });
+});

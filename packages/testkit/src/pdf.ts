@@ -1,0 +1,66 @@
+/**
+ * Minimal PDFs written by hand, so tests know exactly what a PDF holds:
+ * pages of real text (Helvetica, a text layer), pages that are only a
+ * scanned image (a JPEG), and an encrypted document.
+ */
+
+export type PdfPageSpec =
+  | { kind: 'text'; lines: string[]; fontSize?: number }
+  | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number };
+
+const LETTER = { width: 612, height: 792 };
+
+const escapeText = (s: string) => s.replace(/[\\()]/g, (c) => `\\${c}`);
+
+/** Assembles numbered objects into a PDF with a correct cross-reference table. */
+function assemble(objects: (string | Buffer)[], trailerExtra = ''): Buffer {
+  const parts: Buffer[] = [Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
+  let length = parts[0]!.length;
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(length);
+    const chunk = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`, 'latin1'), typeof body === 'string' ? Buffer.from(body, 'latin1') : body, Buffer.from('\nendobj\n', 'latin1')]);
+    parts.push(chunk);
+    length += chunk.length;
+  });
+  const xref = [`xref\n0 ${objects.length + 1}\n`, '0000000000 65535 f \n', ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join('');
+  parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailerExtra}>>\nstartxref\n${length}\n%%EOF\n`, 'latin1'));
+  return Buffer.concat(parts);
+}
+
+const stream = (dict: string, data: Buffer) =>
+  Buffer.concat([Buffer.from(`<< ${dict} /Length ${data.length} >>\nstream\n`, 'latin1'), data, Buffer.from('\nendstream', 'latin1')]);
+
+/** A PDF of the given pages: text pages on US Letter, image pages at their size and dpi (default 300). */
+export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {}): Buffer {
+  // Objects: 1 catalog, 2 pages, 3 font, then per page: page, content, [image].
+  const objects: (string | Buffer)[] = ['<< /Type /Catalog /Pages 2 0 R >>', '', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'];
+  const kids: number[] = [];
+  for (const page of pages) {
+    const pageNumber = objects.length + 1;
+    kids.push(pageNumber);
+    if (page.kind === 'text') {
+      const size = page.fontSize ?? 14;
+      const body = page.lines.map((line, i) => `BT /F1 ${size} Tf 72 ${LETTER.height - 72 - i * size * 1.6} Td (${escapeText(line)}) Tj ET`).join('\n');
+      objects.push(
+        `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${LETTER.width} ${LETTER.height}] /Resources << /Font << /F1 3 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
+        stream('', Buffer.from(body, 'latin1')),
+      );
+    } else {
+      const dpi = page.dpi ?? 300;
+      const w = (page.width / dpi) * 72;
+      const h = (page.height / dpi) * 72;
+      objects.push(
+        `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w.toFixed(2)} ${h.toFixed(2)}] /Resources << /XObject << /Im0 ${pageNumber + 2} 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
+        stream('', Buffer.from(`q ${w.toFixed(2)} 0 0 ${h.toFixed(2)} 0 0 cm /Im0 Do Q`, 'latin1')),
+        stream(`/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode`, page.jpeg),
+      );
+    }
+  }
+  objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
+  if (!options.encrypt) return assemble(objects);
+  // The standard security handler with a user password: no reader gets in without it.
+  const encrypt = objects.length + 1;
+  objects.push(`<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <${'ab'.repeat(32)}> /U <${'cd'.repeat(32)}> >>`);
+  return assemble(objects, `/Encrypt ${encrypt} 0 R /ID [<${'01'.repeat(16)}> <${'01'.repeat(16)}>] `);
+}
