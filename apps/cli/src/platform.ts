@@ -14,11 +14,13 @@ export function appEntry(app: PlatformApp): string {
 
 export interface PlatformOptions {
   env: NodeJS.ProcessEnv;
-  /** Each line an app prints, with the app's name. */
-  onLine(app: PlatformApp, line: string): void;
+  /** Each line an app prints, with the app's name and, when it runs more than once, the instance ("worker-ocr.2"). */
+  onLine(app: PlatformApp, line: string, name: string): void;
   /** Called when an app exits while the platform is running (it is started again). */
-  onExit?(app: PlatformApp, code: number | null, signal: NodeJS.Signals | null): void;
+  onExit?(app: PlatformApp, code: number | null, signal: NodeJS.Signals | null, name: string): void;
   apps?: readonly PlatformApp[];
+  /** Processes per app (default 1): OCR pages spread over as many processes as there are cores. */
+  instances?: Partial<Record<PlatformApp, number>>;
 }
 
 export interface Platform {
@@ -31,25 +33,28 @@ export interface Platform {
  * that dies (after a second, so a crash loop does not spin).
  */
 export function startPlatform(options: PlatformOptions): Platform {
-  const children = new Map<PlatformApp, ChildProcess>();
+  const children = new Map<string, ChildProcess>();
   let stopping = false;
 
-  const launch = (app: PlatformApp) => {
+  const launch = (app: PlatformApp, name: string) => {
     // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops
     // each app once, in order, instead of every app seeing two signals.
     const child = spawn(process.execPath, [appEntry(app)], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    children.set(app, child);
+    children.set(name, child);
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream! }).on('line', (line) => options.onLine(app, line));
+      createInterface({ input: stream! }).on('line', (line) => options.onLine(app, line, name));
     }
     child.on('exit', (code, signal) => {
       if (stopping) return;
-      options.onExit?.(app, code, signal);
-      setTimeout(() => !stopping && launch(app), 1000).unref();
+      options.onExit?.(app, code, signal, name);
+      setTimeout(() => !stopping && launch(app, name), 1000).unref();
     });
   };
 
-  for (const app of options.apps ?? PLATFORM_APPS) launch(app);
+  for (const app of options.apps ?? PLATFORM_APPS) {
+    const count = options.instances?.[app] ?? 1;
+    for (let i = 1; i <= count; i++) launch(app, count > 1 ? `${app}.${i}` : app);
+  }
 
   return {
     async stop(graceMs = 15_000) {

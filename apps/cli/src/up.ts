@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { loadConfig, ConfigError } from '@docproc/config';
 import { PLATFORM_APPS, startPlatform } from './platform';
 import { hasRedisServer, redisAnswers, startRedisServer } from './redis-server';
 
 const COLORS = [36, 33, 35, 32, 34, 31];
-const width = Math.max(...PLATFORM_APPS.map((a) => a.length), 'redis'.length);
+const width = Math.max(...PLATFORM_APPS.map((a) => a.length), 'redis'.length) + 2;
 
 function printer(name: string, index: number): (line: string) => void {
   const tag = process.stdout.isTTY ? `\x1b[${COLORS[index % COLORS.length]}m${name.padEnd(width)}\x1b[0m` : name.padEnd(width);
@@ -39,13 +40,18 @@ export async function up(): Promise<void> {
     redisServer = await startRedisServer(config.redisUrl, config.dataDir);
   }
 
-  const printers = new Map(PLATFORM_APPS.map((app, i) => [app, printer(app, i)]));
+  const ocrWorkers = config.ocrWorkers ?? availableParallelism();
+  const printers = new Map<string, (line: string) => void>();
   const platform = startPlatform({
     env: process.env,
-    onLine: (app, line) => printers.get(app)!(line),
-    onExit: (app, code, signal) => say(`${app} exited (${signal ?? `code ${code}`}); restarting it`),
+    instances: { 'worker-ocr': ocrWorkers },
+    onLine: (app, line, name) => {
+      if (!printers.has(name)) printers.set(name, printer(name, PLATFORM_APPS.indexOf(app)));
+      printers.get(name)!(line);
+    },
+    onExit: (_app, code, signal, name) => say(`${name} exited (${signal ?? `code ${code}`}); restarting it`),
   });
-  say(`started ${PLATFORM_APPS.join(', ')}; API on http://${config.host}:${config.port} — Ctrl-C stops everything`);
+  say(`started ${PLATFORM_APPS.join(', ')} (${ocrWorkers} OCR processes); API on http://${config.host}:${config.port} — Ctrl-C stops everything`);
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

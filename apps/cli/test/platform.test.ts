@@ -61,6 +61,8 @@ describe('the platform end to end', () => {
         DOCPROC_HEARTBEAT_MS: '500',
         LOG_LEVEL: 'warn',
       },
+      // two OCR processes, as `docproc up` runs on a two-core machine: pages spread over both
+      instances: { 'worker-ocr': 2 },
       onLine: (app: PlatformApp, line: string) => logs.push(`${app} | ${line}`),
       onExit: (app: PlatformApp, code) => exits.push(`${app} exited with ${code}`),
     });
@@ -152,7 +154,7 @@ describe('the platform end to end', () => {
 
       // every worker is still up and beating
       const workers = await redis.hgetall(`${prefix}:workers`);
-      expect(Object.values(workers).map((w) => JSON.parse(w).step).sort()).toEqual(['nlp', 'ocr', 'preprocess', 'validate']);
+      expect(Object.values(workers).map((w) => JSON.parse(w).step).sort()).toEqual(['nlp', 'ocr', 'ocr', 'preprocess', 'validate']);
       expect(exits).toEqual([]);
     },
     660_000,

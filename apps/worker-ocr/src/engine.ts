@@ -29,6 +29,8 @@ export interface RecognizedPage {
 export interface OcrEngine {
   readonly name: string;
   recognize(image: Buffer, options: RecognizeOptions): Promise<RecognizedPage>;
+  /** Loads what the first page would otherwise wait for (the model), at start-up. */
+  warm(languages: string[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -13,8 +13,9 @@ void runWorker({
     const engine: OcrEngine =
       config.ocrEngine === 'tesseract'
         ? new NativeTesseractEngine(config.tesseractPath)
-        : new TesseractEngine({ recyclePages: config.ocrRecyclePages, maxMemoryMb: config.ocrMaxMemoryMb });
-    logger.info('OCR engine', { engine: engine.name });
+        : new TesseractEngine({ recyclePages: config.ocrRecyclePages, maxMemoryMb: config.ocrMaxMemoryMb, tessdataDir: config.tessdataDir });
+    await engine.warm(config.ocrLanguages);
+    logger.info('OCR engine ready', { engine: engine.name, languages: config.ocrLanguages, tessdata: config.tessdataDir ?? 'bundled' });
     const settings: OcrSettings = { defaultLanguages: config.ocrLanguages, pageTimeoutMs: config.pageTimeoutMs };
     return {
       processor: (ctx) => ocr(ctx, engine, settings),

@@ -55,5 +55,7 @@ export class NativeTesseractEngine implements OcrEngine {
     }
   }
 
+  async warm(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

@@ -20,6 +20,14 @@ export function languageDataDir(lang: string, flavour: Flavour = '4.0.0_best_int
   }
 }
 
+/** The directory of plain traineddata files that holds every language asked for (DOCPROC_TESSDATA_DIR). */
+export function systemLanguagePath(languages: string[], dir: string): string {
+  for (const lang of languages) {
+    if (!existsSync(join(dir, `${lang}.traineddata`))) throw new UnsupportedTypeError(`OCR language "${lang}" is not in ${dir}`);
+  }
+  return dir;
+}
+
 /**
  * tesseract.js reads every language from one directory, while each language
  * comes in its own npm package: gather the requested ones as links in one

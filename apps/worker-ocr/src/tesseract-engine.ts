@@ -1,13 +1,15 @@
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import { StepTimeoutError } from '@docproc/catalog';
 import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
-import { languagePath } from './tessdata';
+import { languagePath, systemLanguagePath } from './tessdata';
 
 export interface TesseractEngineOptions {
   /** Replace the worker after this many pages: tesseract.js's WASM memory only grows. */
   recyclePages: number;
   /** ... or once the process's resident memory passes this many MiB. */
   maxMemoryMb: number;
+  /** Plain traineddata files to read instead of the @tesseract.js-data packages (LSTM only). */
+  tessdataDir?: string;
 }
 
 const DEFAULT_OPTIONS: TesseractEngineOptions = { recyclePages: 200, maxMemoryMb: 1536 };
@@ -34,9 +36,10 @@ export class TesseractEngine implements OcrEngine {
     if (this.worker && this.workerKey === key && !worn) return this.worker;
     await this.close();
     const legacy = oem !== OEM.LSTM_ONLY;
+    const system = this.options.tessdataDir !== undefined && !legacy;
     this.worker = await createWorker(languages, oem, {
-      langPath: languagePath(languages, legacy ? '4.0.0' : '4.0.0_best_int'),
-      gzip: true,
+      langPath: system ? systemLanguagePath(languages, this.options.tessdataDir!) : languagePath(languages, legacy ? '4.0.0' : '4.0.0_best_int'),
+      gzip: !system,
       cacheMethod: 'none',
       legacyCore: legacy,
       legacyLang: legacy,
@@ -69,6 +72,10 @@ export class TesseractEngine implements OcrEngine {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async warm(languages: string[]): Promise<void> {
+    await this.workerFor(languages, OEM.LSTM_ONLY);
   }
 
   async close(): Promise<void> {

@@ -60,9 +60,17 @@ export const settings = {
   binarize: { env: 'DOCPROC_BINARIZE', schema: booleanFlag.default(false) },
 
   // OCR engine.
+  /** `docproc up`: OCR worker processes to run (default: one per core). */
+  ocrWorkers: { env: 'DOCPROC_OCR_WORKERS', schema: z.coerce.number().int().min(1).max(64).optional() },
   ocrEngine: { env: 'DOCPROC_OCR_ENGINE', schema: z.enum(['tesseract.js', 'tesseract']).default('tesseract.js') },
   /** The native binary for DOCPROC_OCR_ENGINE=tesseract. */
   tesseractPath: { env: 'DOCPROC_TESSERACT_PATH', schema: z.string().min(1).default('tesseract') },
+  /**
+   * A directory of plain <lang>.traineddata files for tesseract.js to read instead of the
+   * @tesseract.js-data packages: e.g. Debian's tessdata_fast (/usr/share/tesseract-ocr/5/tessdata),
+   * faster and a little less accurate than the bundled "best" models.
+   */
+  tessdataDir: { env: 'DOCPROC_TESSDATA_DIR', schema: z.string().min(1).optional() },
   /** tesseract.js workers are replaced after this many pages (their WASM memory only grows) ... */
   ocrRecyclePages: { env: 'DOCPROC_OCR_RECYCLE_PAGES', schema: z.coerce.number().int().min(1).default(200) },
   /** ... or once the process holds more than this many MiB. */
