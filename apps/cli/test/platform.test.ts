@@ -9,7 +9,9 @@ import {
   corpusExpected,
   corpusFile,
   deletePrefix,
+  makePdf,
   missingWords,
+  pngHeaderOnly,
   renderTextPng,
   testPrefix,
   waitFor,
@@ -128,12 +130,15 @@ describe('the platform end to end', () => {
       const files = names.map((name) => ({ name, bytes: readFileSync(corpusFile(name)) }));
       const whole = readFileSync(corpusFile('typewriter.png'));
       files.push({ name: 'truncated.png', bytes: whole.subarray(0, Math.floor(whole.length / 3)) });
+      // hostile files: a password-locked PDF, and a PNG whose header claims 10 gigapixels
+      files.push({ name: 'locked.pdf', bytes: makePdf([{ kind: 'text', lines: ['secret'] }], { encrypt: true }) });
+      files.push({ name: 'bomb.png', bytes: pngHeaderOnly(100_000, 100_000) });
 
       const id = await submit(files);
       const results = await resultsWhenDone(id, 600_000);
       const doc = (name: string) => results.documents.find((d) => d.name === basename(name))!;
 
-      expect(results).toMatchObject({ status: 'completed_with_errors', successful: names.length - 1, failed: 2 });
+      expect(results).toMatchObject({ status: 'completed_with_errors', successful: names.length - 1, failed: 4 });
       for (const name of names.filter((n) => expected[n]!.words)) {
         const { status, steps } = doc(name);
         const want = expected[name]!;
@@ -147,6 +152,8 @@ describe('the platform end to end', () => {
       expect(doc('invalid.pdf')).toMatchObject({ status: 'failed', error: { code: 'corrupt_document' } });
       expect(doc('truncated.png')).toMatchObject({ status: 'failed', error: { code: 'corrupt_document' } });
       expect(doc('truncated.png').steps).toEqual({ preprocess: null, ocr: null, nlp: null, validate: null });
+      expect(doc('locked.pdf')).toMatchObject({ status: 'failed', error: { code: 'encrypted_document' } });
+      expect(doc('bomb.png')).toMatchObject({ status: 'failed', error: { code: 'too_large' } });
 
       // the six pages of multipage.pdf were six OCR jobs
       const ocrJobs = await redis.zrange(`${prefix}:ocr:completed`, 0, -1);

@@ -1,4 +1,3 @@
-import { deflateSync, crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import {
   CorruptDocumentError,
@@ -8,30 +7,12 @@ import {
   TooManyPagesError,
   UnsupportedTypeError,
 } from '@docproc/catalog';
-import { makePdf, renderTextPng, stepContext } from '@docproc/testkit';
+import { makePdf, pngHeaderOnly, renderTextPng, stepContext } from '@docproc/testkit';
 import { OrientationDetector } from '../src/orientation';
 import { DEFAULT_PREPROCESS_SETTINGS, preprocess, type PreprocessSettings } from '../src/preprocess';
 
 const LINES = ['Minutes of the meeting held on Tuesday', 'The treasurer presented the annual accounts', 'Questions were answered and the accounts approved'];
 const settings = (changes: Partial<PreprocessSettings> = {}): PreprocessSettings => ({ ...DEFAULT_PREPROCESS_SETTINGS, ...changes });
-
-/** A PNG whose header claims `width` x `height` pixels over a few bytes of data: a decompression bomb's shape. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 describe('preprocess', () => {
   const orientation = new OrientationDetector(60_000);

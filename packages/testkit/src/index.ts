@@ -1,5 +1,6 @@
 export { renderTextPng, type RenderOptions } from './render';
 export { makePdf, type PdfPageSpec } from './pdf';
+export { pngHeaderOnly } from './bomb';
 export { characterErrorRate, editDistance } from './cer';
 export { TEST_REDIS_URL, testPrefix, deletePrefix, waitFor } from './redis';
 export { CORPUS_DIR, corpusAvailable, corpusExpected, corpusFile, normalizeText, missingWords, type CorpusExpectation } from './corpus';
