@@ -61,7 +61,7 @@ async function plainBullmq(redis: Redis, withOptions: boolean, documents = docum
   );
   const started = process.hrtime.bigint();
   for (let i = 0; i < documents; i += 1000) {
-    const chunk = Array.from({ length: Math.min(1000, documents - i) }, (_, j) => {
+    const chunk = Array.from({ length: Math.min(1000, documents - i) }, () => {
       const documentId = randomUUID();
       return { name: 'preprocess', data: { documentId }, opts: options(0, documentId) };
     });

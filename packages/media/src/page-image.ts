@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { estimateSkew, otsuThreshold, type GreyImage } from './skew';
+import { otsuThreshold, type GreyImage } from './skew';
 
 /** Where a page's pixels come from: an encoded image (one page of it) or raw RGBA from the PDF renderer. */
 export type PageSource =
