@@ -89,6 +89,19 @@ describe('ocr with tesseract.js (offline language data)', () => {
     expect(missingWords(read.text, ['Back', 'work'])).toEqual([]);
   });
 
+  it('replaces its tesseract.js worker after the set number of pages, and goes on reading', async () => {
+    const recycling = new TesseractEngine({ recyclePages: 1, maxMemoryMb: 100_000 });
+    const created: unknown[] = [];
+    const spy = recycling as unknown as { worker: unknown };
+    for (const text of ['First page words', 'Second page words']) {
+      const read = await recycling.recognize(await toPgm(await renderTextPng([text])), { languages: ['eng'], timeoutMs: 60_000 });
+      expect(missingWords(read.text, text.split(' '))).toEqual([]);
+      created.push(spy.worker);
+    }
+    expect(created[0]).not.toBe(created[1]);
+    await recycling.close();
+  });
+
   it('takes page segmentation and engine modes from the job', async () => {
     const ctx = await stepContext('ocr', await renderTextPng(['Single line of text']), { jobOptions: { psm: 7, oem: 1 } });
     expect(missingWords((await ocr(ctx, engine, settings)).text, ['Single', 'line'])).toEqual([]);

@@ -159,6 +159,8 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       const outcome = { status: 'completed' as const, startedAt, attempts: attempt, documentStatus: isLastStep ? ('completed' as const) : undefined, ...stored };
       const batchStatus = await recordStepAndQueueNext(store, queues, payload, outcome, job.opts.priority, pageCountOf(result));
       if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
+      // The combined result is recorded: the per-page results it was made from are not needed any more.
+      if (payload.page) await blobs.deletePrefix(blobKeys.pageResults(batchId, documentId, step)).catch(() => undefined);
       // winston formats every message before its level filter: keep the hot path free of it.
       if (logger.isDebugEnabled()) log.debug('step completed', { ms: Date.now() - startedAt });
       return { resultKey: stored.resultKey ?? null };

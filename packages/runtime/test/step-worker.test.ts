@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BatchStore, StepQueues, enqueueBatch, type NewBatch } from '@docproc/batches';
 import { CorruptDocumentError, STEPS, type StepName, type StepResults } from '@docproc/catalog';
 import { createLogger, createRedis, startStepWorker, type PageWork, type StepProcessor, type StepWorker } from '@docproc/runtime';
-import { LocalBlobStore } from '@docproc/storage';
+import { LocalBlobStore, blobKeys } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
 
 const logger = createLogger('test', 'error');
@@ -216,6 +216,8 @@ describe('step workers chaining real BullMQ queues', () => {
     const [doc] = await store.getDocuments('paged');
     expect(JSON.parse(doc!.steps.ocr!.resultJson!).text).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f'));
     expect(JSON.parse(doc!.steps.nlp!.resultJson!).wordCount).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f').length);
+    // the per-page results went once they were combined
+    expect(await blobs.exists(blobKeys.pageResult('paged', 'paged-0', 'ocr', 0))).toBe(false);
   });
 
   it('fails the document when one of its pages fails, and goes no further', async () => {

@@ -6,8 +6,10 @@ export const blobKeys = {
   original: (batchId: string, documentId: string) => `batches/${batchId}/documents/${documentId}/original`,
   page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.png`,
   result: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/results/${step}.json`,
-  /** One page's result of a paged step, until the pages are put together. */
+  /** The page results of a paged step, kept until the pages are put together ... */
+  pageResults: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/page-results/${step}`,
+  /** ... one per page. */
   pageResult: (batchId: string, documentId: string, step: StepName, index: number) =>
-    `batches/${batchId}/documents/${documentId}/results/${step}/pages/${index}.json`,
+    `batches/${batchId}/documents/${documentId}/page-results/${step}/${index}.json`,
   hocr: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/results/ocr/pages/${index}.hocr`,
 };
