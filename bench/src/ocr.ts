@@ -16,7 +16,7 @@
  * Env: BENCH_PAGES, BENCH_ENGINE (tesseract.js | tesseract: the engine the
  * worker processes use).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,6 +161,10 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
 }
 
 async function main(): Promise<void> {
+  if (spawnSync('tesseract', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.error('bench:ocr compares with native Tesseract: install it first (Debian/Ubuntu: apt-get install tesseract-ocr)');
+    process.exit(1);
+  }
   console.log(`OCR benchmark: ${pageCount} generated letter pages at 300 dpi, worker engine ${engine}, Redis ${TEST_REDIS_URL}`);
   const pages = await Promise.all(Array.from({ length: pageCount }, (_, i) => makePage(i)));
   const dir = mkdtempSync(join(tmpdir(), 'docproc-bench-native-'));

@@ -55,7 +55,11 @@ export class NativeTesseractEngine implements OcrEngine {
     }
   }
 
-  async warm(): Promise<void> {}
+  /** Fails start-up with a clear message when the binary is missing, rather than every page later. */
+  async warm(): Promise<void> {
+    const { code, stderr } = await run(this.binary, ['--list-langs'], 10_000);
+    if (code !== 0) throw new Error(`DOCPROC_OCR_ENGINE=tesseract, but "${this.binary} --list-langs" failed (${stderr.trim() || `exit code ${code}`}): install tesseract-ocr or set DOCPROC_TESSERACT_PATH`);
+  }
 
   async close(): Promise<void> {}
 }

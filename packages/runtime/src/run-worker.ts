@@ -27,7 +27,14 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
   const logger = createLogger(service, config.logLevel);
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
 
-  const { processor, pages, close } = await app.setup(config, logger);
+  let step: Awaited<ReturnType<WorkerApp<S>['setup']>>;
+  try {
+    step = await app.setup(config, logger);
+  } catch (err) {
+    logger.error('cannot start', { error: (err as Error).message });
+    process.exit(70); // EX_SOFTWARE: the launcher says so and starts it again
+  }
+  const { processor, pages, close } = step;
   const connection = createRedis(config.redisUrl, 'worker', logger);
   const concurrency = config.concurrency ?? app.defaultConcurrency;
   const worker = startStepWorker({
