@@ -20,11 +20,20 @@ void runWorker({
       rotateThreshold: config.rotateThreshold,
       binarize: config.binarize,
     };
-    // One detector per concurrent job: a tesseract.js worker reads one page at a time.
-    const detectors = Array.from({ length: config.concurrency ?? 2 }, () => new OrientationDetector(config.pageTimeoutMs));
-    let next = 0;
+    // One detector per running job (a tesseract.js worker reads one page at a time): a job
+    // takes a free one, or makes one, and gives it back; there are never more than the concurrency.
+    const detectors: OrientationDetector[] = [];
+    const free: OrientationDetector[] = [];
     return {
-      processor: (ctx) => preprocess(ctx, settings, detectors[next++ % detectors.length]),
+      processor: async (ctx) => {
+        let detector = free.pop();
+        if (!detector) detectors.push((detector = new OrientationDetector(config.pageTimeoutMs)));
+        try {
+          return await preprocess(ctx, settings, detector);
+        } finally {
+          free.push(detector);
+        }
+      },
       close: async () => void (await Promise.all(detectors.map((d) => d.close()))),
     };
   },
