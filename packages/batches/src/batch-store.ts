@@ -7,7 +7,7 @@ import type { BatchRecord, DocumentRecord, NewBatch, StepRecord } from './record
 interface ScriptCommands {
   docprocRecordStep(batchKey: string, documentKey: string, ...args: string[]): Promise<string>;
   docprocCancelBatch(batchKey: string, documentsKey: string, now: string, documentKeyPrefix: string, errorJson: string): Promise<string>;
-  docprocPageDone(batchKey: string, documentKey: string, pagesKey: string, index: string): Promise<[number, string, string]>;
+  docprocPageDone(batchKey: string, documentKey: string, pagesKey: string, index: string, step: string, startedAt: string): Promise<[number, string, string, string]>;
 }
 
 /** What a page's report learns: how many pages are done, and where document and batch stand. */
@@ -15,6 +15,8 @@ export interface PageProgress {
   done: number;
   documentStatus: TaskStatus;
   batchStatus: BatchStatus;
+  /** When the first of the step's pages started (ms): the step's start. */
+  firstStartedAt: number;
 }
 
 /** How one step of one document ended. */
@@ -140,15 +142,17 @@ export class BatchStore {
     return status as BatchStatus;
   }
 
-  /** Counts a page of a paged step as done (idempotent), in one call. */
-  async recordPageDone(batchId: string, documentId: string, step: StepName, index: number): Promise<PageProgress> {
-    const [done, documentStatus, batchStatus] = await this.redis.docprocPageDone(
+  /** Counts a page of a paged step, started at `startedAt`, as done (idempotent), in one call. */
+  async recordPageDone(batchId: string, documentId: string, step: StepName, index: number, startedAt: number): Promise<PageProgress> {
+    const [done, documentStatus, batchStatus, first] = await this.redis.docprocPageDone(
       this.keys.batch(batchId),
       this.keys.document(documentId),
       this.keys.donePages(documentId, step),
       String(index),
+      step,
+      String(startedAt),
     );
-    return { done: Number(done), documentStatus: documentStatus as TaskStatus, batchStatus: batchStatus as BatchStatus };
+    return { done: Number(done), documentStatus: documentStatus as TaskStatus, batchStatus: batchStatus as BatchStatus, firstStartedAt: Number(first) };
   }
 
   /** The document's status, or null when there is no such document. */

@@ -111,10 +111,14 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   /**
    * One page of a paged step: skipped when its document already ended
    * (failed, cancelled); its result kept in the blob store; counted. The job
-   * that counts the last page returns the combined result, the others
-   * undefined.
+   * that counts the last page returns the combined result and when the
+   * step's first page started; the others undefined.
    */
-  async function runPage(ctx: StepContext, page: { index: number; count: number }): Promise<StepResults[S] | undefined> {
+  async function runPage(
+    ctx: StepContext,
+    page: { index: number; count: number },
+    startedAt: number,
+  ): Promise<{ result: StepResults[S]; startedAt: number } | undefined> {
     const work = options.pages;
     if (!work) throw new UnrecoverableError(`the ${step} step does not run page by page`);
     const { batchId, documentId } = ctx.payload;
@@ -125,12 +129,12 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     }
     const result = await work.page(ctx);
     await blobs.put(blobKeys.pageResult(batchId, documentId, step, page.index), JSON.stringify(result));
-    const progress = await store.recordPageDone(batchId, documentId, step, page.index);
+    const progress = await store.recordPageDone(batchId, documentId, step, page.index, startedAt);
     if (progress.done < page.count || FINAL_TASK_STATUSES.includes(progress.documentStatus)) return undefined;
     const pages = await Promise.all(
       Array.from({ length: page.count }, (_, index) => getJson(blobs, blobKeys.pageResult(batchId, documentId, step, index))),
     );
-    return work.combine(ctx, pages);
+    return { result: await work.combine(ctx, pages), startedAt: progress.firstStartedAt };
   }
 
   async function run(job: Job): Promise<StepJobReturn> {
@@ -144,12 +148,18 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     const log = logger.child({ batchId, documentId, taskId: job.id, step });
     const isLastStep = payload.pipeline[payload.pipeline.length - 1] === step;
 
-    const startedAt = Date.now();
+    let startedAt = Date.now();
     const attempt = job.attemptsMade + 1;
     const ctx: StepContext = { payload, resultOf: earlierResults(store, blobs, payload), blobs, logger: log, progress: (p) => job.updateProgress(p) };
     try {
-      const output = payload.page ? await runPage(ctx, payload.page) : await processor(ctx);
-      if (output === undefined) return { resultKey: null }; // a page done, and others still to come
+      let output: StepResults[S];
+      if (payload.page) {
+        const combined = await runPage(ctx, payload.page, startedAt);
+        if (combined === undefined) return { resultKey: null }; // a page done, and others still to come
+        ({ result: output, startedAt } = combined);
+      } else {
+        output = await processor(ctx);
+      }
       const result = stepResultSchemas[step].parse(output);
       const json = JSON.stringify(result);
       const stored: { resultJson?: string; resultKey?: string } = {};

@@ -216,6 +216,9 @@ describe('step workers chaining real BullMQ queues', () => {
     const [doc] = await store.getDocuments('paged');
     expect(JSON.parse(doc!.steps.ocr!.resultJson!).text).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f'));
     expect(JSON.parse(doc!.steps.nlp!.resultJson!).wordCount).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f').length);
+    // the step started when its first page did: at least five 20 ms pages, two at a time, before it ended
+    const ocr = doc!.steps.ocr!;
+    expect(Date.parse(ocr.finishedAt!) - Date.parse(ocr.startedAt!)).toBeGreaterThanOrEqual(50);
     // the per-page results went once they were combined
     expect(await blobs.exists(blobKeys.pageResult('paged', 'paged-0', 'ocr', 0))).toBe(false);
   });
