@@ -142,7 +142,7 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
     const payload: StepPayload = { batchId, documentId, step: 'preprocess', pipeline: ['preprocess', 'ocr'], name: 'bench.pdf', blobKey, options: {} };
     // The workers are up (engine loaded at start-up, as in production); from here on it is the page path.
     const started = process.hrtime.bigint();
-    await recordStepAndQueueNext(store, queues, payload, { status: 'completed', startedAt: Date.now(), attempts: 1, resultJson: JSON.stringify(pre) }, 11, pages.length);
+    await recordStepAndQueueNext(store, queues, payload, { status: 'completed', startedAt: Date.now(), attempts: 1, resultJson: JSON.stringify(pre) }, 11, { pageCount: pages.length });
     await waitFor(async () => ((await store.getBatch(batchId))?.finishedAt ? true : undefined), 60 * 60_000, 'the OCR of all pages');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const [doc] = await store.getDocuments(batchId);

@@ -64,9 +64,9 @@ export function combinePages(pages: PageText[], engine: string, languages: strin
 
 /** The OCR step for one page of a document (ctx.payload.page): pages spread over the OCR pool. */
 export async function ocrPage(ctx: StepContext, engine: OcrEngine, settings: OcrSettings): Promise<PageText> {
-  const pre = await ctx.resultOf('preprocess');
   const index = ctx.payload.page?.index ?? 0;
-  const page = pre?.pages[index];
+  // A page handed on while preprocessing went on carries itself; else it is in preprocessing's result.
+  const page = ctx.payload.page?.source ?? (await ctx.resultOf('preprocess'))?.pages[index];
   if (!page) throw new Error(`page ${index} is missing from the preprocessing result`);
   return readPage(ctx, page, engine, settings);
 }

@@ -42,8 +42,9 @@ async function decoded<T>(page: number, decode: () => Promise<T>): Promise<T> {
  * The preprocessing step: find the document's type from its bytes; for a PDF
  * take each page's usable text layer, render the others (pdf.js); decode
  * every image page (multi-page TIFF included) upright by EXIF; then turn,
- * straighten, scale, normalise each page and store it for OCR, recording what
- * was done. Plain text passes through with no pages.
+ * straighten, scale, normalise each page and store it, recording what was
+ * done; each finished page is handed on at once, so its OCR starts while
+ * later pages are still being prepared. Plain text passes through with no pages.
  */
 export async function preprocess(
   ctx: StepContext,
@@ -69,24 +70,32 @@ export async function preprocess(
     binarize: options.binarize ?? settings.binarize,
   };
   const pages: StoredPage[] = [];
+  /** A finished page: kept for the result, and handed on so its OCR starts now. */
+  const done = async (page: StoredPage, count: number) => {
+    pages.push(page);
+    await ctx.pageReady(page, count);
+    await ctx.progress(Math.round(((page.index + 1) / count) * 100));
+  };
   const store = async (index: number, count: number, grey: GreyImage, density: { dpi: number; known: boolean } | null, extraRotation: number, text: string | null) => {
     const started = Date.now();
     const prepared = await preparePage(grey, density, page, orientation);
     const key = blobKeys.page(batchId, documentId, index);
     await ctx.blobs.put(key, prepared.png);
-    pages.push({
-      index,
-      blobKey: key,
-      width: prepared.width,
-      height: prepared.height,
-      rotation: (extraRotation + prepared.turn) % 360,
-      skewAngle: prepared.skewAngle,
-      despeckled: prepared.despeckled,
-      dpi: prepared.dpi,
-      text,
-    });
+    await done(
+      {
+        index,
+        blobKey: key,
+        width: prepared.width,
+        height: prepared.height,
+        rotation: (extraRotation + prepared.turn) % 360,
+        skewAngle: prepared.skewAngle,
+        despeckled: prepared.despeckled,
+        dpi: prepared.dpi,
+        text,
+      },
+      count,
+    );
     ctx.logger.debug('page prepared', { page: index, ms: Date.now() - started, turn: prepared.turn, skew: prepared.skewAngle });
-    await ctx.progress(Math.round(((index + 1) / count) * 100));
   };
 
   if (mediaType === 'application/pdf') {
@@ -94,8 +103,7 @@ export async function preprocess(
     for await (const pdfPage of readPdf(bytes, { dpi: page.targetDpi, useTextLayer: true, forceOcr: options.forceOcr ?? false }, limits)) {
       const { index, count, rgba, width, height, dpi, text } = pdfPage;
       if (!rgba) {
-        pages.push({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text });
-        await ctx.progress(Math.round(((index + 1) / count) * 100));
+        await done({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text }, count);
         continue;
       }
       const grey = await decoded(index, () => greyscalePage({ kind: 'rgba', pixels: rgba, width, height }));

@@ -155,6 +155,11 @@ export class BatchStore {
     return { done: Number(done), documentStatus: documentStatus as TaskStatus, batchStatus: batchStatus as BatchStatus, firstStartedAt: Number(first) };
   }
 
+  /** How a step of a document stands in its record, or null before it was recorded. */
+  async stepStatus(documentId: string, step: StepName): Promise<TaskStatus | null> {
+    return (await this.redis.hget(this.keys.document(documentId), `${step}.status`)) as TaskStatus | null;
+  }
+
   /** The document's status, or null when there is no such document. */
   async documentStatus(documentId: string): Promise<TaskStatus | null> {
     return (await this.redis.hget(this.keys.document(documentId), 'status')) as TaskStatus | null;

@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { PAGED_STEPS, STEP_JOB_OPTIONS, queueName, toQueuePriority, type StepName, type StepPayload } from '@docproc/catalog';
-import type { BatchStatus } from '@docproc/catalog';
+import type { BatchStatus, PreprocessPage } from '@docproc/catalog';
 import type { BatchStore, StepOutcome } from './batch-store';
 import type { BatchRecord, NewBatch } from './records';
 
@@ -69,13 +69,43 @@ export async function enqueueBatch(queues: StepQueues, batch: NewBatch): Promise
   for (let i = 0; i < jobs.length; i += 1000) await queues.get(first).addBulk(jobs.slice(i, i + 1000));
 }
 
+/** The BullMQ options of a step job of a document (of one page of it), with the priority of the step before. */
+function nextJobOptions(documentId: string, step: StepName, queuePriority: number | undefined, page?: number): JobsOptions {
+  return { ...STEP_JOB_OPTIONS[step], jobId: stepJobId(documentId, step, page), priority: queuePriority };
+}
+
+/**
+ * Queues the page jobs of the paged step after `payload.step` (OCR) for the
+ * given pages of `count`: all of them once the step ended, or one as soon as
+ * the step has finished it (`source`, so the page job needs nothing else).
+ */
+export async function queuePageJobs(
+  queues: StepQueues,
+  payload: StepPayload,
+  pages: { index: number; source?: PreprocessPage }[],
+  count: number,
+  queuePriority: number | undefined,
+): Promise<void> {
+  const step = nextStep(payload);
+  if (!step || !PAGED_STEPS.includes(step)) throw new Error(`the step after ${payload.step} does not run page by page`);
+  const { page: _page, ...base } = payload;
+  await queues.get(step).addBulk(
+    pages.map(({ index, source }) => ({
+      name: step,
+      data: { ...base, step, page: { index, count, ...(source ? { source } : {}) } } satisfies StepPayload,
+      opts: nextJobOptions(payload.documentId, step, queuePriority, index),
+    })),
+  );
+}
+
 /**
  * Records a completed step, then queues the document's next step with the
  * BullMQ priority of the step that ran, unless the record says the batch was
- * cancelled. A paged next step (OCR) gets one job per page when the step
- * made `pageCount` pages, so the pages spread over the whole pool. Returns
- * the batch status. (One MULTI for the record and the add was measured
- * slower: ioredis copies every BullMQ script onto each new pipeline.)
+ * cancelled or the step already handed its pages on (`next: 'queued'`). A
+ * paged next step (OCR) gets one job per page when the step made `pageCount`
+ * pages, so the pages spread over the whole pool. Returns the batch status.
+ * (One MULTI for the record and the add was measured slower: ioredis copies
+ * every BullMQ script onto each new pipeline.)
  */
 export async function recordStepAndQueueNext(
   store: BatchStore,
@@ -83,23 +113,17 @@ export async function recordStepAndQueueNext(
   payload: StepPayload,
   outcome: StepOutcome,
   queuePriority: number | undefined,
-  pageCount = 0,
+  next: { pageCount: number } | 'queued' = { pageCount: 0 },
 ): Promise<BatchStatus> {
   const status = await store.recordStep(payload.batchId, payload.documentId, payload.step, outcome);
   const step = nextStep(payload);
-  if (!step || status === 'cancelled') return status;
-  const { page: _page, ...base } = payload;
-  const options = (page?: number): JobsOptions => ({ ...STEP_JOB_OPTIONS[step], jobId: stepJobId(payload.documentId, step, page), priority: queuePriority });
-  if (PAGED_STEPS.includes(step) && pageCount > 0) {
-    await queues.get(step).addBulk(
-      Array.from({ length: pageCount }, (_, index) => ({
-        name: step,
-        data: { ...base, step, page: { index, count: pageCount } } satisfies StepPayload,
-        opts: options(index),
-      })),
-    );
+  if (!step || status === 'cancelled' || next === 'queued') return status;
+  if (PAGED_STEPS.includes(step) && next.pageCount > 0) {
+    const pages = Array.from({ length: next.pageCount }, (_, index) => ({ index }));
+    await queuePageJobs(queues, payload, pages, next.pageCount, queuePriority);
   } else {
-    await queues.get(step).add(step, { ...base, step } satisfies StepPayload, options());
+    const { page: _page, ...base } = payload;
+    await queues.get(step).add(step, { ...base, step } satisfies StepPayload, nextJobOptions(payload.documentId, step, queuePriority));
   }
   return status;
 }

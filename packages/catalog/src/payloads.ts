@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jobOptionsSchema, stepNameSchema } from './models';
+import { preprocessPageSchema } from './results';
 
 /** The data of every step job. Bytes never travel in a job: they live in the blob store. */
 export const stepPayloadSchema = z.object({
@@ -12,7 +13,12 @@ export const stepPayloadSchema = z.object({
   /** Blob key of the original document. */
   blobKey: z.string().min(1),
   options: jobOptionsSchema,
-  /** Set on the per-page jobs of a paged step (OCR): which page, of how many. */
-  page: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).optional(),
+  /**
+   * Set on the per-page jobs of a paged step (OCR): which page, of how many, and the page
+   * as the step before made it when it handed the page on before it ended.
+   */
+  page: z
+    .object({ index: z.number().int().min(0), count: z.number().int().min(1), source: preprocessPageSchema.optional() })
+    .optional(),
 });
 export type StepPayload = z.infer<typeof stepPayloadSchema>;

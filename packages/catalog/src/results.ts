@@ -2,27 +2,29 @@ import { z } from 'zod';
 
 const bboxSchema = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
 
+/** One page as preprocessing made it. */
+export const preprocessPageSchema = z.object({
+  index: z.number().int().min(0),
+  /** Blob key of the cleaned page image (PNG, greyscale); null for a page read from its text layer. */
+  blobKey: z.string().nullable(),
+  width: z.number().int(),
+  height: z.number().int(),
+  /** Degrees the page was turned clockwise to stand upright (EXIF orientation, then orientation detection). */
+  rotation: z.number(),
+  /** Degrees the page was rotated by to straighten its lines (0 when it was straight). */
+  skewAngle: z.number().default(0),
+  /** Whether scanner specks were filtered out (3x3 median). */
+  despeckled: z.boolean().default(false),
+  /** Resolution of the page image, when known. */
+  dpi: z.number().nullable().default(null),
+  /** The PDF text layer of the page, when it is usable (OCR then skips the page unless forceOcr). */
+  text: z.string().nullable().default(null),
+});
+export type PreprocessPage = z.infer<typeof preprocessPageSchema>;
+
 export const preprocessResultSchema = z.object({
   mediaType: z.string(),
-  pages: z.array(
-    z.object({
-      index: z.number().int().min(0),
-      /** Blob key of the cleaned page image (PNG, greyscale); null for a page read from its text layer. */
-      blobKey: z.string().nullable(),
-      width: z.number().int(),
-      height: z.number().int(),
-      /** Degrees the page was turned clockwise to stand upright (EXIF orientation, then orientation detection). */
-      rotation: z.number(),
-      /** Degrees the page was rotated by to straighten its lines (0 when it was straight). */
-      skewAngle: z.number().default(0),
-      /** Whether scanner specks were filtered out (3x3 median). */
-      despeckled: z.boolean().default(false),
-      /** Resolution of the page image, when known. */
-      dpi: z.number().nullable().default(null),
-      /** The PDF text layer of the page, when it is usable (OCR then skips the page unless forceOcr). */
-      text: z.string().nullable().default(null),
-    }),
-  ),
+  pages: z.array(preprocessPageSchema),
 });
 export type PreprocessResult = z.infer<typeof preprocessResultSchema>;
 

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import {
   FINAL_TASK_STATUSES,
+  RetryableError,
   queueName,
   stepPayloadSchema,
   stepResultSchemas,
@@ -11,10 +12,12 @@ import {
   toDocumentError,
   type StepName,
   type StepPayload,
+  type PreprocessPage,
   type StepResults,
   type TaskStatus,
+  PAGED_STEPS,
 } from '@docproc/catalog';
-import { BatchStore, StepQueues, recordStepAndQueueNext } from '@docproc/batches';
+import { BatchStore, StepQueues, nextStep, queuePageJobs, recordStepAndQueueNext } from '@docproc/batches';
 import { blobKeys, getJson, type BlobStore } from '@docproc/storage';
 import { Heartbeat } from './heartbeat';
 
@@ -27,6 +30,12 @@ export interface StepContext {
   logger: Logger;
   /** Reports progress (0-100) to BullMQ, for Bull Board and job progress. */
   progress(percent: number): Promise<void>;
+  /**
+   * Hands one finished page (of `count`) on to the next step at once when that
+   * step runs page by page (OCR), so it starts before this step ends; a no-op
+   * otherwise. Preprocessing calls it for each page it stored.
+   */
+  pageReady(page: PreprocessPage, count: number): Promise<void>;
 }
 
 export type StepProcessor<S extends StepName> = (ctx: StepContext) => Promise<StepResults[S]>;
@@ -66,6 +75,9 @@ export interface StepWorker {
 export interface StepJobReturn {
   resultKey: string | null;
 }
+
+/** How long the job that read a document's last page waits for the step before to record itself. */
+const PREVIOUS_STEP_WAIT_MS = 120_000;
 
 /** Results up to this size stay in Redis with the document's record; larger ones go to the blob store. */
 export const INLINE_RESULT_BYTES = 16 * 1024;
@@ -116,7 +128,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
    */
   async function runPage(
     ctx: StepContext,
-    page: { index: number; count: number },
+    page: NonNullable<StepPayload['page']>,
     startedAt: number,
   ): Promise<{ result: StepResults[S]; startedAt: number } | undefined> {
     const work = options.pages;
@@ -131,10 +143,27 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     await blobs.put(blobKeys.pageResult(batchId, documentId, step, page.index), JSON.stringify(result));
     const progress = await store.recordPageDone(batchId, documentId, step, page.index, startedAt);
     if (progress.done < page.count || FINAL_TASK_STATUSES.includes(progress.documentStatus)) return undefined;
+    // Pages handed on early can all be read before the step that made them has recorded
+    // itself (a PDF of text-layer pages): the document must not move on past a step still open.
+    if (page.source && !(await previousStepRecorded(ctx.payload))) return undefined;
     const pages = await Promise.all(
       Array.from({ length: page.count }, (_, index) => getJson(blobs, blobKeys.pageResult(batchId, documentId, step, index))),
     );
     return { result: await work.combine(ctx, pages), startedAt: progress.firstStartedAt };
+  }
+
+  /** Waits until the step before this one is recorded as completed; false when the document ended meanwhile. */
+  async function previousStepRecorded(payload: StepPayload): Promise<boolean> {
+    const previous = stepsBefore(payload.pipeline, step).at(-1);
+    if (!previous) return true;
+    const deadline = Date.now() + PREVIOUS_STEP_WAIT_MS;
+    for (;;) {
+      const [status, document] = await Promise.all([store.stepStatus(payload.documentId, previous), store.documentStatus(payload.documentId)]);
+      if (status === 'completed') return true;
+      if (document !== null && FINAL_TASK_STATUSES.includes(document)) return false;
+      if (Date.now() > deadline) throw new RetryableError(`the ${previous} step of the document has not ended`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async function run(job: Job): Promise<StepJobReturn> {
@@ -150,7 +179,21 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
 
     let startedAt = Date.now();
     const attempt = job.attemptsMade + 1;
-    const ctx: StepContext = { payload, resultOf: earlierResults(store, blobs, payload), blobs, logger: log, progress: (p) => job.updateProgress(p) };
+    const next = nextStep(payload);
+    const streams = next !== undefined && PAGED_STEPS.includes(next) && payload.page === undefined;
+    let handedOn = false;
+    const ctx: StepContext = {
+      payload,
+      resultOf: earlierResults(store, blobs, payload),
+      blobs,
+      logger: log,
+      progress: (p) => job.updateProgress(p),
+      pageReady: async (page, count) => {
+        if (!streams) return;
+        await queuePageJobs(queues, payload, [{ index: page.index, source: page }], count, job.opts.priority);
+        handedOn = true;
+      },
+    };
     try {
       let output: StepResults[S];
       if (payload.page) {
@@ -167,7 +210,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       else await blobs.put((stored.resultKey = blobKeys.result(batchId, documentId, step)), json);
 
       const outcome = { status: 'completed' as const, startedAt, attempts: attempt, documentStatus: isLastStep ? ('completed' as const) : undefined, ...stored };
-      const batchStatus = await recordStepAndQueueNext(store, queues, payload, outcome, job.opts.priority, pageCountOf(result));
+      const batchStatus = await recordStepAndQueueNext(store, queues, payload, outcome, job.opts.priority, handedOn ? 'queued' : { pageCount: pageCountOf(result) });
       if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
       // The combined result is recorded: the per-page results it was made from are not needed any more.
       if (payload.page) await blobs.deletePrefix(blobKeys.pageResults(batchId, documentId, step)).catch(() => undefined);

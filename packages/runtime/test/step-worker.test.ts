@@ -212,7 +212,9 @@ describe('step workers chaining real BullMQ queues', () => {
     expect(batch).toMatchObject({ status: 'completed', completed: 1 });
     expect(seen.filter((s) => s.startsWith('five.pdf:ocr page')).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `five.pdf:ocr page ${i}`));
     // every page had its own BullMQ job, and NLP saw the combined text
-    for (let i = 0; i < 5; i++) expect(await queues.get('ocr').getJobState(`paged-0.ocr.p${i}`)).toBe('completed');
+    // (the job that combined the pages finishes just after its record)
+    const states = () => Promise.all([0, 1, 2, 3, 4].map((i) => queues.get('ocr').getJobState(`paged-0.ocr.p${i}`)));
+    await waitFor(async () => ((await states()).every((state) => state === 'completed') ? true : undefined), 5000, 'the page jobs to complete');
     const [doc] = await store.getDocuments('paged');
     expect(JSON.parse(doc!.steps.ocr!.resultJson!).text).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f'));
     expect(JSON.parse(doc!.steps.nlp!.resultJson!).wordCount).toBe([0, 1, 2, 3, 4].map((i) => `text of page ${i}`).join('\f').length);
@@ -221,6 +223,28 @@ describe('step workers chaining real BullMQ queues', () => {
     expect(Date.parse(ocr.finishedAt!) - Date.parse(ocr.startedAt!)).toBeGreaterThanOrEqual(50);
     // the per-page results went once they were combined
     expect(await blobs.exists(blobKeys.pageResult('paged', 'paged-0', 'ocr', 0))).toBe(false);
+  });
+
+  it('starts OCR on pages the step before hands on, before that step has ended', async () => {
+    const seen: string[] = [];
+    const { processors, pages } = pagedDocument(3, seen);
+    const makePages = processors.preprocess;
+    processors.preprocess = async (ctx) => {
+      const result = await makePages(ctx);
+      for (const page of result.pages) await ctx.pageReady(page, result.pages.length);
+      // preprocessing ends only once OCR has read a page it handed on
+      await waitFor(async () => (seen.includes('streamed.pdf:ocr page 0') ? true : undefined), 10_000, 'OCR of a handed-on page');
+      return result;
+    };
+    start(processors, pages);
+    await submit('streamed', ['streamed.pdf']);
+    const batch = await finished('streamed');
+    expect(batch).toMatchObject({ status: 'completed', completed: 1 });
+    const [doc] = await store.getDocuments('streamed');
+    expect(JSON.parse(doc!.steps.ocr!.resultJson!).text).toBe('text of page 0\ftext of page 1\ftext of page 2');
+    // each page was read once: preprocessing's end queued no second round
+    expect(seen.filter((s) => s.startsWith('streamed.pdf:ocr page')).sort()).toEqual(['streamed.pdf:ocr page 0', 'streamed.pdf:ocr page 1', 'streamed.pdf:ocr page 2']);
+    expect(JSON.parse(doc!.steps.preprocess!.resultJson!).pages).toHaveLength(3);
   });
 
   it('fails the document when one of its pages fails, and goes no further', async () => {

@@ -13,9 +13,11 @@ export async function stepContext(
   step: StepName,
   document: Buffer,
   options: { pipeline?: StepName[]; previous?: Partial<StepResults>; jobOptions?: JobOptions; name?: string; blobs?: LocalBlobStore; page?: { index: number; count: number } } = {},
-): Promise<StepContext & { blobs: LocalBlobStore }> {
+): Promise<StepContext & { blobs: LocalBlobStore; handedOn: { index: number; count: number }[] }> {
   const blobs = options.blobs ?? new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-step-')));
   const blobKey = blobKeys.original('batch', 'doc');
+  /** The pages the processor handed on to a paged next step, in order. */
+  const handedOn: { index: number; count: number }[] = [];
   await blobs.put(blobKey, document);
   return {
     payload: {
@@ -32,5 +34,7 @@ export async function stepContext(
     blobs,
     logger: createLogger('test', 'error'),
     progress: async () => undefined,
+    handedOn,
+    pageReady: async (page, count) => void handedOn.push({ index: page.index, count }),
   };
 }
