@@ -61,29 +61,14 @@ export async function imageInfo(bytes: Buffer, limits: DecodeLimits): Promise<Im
  * no unreadable bytes ever reach the OCR engine.
  */
 export async function decodeImagePages(bytes: Buffer, options: CleanOptions, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<PageImage[]> {
-  let pageCount: number;
-  let orientation: number | undefined;
-  try {
-    // The header alone: no pixels are decoded before the size is checked.
-    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    pageCount = meta.pages ?? 1;
-    orientation = meta.orientation;
-    if (meta.width * meta.height > limits.maxPixels) {
-      throw new TooLargeError(`the image has ${meta.width}x${meta.height} pixels, more than the limit of ${limits.maxPixels}`);
-    }
-  } catch (err) {
-    if (err instanceof TooLargeError) throw err;
-    throw new CorruptDocumentError(`the image cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (pageCount > limits.maxPages) throw new TooManyPagesError(`the image has ${pageCount} pages, more than the limit of ${limits.maxPages}`);
-
+  const info = await imageInfo(bytes, limits);
   const pages: PageImage[] = [];
-  for (let index = 0; index < pageCount; index++) {
+  for (let index = 0; index < info.pages; index++) {
     try {
       let image = sharp(bytes, { page: index, limitInputPixels: limits.maxPixels, failOn: 'error' }).rotate();
       if (options.normalise) image = image.greyscale().normalise().toColourspace('b-w');
-      const { data, info } = await image.png().toBuffer({ resolveWithObject: true });
-      pages.push({ index, png: data, width: info.width, height: info.height, rotation: EXIF_ROTATION[orientation ?? 1] ?? 0 });
+      const { data, info: out } = await image.png().toBuffer({ resolveWithObject: true });
+      pages.push({ index, png: data, width: out.width, height: out.height, rotation: info.exifRotation });
     } catch (err) {
       throw new CorruptDocumentError(`page ${index + 1} cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
     }

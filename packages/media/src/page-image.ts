@@ -22,16 +22,7 @@ const rawOf = (grey: GreyImage) => sharp(grey.data, { raw: { width: grey.width, 
 /** A copy no larger than `maxSide` on its longer side, for analysis (orientation, skew). */
 export async function shrink(grey: GreyImage, maxSide: number): Promise<GreyImage> {
   if (Math.max(grey.width, grey.height) <= maxSide) return grey;
-  const { data, info } = await rawOf(grey)
-    .resize({ width: maxSide, height: maxSide, fit: 'inside' })
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
-
-export async function greyPng(grey: GreyImage): Promise<Buffer> {
-  return rawOf(grey).toColourspace('b-w').png({ compressionLevel: 2 }).toBuffer();
+  return stage(grey, (image) => image.resize({ width: maxSide, height: maxSide, fit: 'inside' }));
 }
 
 /**
