@@ -3,8 +3,6 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import {
-  FINAL_TASK_STATUSES,
-  RetryableError,
   queueName,
   stepPayloadSchema,
   stepResultSchemas,
@@ -20,6 +18,9 @@ import {
 import { BatchStore, StepQueues, nextStep, queuePageJobs, recordStepAndQueueNext } from '@docproc/batches';
 import { blobKeys, getJson, type BlobStore } from '@docproc/storage';
 import { Heartbeat } from './heartbeat';
+import { pagedRunner, type PageWork } from './paged-step';
+
+export type { PageWork };
 
 /** What a step's processor gets: its payload, the earlier steps' results, and where to put bytes. */
 export interface StepContext {
@@ -39,16 +40,6 @@ export interface StepContext {
 }
 
 export type StepProcessor<S extends StepName> = (ctx: StepContext) => Promise<StepResults[S]>;
-
-/**
- * How a paged step (PAGED_STEPS) runs page by page: each page's job runs
- * `page` (ctx.payload.page says which); the job that finishes the last page
- * puts the pages' results together with `combine`, and the chain goes on.
- */
-export interface PageWork<S extends StepName, P = unknown> {
-  page(ctx: StepContext): Promise<P>;
-  combine(ctx: StepContext, pages: P[]): Promise<StepResults[S]>;
-}
 
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
@@ -75,9 +66,6 @@ export interface StepWorker {
 export interface StepJobReturn {
   resultKey: string | null;
 }
-
-/** How long the job that read a document's last page waits for the step before to record itself. */
-const PREVIOUS_STEP_WAIT_MS = 120_000;
 
 /** Results up to this size stay in Redis with the document's record; larger ones go to the blob store. */
 export const INLINE_RESULT_BYTES = 16 * 1024;
@@ -120,51 +108,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   const id = `${step}-${randomUUID().slice(0, 8)}`;
   const counts = { processed: 0, failed: 0, active: 0 };
 
-  /**
-   * One page of a paged step: skipped when its document already ended
-   * (failed, cancelled); its result kept in the blob store; counted. The job
-   * that counts the last page returns the combined result and when the
-   * step's first page started; the others undefined.
-   */
-  async function runPage(
-    ctx: StepContext,
-    page: NonNullable<StepPayload['page']>,
-    startedAt: number,
-  ): Promise<{ result: StepResults[S]; startedAt: number } | undefined> {
-    const work = options.pages;
-    if (!work) throw new UnrecoverableError(`the ${step} step does not run page by page`);
-    const { batchId, documentId } = ctx.payload;
-    const before = await store.documentStatus(documentId);
-    if (before !== null && FINAL_TASK_STATUSES.includes(before)) {
-      ctx.logger.info('document already ended: page skipped', { page: page.index, status: before });
-      return undefined;
-    }
-    const result = await work.page(ctx);
-    await blobs.put(blobKeys.pageResult(batchId, documentId, step, page.index), JSON.stringify(result));
-    const progress = await store.recordPageDone(batchId, documentId, step, page.index, startedAt);
-    if (progress.done < page.count || FINAL_TASK_STATUSES.includes(progress.documentStatus)) return undefined;
-    // Pages handed on early can all be read before the step that made them has recorded
-    // itself (a PDF of text-layer pages): the document must not move on past a step still open.
-    if (page.source && !(await previousStepRecorded(ctx.payload))) return undefined;
-    const pages = await Promise.all(
-      Array.from({ length: page.count }, (_, index) => getJson(blobs, blobKeys.pageResult(batchId, documentId, step, index))),
-    );
-    return { result: await work.combine(ctx, pages), startedAt: progress.firstStartedAt };
-  }
-
-  /** Waits until the step before this one is recorded as completed; false when the document ended meanwhile. */
-  async function previousStepRecorded(payload: StepPayload): Promise<boolean> {
-    const previous = stepsBefore(payload.pipeline, step).at(-1);
-    if (!previous) return true;
-    const deadline = Date.now() + PREVIOUS_STEP_WAIT_MS;
-    for (;;) {
-      const [status, document] = await Promise.all([store.stepStatus(payload.documentId, previous), store.documentStatus(payload.documentId)]);
-      if (status === 'completed') return true;
-      if (document !== null && FINAL_TASK_STATUSES.includes(document)) return false;
-      if (Date.now() > deadline) throw new RetryableError(`the ${previous} step of the document has not ended`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const runPage = options.pages ? pagedRunner({ step, store, blobs, work: options.pages }) : undefined;
 
   async function run(job: Job): Promise<StepJobReturn> {
     const parsed = stepPayloadSchema.safeParse(job.data);
@@ -197,6 +141,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     try {
       let output: StepResults[S];
       if (payload.page) {
+        if (!runPage) throw new UnrecoverableError(`the ${step} step does not run page by page`);
         const combined = await runPage(ctx, payload.page, startedAt);
         if (combined === undefined) return { resultKey: null }; // a page done, and others still to come
         ({ result: output, startedAt } = combined);
