@@ -155,6 +155,27 @@ export class BatchStore {
     return { done: Number(done), documentStatus: documentStatus as TaskStatus, batchStatus: batchStatus as BatchStatus, firstStartedAt: Number(first) };
   }
 
+  /** How many pages the jobs of a paged step of the document cover. */
+  async setPageCount(documentId: string, step: StepName, count: number): Promise<void> {
+    await this.redis.hset(this.keys.document(documentId), `${step}.pageCount`, count);
+  }
+
+  /** For each document, the page counts of the given paged steps (absent before their pages were queued). */
+  async pageCounts(documentIds: string[], steps: StepName[]): Promise<Partial<Record<StepName, number>>[]> {
+    if (steps.length === 0) return documentIds.map(() => ({}));
+    const pipeline = this.redis.pipeline();
+    for (const id of documentIds) pipeline.hmget(this.keys.document(id), ...steps.map((step) => `${step}.pageCount`));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, values]) => {
+      if (err) throw err;
+      const counts: Partial<Record<StepName, number>> = {};
+      (values as (string | null)[]).forEach((value, i) => {
+        if (value !== null) counts[steps[i]!] = Number(value);
+      });
+      return counts;
+    });
+  }
+
   /** How a step of a document stands in its record, or null before it was recorded. */
   async stepStatus(documentId: string, step: StepName): Promise<TaskStatus | null> {
     return (await this.redis.hget(this.keys.document(documentId), `${step}.status`)) as TaskStatus | null;

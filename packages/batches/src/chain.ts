@@ -80,6 +80,7 @@ function nextJobOptions(documentId: string, step: StepName, queuePriority: numbe
  * the step has finished it (`source`, so the page job needs nothing else).
  */
 export async function queuePageJobs(
+  store: BatchStore,
   queues: StepQueues,
   payload: StepPayload,
   pages: { index: number; source?: PreprocessPage }[],
@@ -88,6 +89,8 @@ export async function queuePageJobs(
 ): Promise<void> {
   const step = nextStep(payload);
   if (!step || !PAGED_STEPS.includes(step)) throw new Error(`the step after ${payload.step} does not run page by page`);
+  // The count first: cancelling reads it to take the page jobs off the queue.
+  await store.setPageCount(payload.documentId, step, count);
   const { page: _page, ...base } = payload;
   await queues.get(step).addBulk(
     pages.map(({ index, source }) => ({
@@ -120,7 +123,7 @@ export async function recordStepAndQueueNext(
   if (!step || status === 'cancelled' || next === 'queued') return status;
   if (PAGED_STEPS.includes(step) && next.pageCount > 0) {
     const pages = Array.from({ length: next.pageCount }, (_, index) => ({ index }));
-    await queuePageJobs(queues, payload, pages, next.pageCount, queuePriority);
+    await queuePageJobs(store, queues, payload, pages, next.pageCount, queuePriority);
   } else {
     const { page: _page, ...base } = payload;
     await queues.get(step).add(step, { ...base, step } satisfies StepPayload, nextJobOptions(payload.documentId, step, queuePriority));
@@ -129,16 +132,22 @@ export async function recordStepAndQueueNext(
 }
 
 /**
- * Takes a cancelled batch's waiting steps off their queues (best effort: a
- * step already running finishes, and recordStep then stops its chain).
+ * Takes a cancelled batch's waiting steps off their queues, page jobs
+ * included (best effort: a step already running finishes, and recordStep
+ * then stops its chain; a page job that escapes skips when it starts).
  */
 export async function removeQueuedSteps(queues: StepQueues, store: BatchStore, batch: Pick<BatchRecord, 'id' | 'pipeline'>): Promise<void> {
   const documentIds = await store.getDocumentIds(batch.id);
+  const paged = batch.pipeline.filter((step) => PAGED_STEPS.includes(step));
   for (let i = 0; i < documentIds.length; i += 200) {
-    await Promise.all(
-      documentIds
-        .slice(i, i + 200)
-        .flatMap((documentId) => batch.pipeline.map((step) => queues.get(step).remove(stepJobId(documentId, step)).catch(() => 0))),
+    const chunk = documentIds.slice(i, i + 200);
+    const pageCounts = await store.pageCounts(chunk, paged);
+    const jobs = chunk.flatMap((documentId, d) =>
+      batch.pipeline.flatMap((step) => {
+        const pages = Array.from({ length: pageCounts[d]?.[step] ?? 0 }, (_, page) => stepJobId(documentId, step, page));
+        return [stepJobId(documentId, step), ...pages].map((jobId) => [step, jobId] as const);
+      }),
     );
+    await Promise.all(jobs.map(([step, jobId]) => queues.get(step).remove(jobId).catch(() => 0)));
   }
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { BatchStore, StepQueues, enqueueBatch, nextStep, recordStepAndQueueNext, type NewBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, enqueueBatch, nextStep, recordStepAndQueueNext, removeQueuedSteps, type NewBatch } from '@docproc/batches';
 import { TEST_REDIS_URL, deletePrefix, testPrefix } from '@docproc/testkit';
 
 describe('BatchStore (real Redis)', () => {
@@ -122,6 +122,24 @@ describe('task chains (real Redis)', () => {
     expect(await queues.get('nlp').getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 1, waiting: 0 });
     expect((await queues.get('nlp').getJob('d1.nlp'))!.data).toMatchObject({ step: 'nlp', documentId: 'd1' });
     expect((await store.getDocuments('b')).map((d) => [d.status, d.steps.ocr?.status])).toEqual([['running', 'completed']]);
+  });
+
+  it('queues one job per page of a paged step, and cancelling takes them off again', async () => {
+    const batch: NewBatch = { id: 'p', priority: 0, pipeline: ['preprocess', 'ocr'], options: {}, documents: [{ id: 'p1', name: 'a.pdf', blobKey: 'k', size: 1 }] };
+    await store.createBatch(batch);
+    await enqueueBatch(queues, batch);
+    const first = await queues.get('preprocess').getJob('p1.preprocess');
+    const ok = { status: 'completed' as const, startedAt: Date.now(), attempts: 1 };
+    await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority, { pageCount: 3 });
+    const pages = (await queues.get('ocr').getJobs(['prioritized', 'waiting'])).filter((job) => job.data.batchId === 'p');
+    expect(pages.map((job) => [job.id, job.data.page]).sort()).toEqual([
+      ['p1.ocr.p0', { index: 0, count: 3 }],
+      ['p1.ocr.p1', { index: 1, count: 3 }],
+      ['p1.ocr.p2', { index: 2, count: 3 }],
+    ]);
+    await store.cancelBatch('p');
+    await removeQueuedSteps(queues, store, batch);
+    expect((await queues.get('ocr').getJobs(['prioritized', 'waiting'])).filter((job) => job.data.batchId === 'p')).toEqual([]);
   });
 
   it('takes the next step off its queue when the batch was cancelled meanwhile', async () => {

@@ -134,7 +134,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       progress: (p) => job.updateProgress(p),
       pageReady: async (page, count) => {
         if (!streams) return;
-        await queuePageJobs(queues, payload, [{ index: page.index, source: page }], count, job.opts.priority);
+        await queuePageJobs(store, queues, payload, [{ index: page.index, source: page }], count, job.opts.priority);
         handedOn = true;
       },
     };
