@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { StepTimeoutError, UnsupportedTypeError } from '@docproc/catalog';
 import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
 
-function run(binary: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+/** Runs the binary; `code` is its exit code, or the spawn error's code ("ENOENT") when it could not start. */
+function run(binary: string, args: string[], timeoutMs: number): Promise<{ code: number | string | null; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     // One thread per page: with OpenMP on two cores Tesseract ran ten times slower here; scale with processes.
     const child = execFile(binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
       const timedOut = (err as { killed?: boolean } | null)?.killed === true;
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr: String(stderr), timedOut });
+      resolve({ code: err ? ((err as { code?: number | string }).code ?? null) : 0, stderr: String(stderr), timedOut });
     });
     child.stdin?.end();
   });

@@ -56,6 +56,11 @@ async function readPage(
   return result;
 }
 
+/** Plain text passes through OCR as one page, certain. */
+function plainText(text: string, languages: string[]): OcrResult {
+  return { text, confidence: 100, engine: 'none', languages, pages: [{ index: 0, text, confidence: 100, words: [], source: 'text-layer' }] };
+}
+
 /** The pages put together: their text in order, joined by form feeds. */
 export function combinePages(pages: PageText[], engine: string, languages: string[]): OcrResult {
   const ordered = [...pages].sort((a, b) => a.index - b.index);
@@ -72,32 +77,23 @@ export async function ocrPage(ctx: StepContext, engine: OcrEngine, settings: Ocr
 }
 
 /**
- * The OCR step for a whole document in one job: a document without pages
- * (plain text), or a pipeline without preprocessing, where OCR decodes the
+ * The OCR step for a whole document in one job: plain text, a document
+ * without pages, or a pipeline without preprocessing, where OCR decodes the
  * image itself (images only).
  */
 export async function ocr(ctx: StepContext, engine: OcrEngine, settings: OcrSettings): Promise<OcrResult> {
   const languages = recognizeOptions(ctx, settings).languages;
   const pre = await ctx.resultOf('preprocess');
   if (pre) {
-    if (pre.mediaType === 'text/plain') {
-      const text = (await ctx.blobs.get(ctx.payload.blobKey)).toString('utf8');
-      return { text, confidence: 100, engine: 'none', languages, pages: [{ index: 0, text, confidence: 100, words: [], source: 'text-layer' }] };
-    }
-    const pages: PageText[] = [];
-    for (const page of pre.pages) {
-      pages.push(await readPage(ctx, page, engine, settings));
-      await ctx.progress(Math.round((pages.length / pre.pages.length) * 100));
-    }
-    return combinePages(pages, engine.name, languages);
+    if (pre.mediaType === 'text/plain') return plainText((await ctx.blobs.get(ctx.payload.blobKey)).toString('utf8'), languages);
+    // Pages are read by page jobs (ocrPage); a whole-document job only comes for a document without any.
+    if (pre.pages.length > 0) throw new Error(`the document has ${pre.pages.length} pages: they are read page by page`);
+    return combinePages([], engine.name, languages);
   }
 
   const bytes = await ctx.blobs.get(ctx.payload.blobKey);
   const type = detectMediaType(bytes);
-  if (type === 'text/plain') {
-    const text = bytes.toString('utf8');
-    return { text, confidence: 100, engine: 'none', languages, pages: [{ index: 0, text, confidence: 100, words: [], source: 'text-layer' }] };
-  }
+  if (type === 'text/plain') return plainText(bytes.toString('utf8'), languages);
   if (type === null || !IMAGE_TYPES.includes(type)) {
     throw new UnsupportedTypeError('OCR without preprocessing reads images only: add preprocess to the pipeline');
   }

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { characterErrorRate, makePdf, renderTextPng, stepContext } from '@docproc/testkit';
 import { OrientationDetector } from '../../worker-preprocessing/src/orientation';
 import { DEFAULT_PREPROCESS_SETTINGS, preprocess } from '../../worker-preprocessing/src/preprocess';
-import { ocr } from '../src/ocr';
+import { combinePages, ocrPage } from '../src/ocr';
 import { TesseractEngine } from '../src/tesseract-engine';
 
 /** Text whose every character is known: a page of plain English prose with digits and punctuation. */
@@ -54,8 +54,14 @@ describe('OCR accuracy on generated pages (character error rate)', () => {
     }
     const preCtx = await stepContext('preprocess', document);
     const pre = await preprocess(preCtx, DEFAULT_PREPROCESS_SETTINGS, orientation);
-    const ctx = await stepContext('ocr', document, { pipeline: ['preprocess', 'ocr'], previous: { preprocess: pre }, blobs: preCtx.blobs });
-    const result = await ocr(ctx, engine, { defaultLanguages: ['eng'], pageTimeoutMs: 60_000 });
+    // as the platform runs it: each page handed on is one OCR page job, then the pages are combined
+    expect(preCtx.handedOn).toEqual(pre.pages.map((p) => ({ index: p.index, count: pre.pages.length })));
+    const read = [];
+    for (const page of pre.pages) {
+      const pageCtx = await stepContext('ocr', document, { pipeline: ['preprocess', 'ocr'], page: { index: page.index, count: pre.pages.length, source: page }, blobs: preCtx.blobs });
+      read.push(await ocrPage(pageCtx, engine, { defaultLanguages: ['eng'], pageTimeoutMs: 60_000 }));
+    }
+    const result = combinePages(read, engine.name, ['eng']);
     const rate = characterErrorRate(result.text, PROSE.join('\n'));
     rates[page.name] = rate;
     if (page.rotate === 180) expect(pre.pages[0]!.rotation).toBe(180);

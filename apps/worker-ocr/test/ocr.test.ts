@@ -39,17 +39,12 @@ describe('ocr with tesseract.js (offline language data)', () => {
     expect(invoice.confidence).toBeGreaterThan(50);
   });
 
-  it('reads the pages preprocessing stored, joined by form feeds', async () => {
-    const keys = ['p0', 'p1'];
-    const previous = { preprocess: { mediaType: 'image/tiff', pages: keys.map((blobKey, index) => page(index, blobKey)) } };
-    const ctx = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'], previous });
-    await ctx.blobs.put(keys[0]!, await renderTextPng(['First page here']));
-    await ctx.blobs.put(keys[1]!, await renderTextPng(['Second page there']));
-    const result = await ocr(ctx, engine, settings);
-    const pages = result.text.split('\f');
-    expect(pages).toHaveLength(2);
-    expect(missingWords(pages[0]!, ['First', 'page'])).toEqual([]);
-    expect(missingWords(pages[1]!, ['Second', 'there'])).toEqual([]);
+  it('reads a document without pages as empty, and leaves pages to the page jobs', async () => {
+    const previous = (pages: PreprocessResult['pages']) => ({ preprocess: { mediaType: 'application/pdf', pages } });
+    const empty = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'], previous: previous([]) });
+    expect(await ocr(empty, engine, settings)).toMatchObject({ text: '', confidence: 0, pages: [] });
+    const paged = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'], previous: previous([page(0, 'p0')]) });
+    await expect(ocr(paged, engine, settings)).rejects.toThrow('read page by page');
   });
 
   it('never hands undecodable bytes to tesseract', async () => {

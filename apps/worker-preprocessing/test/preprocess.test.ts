@@ -55,6 +55,11 @@ describe('preprocess', () => {
     expect(typeset!.text).toContain('This page was typeset, not scanned.');
     // the 200 dpi scan is brought to 300 dpi
     expect(scanned).toMatchObject({ index: 1, text: null, dpi: 300 });
+    // each page was handed on to OCR as soon as it was done, in order
+    expect(ctx.handedOn).toEqual([
+      { index: 0, count: 2 },
+      { index: 1, count: 2 },
+    ]);
     expect(scanned!.width).toBeGreaterThan(scan.info.width * 1.4);
     expect((await sharp(await ctx.blobs.get(scanned!.blobKey!)).metadata()).format).toBe('png');
 

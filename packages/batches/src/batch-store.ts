@@ -7,14 +7,13 @@ import type { BatchRecord, DocumentRecord, NewBatch, StepRecord } from './record
 interface ScriptCommands {
   docprocRecordStep(batchKey: string, documentKey: string, ...args: string[]): Promise<string>;
   docprocCancelBatch(batchKey: string, documentsKey: string, now: string, documentKeyPrefix: string, errorJson: string): Promise<string>;
-  docprocPageDone(batchKey: string, documentKey: string, pagesKey: string, index: string, step: string, startedAt: string): Promise<[number, string, string, string]>;
+  docprocPageDone(documentKey: string, pagesKey: string, index: string, step: string, startedAt: string): Promise<[number, string, string]>;
 }
 
-/** What a page's report learns: how many pages are done, and where document and batch stand. */
+/** What a page's report learns: how many pages are done, and where the document stands. */
 export interface PageProgress {
   done: number;
   documentStatus: TaskStatus;
-  batchStatus: BatchStatus;
   /** When the first of the step's pages started (ms): the step's start. */
   firstStartedAt: number;
 }
@@ -47,7 +46,7 @@ export class BatchStore {
     if (!('docprocRecordStep' in redis)) {
       redis.defineCommand('docprocRecordStep', { numberOfKeys: 2, lua: RECORD_STEP });
       redis.defineCommand('docprocCancelBatch', { numberOfKeys: 2, lua: CANCEL_BATCH });
-      redis.defineCommand('docprocPageDone', { numberOfKeys: 3, lua: PAGE_DONE });
+      redis.defineCommand('docprocPageDone', { numberOfKeys: 2, lua: PAGE_DONE });
     }
   }
 
@@ -143,16 +142,15 @@ export class BatchStore {
   }
 
   /** Counts a page of a paged step, started at `startedAt`, as done (idempotent), in one call. */
-  async recordPageDone(batchId: string, documentId: string, step: StepName, index: number, startedAt: number): Promise<PageProgress> {
-    const [done, documentStatus, batchStatus, first] = await this.redis.docprocPageDone(
-      this.keys.batch(batchId),
+  async recordPageDone(documentId: string, step: StepName, index: number, startedAt: number): Promise<PageProgress> {
+    const [done, documentStatus, first] = await this.redis.docprocPageDone(
       this.keys.document(documentId),
       this.keys.donePages(documentId, step),
       String(index),
       step,
       String(startedAt),
     );
-    return { done: Number(done), documentStatus: documentStatus as TaskStatus, batchStatus: batchStatus as BatchStatus, firstStartedAt: Number(first) };
+    return { done: Number(done), documentStatus: documentStatus as TaskStatus, firstStartedAt: Number(first) };
   }
 
   /** How many pages the jobs of a paged step of the document cover. */

@@ -78,9 +78,10 @@ function nextJobOptions(documentId: string, step: StepName, queuePriority: numbe
  * Queues the page jobs of the paged step after `payload.step` (OCR) for the
  * given pages of `count`: all of them once the step ended, or one as soon as
  * the step has finished it (`source`, so the page job needs nothing else).
+ * The caller keeps the page count in the record first (BatchStore.setPageCount),
+ * once per document, so cancelling can take the page jobs off the queue.
  */
 export async function queuePageJobs(
-  store: BatchStore,
   queues: StepQueues,
   payload: StepPayload,
   pages: { index: number; source?: PreprocessPage }[],
@@ -89,8 +90,6 @@ export async function queuePageJobs(
 ): Promise<void> {
   const step = nextStep(payload);
   if (!step || !PAGED_STEPS.includes(step)) throw new Error(`the step after ${payload.step} does not run page by page`);
-  // The count first: cancelling reads it to take the page jobs off the queue.
-  await store.setPageCount(payload.documentId, step, count);
   const { page: _page, ...base } = payload;
   await queues.get(step).addBulk(
     pages.map(({ index, source }) => ({
@@ -123,7 +122,9 @@ export async function recordStepAndQueueNext(
   if (!step || status === 'cancelled' || next === 'queued') return status;
   if (PAGED_STEPS.includes(step) && next.pageCount > 0) {
     const pages = Array.from({ length: next.pageCount }, (_, index) => ({ index }));
-    await queuePageJobs(store, queues, payload, pages, next.pageCount, queuePriority);
+    // The count first: cancelling reads it to take the page jobs off the queue.
+    await store.setPageCount(payload.documentId, step, next.pageCount);
+    await queuePageJobs(queues, payload, pages, next.pageCount, queuePriority);
   } else {
     const { page: _page, ...base } = payload;
     await queues.get(step).add(step, { ...base, step } satisfies StepPayload, nextJobOptions(payload.documentId, step, queuePriority));

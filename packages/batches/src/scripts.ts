@@ -81,16 +81,16 @@ return status
 /**
  * Counts one page of a paged step as done, once however often it is reported,
  * and keeps the earliest start of the step's pages.
- * KEYS: batch, document, the document's done-pages set. ARGV: page index, step, the page's start (ms).
- * Returns { pages done, document status, batch status, the step's earliest page start }.
+ * KEYS: document, the document's done-pages set. ARGV: page index, step, the page's start (ms).
+ * Returns { pages done, document status, the step's earliest page start }.
  */
 export const PAGE_DONE = `
-redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
 local field = ARGV[2] .. '.pagesStartedAt'
-local first = redis.call('HGET', KEYS[2], field)
+local first = redis.call('HGET', KEYS[1], field)
 if not first or tonumber(ARGV[3]) < tonumber(first) then
   first = ARGV[3]
-  redis.call('HSET', KEYS[2], field, first)
+  redis.call('HSET', KEYS[1], field, first)
 end
-return { redis.call('SCARD', KEYS[3]), redis.call('HGET', KEYS[2], 'status') or '', redis.call('HGET', KEYS[1], 'status') or '', first }
+return { redis.call('SCARD', KEYS[2]), redis.call('HGET', KEYS[1], 'status') or '', first }
 `;

@@ -52,7 +52,7 @@ export function pagedRunner<S extends StepName>(deps: { step: S; store: BatchSto
     }
     const result = await work.page(ctx);
     await blobs.put(blobKeys.pageResult(batchId, documentId, step, page.index), JSON.stringify(result));
-    const progress = await store.recordPageDone(batchId, documentId, step, page.index, startedAt);
+    const progress = await store.recordPageDone(documentId, step, page.index, startedAt);
     if (progress.done < page.count || FINAL_TASK_STATUSES.includes(progress.documentStatus)) return undefined;
     // Pages handed on early can all be read before the step that made them has recorded
     // itself (a PDF of text-layer pages): the document must not move on past a step still open.

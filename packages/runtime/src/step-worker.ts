@@ -134,7 +134,8 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       progress: (p) => job.updateProgress(p),
       pageReady: async (page, count) => {
         if (!streams) return;
-        await queuePageJobs(store, queues, payload, [{ index: page.index, source: page }], count, job.opts.priority);
+        if (!handedOn) await store.setPageCount(documentId, next, count); // once: cancelling reads it
+        await queuePageJobs(queues, payload, [{ index: page.index, source: page }], count, job.opts.priority);
         handedOn = true;
       },
     };

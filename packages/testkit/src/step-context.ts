@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobOptions, StepName, StepResults } from '@docproc/catalog';
+import type { JobOptions, StepName, StepPayload, StepResults } from '@docproc/catalog';
 import { createLogger, type StepContext } from '@docproc/runtime';
 import { LocalBlobStore, blobKeys } from '@docproc/storage';
 
@@ -12,7 +12,7 @@ import { LocalBlobStore, blobKeys } from '@docproc/storage';
 export async function stepContext(
   step: StepName,
   document: Buffer,
-  options: { pipeline?: StepName[]; previous?: Partial<StepResults>; jobOptions?: JobOptions; name?: string; blobs?: LocalBlobStore; page?: { index: number; count: number } } = {},
+  options: { pipeline?: StepName[]; previous?: Partial<StepResults>; jobOptions?: JobOptions; name?: string; blobs?: LocalBlobStore; page?: StepPayload['page'] } = {},
 ): Promise<StepContext & { blobs: LocalBlobStore; handedOn: { index: number; count: number }[] }> {
   const blobs = options.blobs ?? new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-step-')));
   const blobKey = blobKeys.original('batch', 'doc');
