@@ -49,7 +49,7 @@ const FONTS = ['DejaVu Sans', 'DejaVu Serif', 'DejaVu Sans Mono'];
 /** Reproducible prose: words, capitals, commas, full stops and numbers, about 60 characters a line. */
 function prose(seed: number, lines: number): string[] {
   let state = seed;
-  const next = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const out: string[] = [];
   let sentenceStart = true;
   for (let l = 0; l < lines; l++) {
@@ -126,23 +126,46 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
     LOG_LEVEL: 'warn',
     ...(tessdataDir ? { DOCPROC_TESSDATA_DIR: tessdataDir } : {}),
   };
-  const children: ChildProcess[] = Array.from({ length: processes }, () => spawn(process.execPath, [WORKER_ENTRY], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+  const children: ChildProcess[] = Array.from({ length: processes }, () =>
+    spawn(process.execPath, [WORKER_ENTRY], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
   try {
     await waitFor(async () => ((await liveWorkers(redis, prefix, 10_000)).length === processes ? true : undefined), 30_000, 'OCR workers');
     const batchId = randomUUID();
     const documentId = randomUUID();
     const blobKey = blobKeys.original(batchId, documentId);
-    await store.createBatch({ id: batchId, priority: 0, pipeline: ['preprocess', 'ocr'], options: {}, documents: [{ id: documentId, name: 'bench.pdf', blobKey, size: 0 }] });
+    await store.createBatch({
+      id: batchId,
+      priority: 0,
+      pipeline: ['preprocess', 'ocr'],
+      options: {},
+      documents: [{ id: documentId, name: 'bench.pdf', blobKey, size: 0 }],
+    });
     const pre: PreprocessResult = { mediaType: 'application/pdf', pages: [] };
     for (const [index, page] of pages.entries()) {
       const key = blobKeys.page(batchId, documentId, index);
       await blobs.put(key, page.png);
       pre.pages.push({ index, blobKey: key, width: 2550, height: 0, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null });
     }
-    const payload: StepPayload = { batchId, documentId, step: 'preprocess', pipeline: ['preprocess', 'ocr'], name: 'bench.pdf', blobKey, options: {} };
+    const payload: StepPayload = {
+      batchId,
+      documentId,
+      step: 'preprocess',
+      pipeline: ['preprocess', 'ocr'],
+      name: 'bench.pdf',
+      blobKey,
+      options: {},
+    };
     // The workers are up (engine loaded at start-up, as in production); from here on it is the page path.
     const started = process.hrtime.bigint();
-    await recordStepAndQueueNext(store, queues, payload, { status: 'completed', startedAt: Date.now(), attempts: 1, resultJson: JSON.stringify(pre) }, 11, { pageCount: pages.length });
+    await recordStepAndQueueNext(
+      store,
+      queues,
+      payload,
+      { status: 'completed', startedAt: Date.now(), attempts: 1, resultJson: JSON.stringify(pre) },
+      11,
+      { pageCount: pages.length },
+    );
     await waitFor(async () => ((await store.getBatch(batchId))?.finishedAt ? true : undefined), 60 * 60_000, 'the OCR of all pages');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const [doc] = await store.getDocuments(batchId);
@@ -184,14 +207,19 @@ async function main(): Promise<void> {
   console.log('| reader                          | seconds | pages/min | mean CER |');
   console.log('|---------------------------------|--------:|----------:|---------:|');
   for (const [name, { seconds, texts }] of rows) {
-    console.log(`| ${name.padEnd(31)} | ${seconds.toFixed(1).padStart(7)} | ${perMinute(seconds).toFixed(1).padStart(9)} | ${(cer(texts) * 100).toFixed(2).padStart(7)}% |`);
+    console.log(
+      `| ${name.padEnd(31)} | ${seconds.toFixed(1).padStart(7)} | ${perMinute(seconds).toFixed(1).padStart(9)} | ${(cer(texts) * 100).toFixed(2).padStart(7)}% |`,
+    );
   }
   const seconds = (name: string) => rows.find(([n]) => n.startsWith(name))?.[1].seconds ?? Number.NaN;
   const nativeDefault = hasDebianModel ? seconds('native, Debian') : seconds('native, bundled');
-  console.log(`docproc x1 / native (Debian's default model) pages per minute: ${(nativeDefault / seconds('docproc x1 (')).toFixed(2)} (target >= 0.80)`);
-  if (engine === 'tesseract.js') console.log(`docproc x1 / native, same best_int model: ${(seconds('native, bundled') / seconds('docproc x1 (')).toFixed(2)}`);
+  console.log(
+    `docproc x1 / native (Debian's default model) pages per minute: ${(nativeDefault / seconds('docproc x1 (')).toFixed(2)} (target >= 0.80)`,
+  );
+  if (engine === 'tesseract.js')
+    console.log(`docproc x1 / native, same best_int model: ${(seconds('native, bundled') / seconds('docproc x1 (')).toFixed(2)}`);
   if (hasDebianModel && engine === 'tesseract.js') {
-    console.log(`docproc x1 with Debian's fast model / native with it: ${(seconds('native, Debian') / seconds("docproc x1, Debian")).toFixed(2)}`);
+    console.log(`docproc x1 with Debian's fast model / native with it: ${(seconds('native, Debian') / seconds('docproc x1, Debian')).toFixed(2)}`);
   }
   console.log(`speedup of 2 OCR processes over 1: ${(seconds('docproc x1 (') / seconds('docproc x2')).toFixed(2)} (target >= 1.80)`);
 }

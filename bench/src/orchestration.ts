@@ -43,8 +43,7 @@ const NO_OP_RESULTS: StepResults = {
 
 async function plainBullmq(redis: Redis, withOptions: boolean, documents = documentCount): Promise<number> {
   const prefix = testPrefix('bench-plain');
-  const options = (i: number, documentId: string): JobsOptions | undefined =>
-    withOptions ? stepJobOptions(documentId, STEPS[i]!, 0) : undefined;
+  const options = (i: number, documentId: string): JobsOptions | undefined => (withOptions ? stepJobOptions(documentId, STEPS[i]!, 0) : undefined);
   const queues = STEPS.map((step) => new Queue(step, { connection: redis, prefix }));
   let finished = 0;
   const workers = STEPS.map(
@@ -82,7 +81,10 @@ async function docproc(redis: Redis, documents = documentCount): Promise<number>
   const logger = createLogger('bench', 'error');
   const store = new BatchStore(redis, prefix);
   const queues = new StepQueues(redis, prefix);
-  const noOp = <S extends StepName>(step: S): StepProcessor<S> => async () => NO_OP_RESULTS[step];
+  const noOp =
+    <S extends StepName>(step: S): StepProcessor<S> =>
+    async () =>
+      NO_OP_RESULTS[step];
   const workers = STEPS.map((step) =>
     startStepWorker({ step, processor: noOp(step) as StepProcessor<typeof step>, connection: redis, prefix, blobs, logger, concurrency }),
   );
@@ -115,7 +117,9 @@ async function docproc(redis: Redis, documents = documentCount): Promise<number>
 
 async function main(): Promise<void> {
   const redis = createRedis(TEST_REDIS_URL, 'worker');
-  console.log(`orchestration benchmark: ${documentCount} documents x 4 steps, concurrency ${concurrency} per step, ${rounds} round(s), Redis ${TEST_REDIS_URL}`);
+  console.log(
+    `orchestration benchmark: ${documentCount} documents x 4 steps, concurrency ${concurrency} per step, ${rounds} round(s), Redis ${TEST_REDIS_URL}`,
+  );
   // All sides share BullMQ's and ioredis's code: a short unmeasured round of each first,
   // so that no side pays for the JIT compiling it.
   if (runs('plain')) await plainBullmq(redis, false, 500);
@@ -138,7 +142,9 @@ async function main(): Promise<void> {
   console.log(`| plain BullMQ                   | ${rate(plain).padStart(11)} |     1.00 |`);
   console.log(`| plain BullMQ + docproc options | ${rate(options).padStart(11)} | ${(options / plain).toFixed(2).padStart(8)} |`);
   console.log(`| docproc                        | ${rate(platform).padStart(11)} | ${(platform / plain).toFixed(2).padStart(8)} |`);
-  console.log(`ratio docproc / plain BullMQ: ${(platform / plain).toFixed(2)} (target >= 0.80); docproc / plain+options: ${(platform / options).toFixed(2)}`);
+  console.log(
+    `ratio docproc / plain BullMQ: ${(platform / plain).toFixed(2)} (target >= 0.80); docproc / plain+options: ${(platform / options).toFixed(2)}`,
+  );
   await redis.quit();
 }
 

@@ -13,7 +13,8 @@ export function appEntry(app: PlatformApp): string {
 }
 
 export interface PlatformOptions {
-  env: NodeJS.ProcessEnv;
+  /** The apps' environment; by default the launcher's own. */
+  env?: NodeJS.ProcessEnv;
   /** Each line an app prints, with the app's name and, when it runs more than once, the instance ("worker-ocr.2"). */
   onLine(app: PlatformApp, line: string, name: string): void;
   /** Called when an app exits while the platform is running (it is started again). */

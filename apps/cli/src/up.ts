@@ -43,7 +43,6 @@ export async function up(): Promise<void> {
   const ocrWorkers = config.ocrWorkers ?? availableParallelism();
   const printers = new Map<string, (line: string) => void>();
   const platform = startPlatform({
-    env: process.env,
     instances: { 'worker-ocr': ocrWorkers },
     onLine: (app, line, name) => {
       if (!printers.has(name)) printers.set(name, printer(name, PLATFORM_APPS.indexOf(app)));

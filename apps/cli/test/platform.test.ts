@@ -68,7 +68,14 @@ describe('the platform end to end', () => {
       onLine: (app: PlatformApp, line: string) => logs.push(`${app} | ${line}`),
       onExit: (app: PlatformApp, code) => exits.push(`${app} exited with ${code}`),
     });
-    await waitFor(async () => (await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false)) || undefined, 30_000, 'the orchestrator');
+    await waitFor(
+      async () =>
+        (await fetch(`${base}/readyz`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+      30_000,
+      'the orchestrator',
+    );
   }, 40_000);
 
   afterAll(async () => {
@@ -161,7 +168,11 @@ describe('the platform end to end', () => {
 
       // every worker is still up and beating
       const workers = await redis.hgetall(`${prefix}:workers`);
-      expect(Object.values(workers).map((w) => JSON.parse(w).step).sort()).toEqual(['nlp', 'ocr', 'ocr', 'preprocess', 'validate']);
+      expect(
+        Object.values(workers)
+          .map((w) => JSON.parse(w).step)
+          .sort(),
+      ).toEqual(['nlp', 'ocr', 'ocr', 'preprocess', 'validate']);
       expect(exits).toEqual([]);
     },
     660_000,

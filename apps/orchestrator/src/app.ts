@@ -29,10 +29,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await Promise.race([
-        deps.redis.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref()),
-      ]);
+      await Promise.race([deps.redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref())]);
       res.json({ status: 'ready' });
     } catch (err) {
       res.status(503).json({ error: { code: 'not_ready', message: `Redis is not reachable: ${(err as Error).message}` } });

@@ -21,9 +21,7 @@ export const notFound = (message: string) => new HttpError(404, 'not_found', mes
 function isRedisUnavailable(err: unknown): boolean {
   const e = err as { name?: string; code?: string; message?: string } | undefined;
   return (
-    e?.name === 'MaxRetriesPerRequestError' ||
-    e?.code === 'ECONNREFUSED' ||
-    /Connection is closed|Stream isn't writeable/.test(e?.message ?? '')
+    e?.name === 'MaxRetriesPerRequestError' || e?.code === 'ECONNREFUSED' || /Connection is closed|Stream isn't writeable/.test(e?.message ?? '')
   );
 }
 
@@ -36,13 +34,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (isRedisUnavailable(err)) {
       logger.warn('Redis unavailable', { method: req.method, path: req.path, error: (err as Error).message });
       error = new HttpError(503, 'unavailable', 'the job store is not reachable; try again shortly', undefined, { 'Retry-After': '5' });
-    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) error = new HttpError(err.status, 'bad_request', err.message);
+    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
+      error = new HttpError(err.status, 'bad_request', err.message);
     else {
       logger.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.message });
       error = new HttpError(500, 'internal', 'internal error');
     }
-    res.status(error.status).set(error.headers).json({
-      error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
-    });
+    res
+      .status(error.status)
+      .set(error.headers)
+      .json({
+        error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
+      });
   };
 }

@@ -46,7 +46,12 @@ export function jobsRoutes(deps: AppDeps): Router {
         await store.cancelBatch(id).catch(() => undefined);
         throw err;
       }
-      logger.info('batch submitted', { batchId: id, documents: documents.length, pipeline: submission.pipeline.join(','), priority: submission.priority });
+      logger.info('batch submitted', {
+        batchId: id,
+        documents: documents.length,
+        pipeline: submission.pipeline.join(','),
+        priority: submission.priority,
+      });
       res
         .status(202)
         .location(`/v1/jobs/${id}`)

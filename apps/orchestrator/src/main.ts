@@ -27,7 +27,10 @@ const app = createApp({
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info('orchestrator listening', { url: `http://${config.host}:${port}`, auth: config.apiKeys.length > 0 ? 'api keys' : 'none (loopback only)' });
+  logger.info('orchestrator listening', {
+    url: `http://${config.host}:${port}`,
+    auth: config.apiKeys.length > 0 ? 'api keys' : 'none (loopback only)',
+  });
   if (config.apiKeys.length === 0) logger.warn('no DOCPROC_API_KEYS: the API is open to anyone on this machine, and only on loopback');
 });
 

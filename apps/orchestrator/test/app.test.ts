@@ -78,7 +78,11 @@ describe('orchestrator HTTP API (real Redis)', () => {
     const results = await request(app).get(`/v1/jobs/${res.body.id}/results`).expect(200);
     expect(results.body).toMatchObject({ id: res.body.id, status: 'queued', successful: 0, failed: 0 });
     expect(results.body.documents.map((d: { name: string }) => d.name)).toEqual(['a.png', 'b.txt']);
-    expect(results.body.documents[0]).toMatchObject({ status: 'queued', error: null, steps: { preprocess: null, ocr: null, nlp: null, validate: null } });
+    expect(results.body.documents[0]).toMatchObject({
+      status: 'queued',
+      error: null,
+      steps: { preprocess: null, ocr: null, nlp: null, validate: null },
+    });
     // uploads were moved into the blob store, not left behind
     expect(readdirSync(join(dataDir, 'uploads'))).toEqual([]);
   });
@@ -94,8 +98,18 @@ describe('orchestrator HTTP API (real Redis)', () => {
     ['steps out of order', (r: request.Test) => r.attach('files', Buffer.from('x'), 'x.txt').field('pipeline', 'nlp,ocr'), 400, 'order'],
     ['a bad priority', (r: request.Test) => r.attach('files', Buffer.from('x'), 'x.txt').field('priority', '11'), 400, 'priority'],
     ['options that are not JSON', (r: request.Test) => r.attach('files', Buffer.from('x'), 'x.txt').field('options', '{nope'), 400, 'JSON object'],
-    ['a bad option value', (r: request.Test) => r.attach('files', Buffer.from('x'), 'x.txt').field('options', '{"minConfidence":500}'), 400, 'invalid values'],
-    ['both type and pipeline', (r: request.Test) => r.attach('files', Buffer.from('x'), 'x.txt').field('type', 'ocr').field('pipeline', 'nlp'), 400, 'not both'],
+    [
+      'a bad option value',
+      (r: request.Test) => r.attach('files', Buffer.from('x'), 'x.txt').field('options', '{"minConfidence":500}'),
+      400,
+      'invalid values',
+    ],
+    [
+      'both type and pipeline',
+      (r: request.Test) => r.attach('files', Buffer.from('x'), 'x.txt').field('type', 'ocr').field('pipeline', 'nlp'),
+      400,
+      'not both',
+    ],
     ['files in another field', (r: request.Test) => r.attach('document', Buffer.from('x'), 'x.txt'), 400, 'field "files"'],
   ])('refuses %s with a JSON 4xx', async (_name, build, status, message) => {
     const res = await build(request(app).post('/v1/jobs')).expect(status);

@@ -33,7 +33,6 @@ export function keywords(pages: string[], count: number, language: string): NlpR
     .map(([term, score]) => ({ term, score: Math.round(score * 1000) / 1000 }));
 }
 
-
 export function detectLanguage(text: string): string {
   return text.replace(/\s+/g, ' ').trim().length < MIN_LANGUAGE_CHARS ? 'und' : franc(text, { minLength: MIN_LANGUAGE_CHARS });
 }

@@ -21,7 +21,6 @@ export function stopwordsFor(language: string): Set<string> {
   const file = FILES[language] ?? FILES.eng!;
   let words = loaded.get(file);
   if (!words) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     words = new Set<string>((require(`natural/lib/natural/util/${file}`) as { words: string[] }).words);
     loaded.set(file, words);
   }

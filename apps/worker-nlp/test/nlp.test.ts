@@ -19,7 +19,9 @@ describe('nlp', () => {
   });
 
   it('reads a plain-text document when there is no OCR step', async () => {
-    const result = await nlp(await stepContext('nlp', Buffer.from('Ceci est un texte français assez long pour que la langue soit reconnue sans doute.')));
+    const result = await nlp(
+      await stepContext('nlp', Buffer.from('Ceci est un texte français assez long pour que la langue soit reconnue sans doute.')),
+    );
     expect(result.language).toBe('fra');
     expect(result.tokens).toContain('français');
   });

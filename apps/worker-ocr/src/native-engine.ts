@@ -9,10 +9,16 @@ import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, 
 function run(binary: string, args: string[], timeoutMs: number): Promise<{ code: number | string | null; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     // One thread per page: with OpenMP on two cores Tesseract ran ten times slower here; scale with processes.
-    const child = execFile(binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
-      const timedOut = (err as { killed?: boolean } | null)?.killed === true;
-      resolve({ code: err ? ((err as { code?: number | string }).code ?? null) : 0, stderr: String(stderr), timedOut });
-    });
+    const child = execFile(
+      binary,
+      args,
+      // eslint-disable-next-line no-restricted-properties -- the child inherits the environment, plus one setting
+      { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      (err, _stdout, stderr) => {
+        const timedOut = (err as { killed?: boolean } | null)?.killed === true;
+        resolve({ code: err ? ((err as { code?: number | string }).code ?? null) : 0, stderr: String(stderr), timedOut });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -33,14 +39,27 @@ export class NativeTesseractEngine implements OcrEngine {
       const input = join(dir, 'page');
       await writeFile(input, image);
       const out = join(dir, 'out');
-      const args = [input, out, '-l', options.languages.join('+'), '--psm', String(options.psm ?? 3), '--oem', String(options.oem ?? 1), 'txt', 'tsv'];
+      const args = [
+        input,
+        out,
+        '-l',
+        options.languages.join('+'),
+        '--psm',
+        String(options.psm ?? 3),
+        '--oem',
+        String(options.oem ?? 1),
+        'txt',
+        'tsv',
+      ];
       if (options.dpi) args.splice(2, 0, '--dpi', String(options.dpi));
       if (options.hocr) args.push('hocr');
       const { code, stderr, timedOut } = await run(this.binary, args, options.timeoutMs);
       if (timedOut) throw new StepTimeoutError(`OCR of the page took longer than ${options.timeoutMs} ms`);
       if (code !== 0) {
         if (/Failed loading language|Error opening data file/i.test(stderr)) {
-          throw new UnsupportedTypeError(`OCR language "${options.languages.join('+')}" is not installed for the native engine (Debian: tesseract-ocr-<lang>)`);
+          throw new UnsupportedTypeError(
+            `OCR language "${options.languages.join('+')}" is not installed for the native engine (Debian: tesseract-ocr-<lang>)`,
+          );
         }
         throw new Error(`tesseract exited with code ${code}: ${stderr.trim().split('\n').pop()}`);
       }
@@ -59,7 +78,10 @@ export class NativeTesseractEngine implements OcrEngine {
   /** Fails start-up with a clear message when the binary is missing, rather than every page later. */
   async warm(): Promise<void> {
     const { code, stderr } = await run(this.binary, ['--list-langs'], 10_000);
-    if (code !== 0) throw new Error(`DOCPROC_OCR_ENGINE=tesseract, but "${this.binary} --list-langs" failed (${stderr.trim() || `exit code ${code}`}): install tesseract-ocr or set DOCPROC_TESSERACT_PATH`);
+    if (code !== 0)
+      throw new Error(
+        `DOCPROC_OCR_ENGINE=tesseract, but "${this.binary} --list-langs" failed (${stderr.trim() || `exit code ${code}`}): install tesseract-ocr or set DOCPROC_TESSERACT_PATH`,
+      );
   }
 
   async close(): Promise<void> {}

@@ -47,7 +47,13 @@ describe('OCR accuracy on generated pages (character error rate)', () => {
   const rates: Record<string, number> = {};
 
   it.each(PAGES)('reads $name with CER at most 2%', async (page) => {
-    let document = await renderTextPng(PROSE, { font: page.font, fontSize: page.fontSize, width: page.fontSize * 34, noise: page.noise, rotate: page.rotate });
+    let document = await renderTextPng(PROSE, {
+      font: page.font,
+      fontSize: page.fontSize,
+      width: page.fontSize * 34,
+      noise: page.noise,
+      rotate: page.rotate,
+    });
     if (page.asPdf) {
       const { data, info } = await sharp(document).greyscale().jpeg({ quality: 90 }).toBuffer({ resolveWithObject: true });
       document = makePdf([{ kind: 'image', jpeg: data, width: info.width, height: info.height, dpi: 300 }]);
@@ -58,7 +64,11 @@ describe('OCR accuracy on generated pages (character error rate)', () => {
     expect(preCtx.handedOn).toEqual(pre.pages.map((p) => ({ index: p.index, count: pre.pages.length })));
     const read = [];
     for (const page of pre.pages) {
-      const pageCtx = await stepContext('ocr', document, { pipeline: ['preprocess', 'ocr'], page: { index: page.index, count: pre.pages.length, source: page }, blobs: preCtx.blobs });
+      const pageCtx = await stepContext('ocr', document, {
+        pipeline: ['preprocess', 'ocr'],
+        page: { index: page.index, count: pre.pages.length, source: page },
+        blobs: preCtx.blobs,
+      });
       read.push(await ocrPage(pageCtx, engine, { defaultLanguages: ['eng'], pageTimeoutMs: 60_000 }));
     }
     const result = combinePages(read, engine.name, ['eng']);

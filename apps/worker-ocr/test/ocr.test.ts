@@ -63,7 +63,12 @@ describe('ocr with tesseract.js (offline language data)', () => {
   it('reads one page of a paged document, or takes its PDF text layer unless OCR is forced', async () => {
     const previous = { preprocess: { mediaType: 'application/pdf', pages: [page(0, null, 'Typeset text from the layer'), page(1, 'p1')] } };
     const at = async (index: number, forceOcr = false) => {
-      const ctx = await stepContext('ocr', Buffer.from('unused'), { pipeline: ['preprocess', 'ocr'], previous, page: { index, count: 2 }, jobOptions: { forceOcr, hocr: true } });
+      const ctx = await stepContext('ocr', Buffer.from('unused'), {
+        pipeline: ['preprocess', 'ocr'],
+        previous,
+        page: { index, count: 2 },
+        jobOptions: { forceOcr, hocr: true },
+      });
       await ctx.blobs.put('p1', await renderTextPng(['Scanned words on page two']));
       return { ctx, result: await ocrPage(ctx, engine, settings) };
     };
@@ -111,7 +116,8 @@ describe('ocr with tesseract.js (offline language data)', () => {
   });
 
   it('parses Tesseract TSV into words with boxes', () => {
-    const tsv = 'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n4\t1\t1\t1\t1\t0\t10\t20\t300\t40\t-1\t\n5\t1\t1\t1\t1\t1\t10\t20\t90\t40\t96.5\tHello\n5\t1\t1\t1\t1\t2\t110\t20\t80\t40\t-1\t \n';
+    const tsv =
+      'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n4\t1\t1\t1\t1\t0\t10\t20\t300\t40\t-1\t\n5\t1\t1\t1\t1\t1\t10\t20\t90\t40\t96.5\tHello\n5\t1\t1\t1\t1\t2\t110\t20\t80\t40\t-1\t \n';
     expect(wordsFromTsv(tsv)).toEqual([{ text: 'Hello', confidence: 96.5, bbox: { x0: 10, y0: 20, x1: 100, y1: 60 } }]);
   });
 });

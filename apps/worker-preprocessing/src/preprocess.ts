@@ -76,7 +76,14 @@ export async function preprocess(
     await ctx.pageReady(page, count);
     await ctx.progress(Math.round(((page.index + 1) / count) * 100));
   };
-  const store = async (index: number, count: number, grey: GreyImage, density: { dpi: number; known: boolean } | null, extraRotation: number, text: string | null) => {
+  const store = async (
+    index: number,
+    count: number,
+    grey: GreyImage,
+    density: { dpi: number; known: boolean } | null,
+    extraRotation: number,
+    text: string | null,
+  ) => {
     const started = Date.now();
     const prepared = await preparePage(grey, density, page, orientation);
     const key = blobKeys.page(batchId, documentId, index);

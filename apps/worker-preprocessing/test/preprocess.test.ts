@@ -11,7 +11,11 @@ import { makePdf, pngHeaderOnly, renderTextPng, stepContext } from '@docproc/tes
 import { OrientationDetector } from '../src/orientation';
 import { DEFAULT_PREPROCESS_SETTINGS, preprocess, type PreprocessSettings } from '../src/preprocess';
 
-const LINES = ['Minutes of the meeting held on Tuesday', 'The treasurer presented the annual accounts', 'Questions were answered and the accounts approved'];
+const LINES = [
+  'Minutes of the meeting held on Tuesday',
+  'The treasurer presented the annual accounts',
+  'Questions were answered and the accounts approved',
+];
 const settings = (changes: Partial<PreprocessSettings> = {}): PreprocessSettings => ({ ...DEFAULT_PREPROCESS_SETTINGS, ...changes });
 
 describe('preprocess', () => {
@@ -20,7 +24,10 @@ describe('preprocess', () => {
 
   it('stores an upright greyscale PNG page per image page, recording what was done', async () => {
     // as a camera held upside down stores it: pixels upside down, EXIF orientation 3 to show them upright
-    const jpeg = await sharp(await renderTextPng(LINES, { width: 1400, rotate: 180 })).jpeg().withMetadata({ orientation: 3 }).toBuffer();
+    const jpeg = await sharp(await renderTextPng(LINES, { width: 1400, rotate: 180 }))
+      .jpeg()
+      .withMetadata({ orientation: 3 })
+      .toBuffer();
     const ctx = await stepContext('preprocess', jpeg);
     const result = await preprocess(ctx, settings(), orientation);
     expect(result.mediaType).toBe('image/jpeg');
@@ -37,12 +44,18 @@ describe('preprocess', () => {
     expect(upsideDown.pages[0]!.rotation).toBe(180);
     const skewed = await preprocess(await stepContext('preprocess', await renderTextPng(LINES, { rotate: -6 })), settings(), orientation);
     expect(skewed.pages[0]!.skewAngle).toBeCloseTo(6, 0);
-    const left = await preprocess(await stepContext('preprocess', await renderTextPng(LINES, { rotate: -6 })), settings({ deskew: false, rotatePages: false }));
+    const left = await preprocess(
+      await stepContext('preprocess', await renderTextPng(LINES, { rotate: -6 })),
+      settings({ deskew: false, rotatePages: false }),
+    );
     expect(left.pages[0]).toMatchObject({ skewAngle: 0, rotation: 0 });
   });
 
   it('takes the text layer of a born-digital PDF page and renders scanned pages', async () => {
-    const scan = await sharp(await renderTextPng(LINES, { width: 1500 })).greyscale().jpeg().toBuffer({ resolveWithObject: true });
+    const scan = await sharp(await renderTextPng(LINES, { width: 1500 }))
+      .greyscale()
+      .jpeg()
+      .toBuffer({ resolveWithObject: true });
     const pdf = makePdf([
       { kind: 'text', lines: ['This page was typeset, not scanned.', 'Its words are in its text layer.'] },
       { kind: 'image', jpeg: scan.data, width: scan.info.width, height: scan.info.height, dpi: 200 },
@@ -90,10 +103,15 @@ describe('preprocess', () => {
     await expect(preprocess(await stepContext('preprocess', pngHeaderOnly(100_000, 100_000)))).rejects.toThrow(/more than the limit/);
     const threePages = makePdf([1, 2, 3].map((n) => ({ kind: 'text' as const, lines: [`Page number ${n} of three`] })));
     await expect(preprocess(await stepContext('preprocess', threePages), settings({ maxPages: 2 }))).rejects.toThrow(TooManyPagesError);
-    const tiff = await sharp([png, png, png], { join: { animated: true } }).tiff().toBuffer();
+    const tiff = await sharp([png, png, png], { join: { animated: true } })
+      .tiff()
+      .toBuffer();
     await expect(preprocess(await stepContext('preprocess', tiff), settings({ maxPages: 2 }))).rejects.toThrow(TooManyPagesError);
     expect((await preprocess(await stepContext('preprocess', tiff), settings({ maxPages: 3, rotatePages: false }))).pages).toHaveLength(3);
-    const scan = await sharp(await renderTextPng(LINES, { width: 2400 })).greyscale().jpeg().toBuffer({ resolveWithObject: true });
+    const scan = await sharp(await renderTextPng(LINES, { width: 2400 }))
+      .greyscale()
+      .jpeg()
+      .toBuffer({ resolveWithObject: true });
     const slow = makePdf([{ kind: 'image', jpeg: scan.data, width: scan.info.width, height: scan.info.height }]);
     await expect(preprocess(await stepContext('preprocess', slow), settings({ pageTimeoutMs: 1 }))).rejects.toThrow(StepTimeoutError);
   });

@@ -149,6 +149,13 @@ export async function removeQueuedSteps(queues: StepQueues, store: BatchStore, b
         return [stepJobId(documentId, step), ...pages].map((jobId) => [step, jobId] as const);
       }),
     );
-    await Promise.all(jobs.map(([step, jobId]) => queues.get(step).remove(jobId).catch(() => 0)));
+    await Promise.all(
+      jobs.map(([step, jobId]) =>
+        queues
+          .get(step)
+          .remove(jobId)
+          .catch(() => 0),
+      ),
+    );
   }
 }

@@ -61,7 +61,13 @@ describe('BatchStore (real Redis)', () => {
 
   it('ends a batch whose documents all failed as failed', async () => {
     await store.createBatch(batch('b3', 1));
-    const outcome = { status: 'failed' as const, startedAt: at, attempts: 3, documentStatus: 'failed' as const, error: { code: 'internal' as const, message: 'x' } };
+    const outcome = {
+      status: 'failed' as const,
+      startedAt: at,
+      attempts: 3,
+      documentStatus: 'failed' as const,
+      error: { code: 'internal' as const, message: 'x' },
+    };
     expect(await store.recordStep('b3', 'b3-d0', 'ocr', outcome)).toBe('failed');
   });
 
@@ -125,7 +131,13 @@ describe('task chains (real Redis)', () => {
   });
 
   it('queues one job per page of a paged step, and cancelling takes them off again', async () => {
-    const batch: NewBatch = { id: 'p', priority: 0, pipeline: ['preprocess', 'ocr'], options: {}, documents: [{ id: 'p1', name: 'a.pdf', blobKey: 'k', size: 1 }] };
+    const batch: NewBatch = {
+      id: 'p',
+      priority: 0,
+      pipeline: ['preprocess', 'ocr'],
+      options: {},
+      documents: [{ id: 'p1', name: 'a.pdf', blobKey: 'k', size: 1 }],
+    };
     await store.createBatch(batch);
     await enqueueBatch(queues, batch);
     const first = await queues.get('preprocess').getJob('p1.preprocess');
@@ -143,7 +155,13 @@ describe('task chains (real Redis)', () => {
   });
 
   it('takes the next step off its queue when the batch was cancelled meanwhile', async () => {
-    const batch: NewBatch = { id: 'c', priority: 0, pipeline: ['ocr', 'nlp'], options: {}, documents: [{ id: 'c1', name: 'a.png', blobKey: 'k', size: 1 }] };
+    const batch: NewBatch = {
+      id: 'c',
+      priority: 0,
+      pipeline: ['ocr', 'nlp'],
+      options: {},
+      documents: [{ id: 'c1', name: 'a.png', blobKey: 'k', size: 1 }],
+    };
     await store.createBatch(batch);
     await enqueueBatch(queues, batch);
     const first = await queues.get('ocr').getJob('c1.ocr');

@@ -46,7 +46,10 @@ export const jobOptionsSchema = z
     /** validate: documents whose mean OCR confidence is below this fail validation. */
     minConfidence: z.number().min(0).max(100).optional(),
     /** ocr: tesseract language codes, e.g. ["eng"]. */
-    languages: z.array(z.string().regex(/^[a-z_]{3,8}$/)).min(1).optional(),
+    languages: z
+      .array(z.string().regex(/^[a-z_]{3,8}$/))
+      .min(1)
+      .optional(),
     /** nlp: how many keywords to return. */
     keywords: z.number().int().min(0).max(100).optional(),
     /** preprocess/ocr: OCR pages that have a usable PDF text layer too. */

@@ -17,8 +17,6 @@ export const stepPayloadSchema = z.object({
    * Set on the per-page jobs of a paged step (OCR): which page, of how many, and the page
    * as the step before made it when it handed the page on before it ended.
    */
-  page: z
-    .object({ index: z.number().int().min(0), count: z.number().int().min(1), source: preprocessPageSchema.optional() })
-    .optional(),
+  page: z.object({ index: z.number().int().min(0), count: z.number().int().min(1), source: preprocessPageSchema.optional() }).optional(),
 });
 export type StepPayload = z.infer<typeof stepPayloadSchema>;

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
 const listOfStrings = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
   z.array(z.string().min(1)),
 );
 
@@ -14,9 +20,7 @@ const booleanFlag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
-const redisUrl = z
-  .string()
-  .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
+const redisUrl = z.string().refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
 
 /**
  * Every setting of every app, with the environment variable that sets it.
@@ -29,14 +33,24 @@ export const settings = {
     env: 'DOCPROC_KEY_PREFIX',
     // The braces are a Redis Cluster hash tag: all keys of one deployment share a slot,
     // so BullMQ's and docproc's multi-key scripts work on a cluster.
-    schema: z.string().regex(/^[A-Za-z0-9{}_.-]+$/, 'letters, digits, {}, _, . and - only').default('{docproc}'),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9{}_.-]+$/, 'letters, digits, {}, _, . and - only')
+      .default('{docproc}'),
   },
   dataDir: { env: 'DOCPROC_DATA_DIR', schema: z.string().min(1).default('./data') },
   logLevel: { env: 'LOG_LEVEL', schema: z.enum(['error', 'warn', 'info', 'debug']).default('info') },
   port: { env: 'PORT', schema: z.coerce.number().int().min(0).max(65535).default(3000) },
   host: { env: 'HOST', schema: z.string().min(1).default('127.0.0.1') },
   apiKeys: { env: 'DOCPROC_API_KEYS', schema: listOfStrings.default([]) },
-  maxUploadBytes: { env: 'DOCPROC_MAX_UPLOAD_BYTES', schema: z.coerce.number().int().positive().default(100 * 1024 * 1024) },
+  maxUploadBytes: {
+    env: 'DOCPROC_MAX_UPLOAD_BYTES',
+    schema: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024 * 1024),
+  },
   maxFilesPerJob: { env: 'DOCPROC_MAX_FILES_PER_JOB', schema: z.coerce.number().int().positive().default(1000) },
   concurrency: { env: 'DOCPROC_CONCURRENCY', schema: z.coerce.number().int().min(1).max(256).optional() },
   heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(5000) },
@@ -50,7 +64,14 @@ export const settings = {
   /** An image larger than this is refused before its pixels are decoded (decompression bombs). */
   maxInputPixels: { env: 'DOCPROC_MAX_INPUT_PIXELS', schema: z.coerce.number().int().min(1_000_000).default(150_000_000) },
   maxPages: { env: 'DOCPROC_MAX_PAGES', schema: z.coerce.number().int().min(1).default(500) },
-  maxDocumentBytes: { env: 'DOCPROC_MAX_DOCUMENT_BYTES', schema: z.coerce.number().int().positive().default(100 * 1024 * 1024) },
+  maxDocumentBytes: {
+    env: 'DOCPROC_MAX_DOCUMENT_BYTES',
+    schema: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024 * 1024),
+  },
   /** Longest time one page may take in one step (rendering, orientation, OCR). */
   pageTimeoutMs: { env: 'DOCPROC_PAGE_TIMEOUT_MS', schema: z.coerce.number().int().min(1000).default(120_000) },
   deskew: { env: 'DOCPROC_DESKEW', schema: booleanFlag.default(true) },

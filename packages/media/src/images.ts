@@ -44,7 +44,13 @@ export async function imageInfo(bytes: Buffer, limits: DecodeLimits): Promise<Im
   let info: ImageInfo;
   try {
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    info = { pages: meta.pages ?? 1, width: meta.width, height: meta.height, density: meta.density, exifRotation: EXIF_ROTATION[meta.orientation ?? 1] ?? 0 };
+    info = {
+      pages: meta.pages ?? 1,
+      width: meta.width,
+      height: meta.height,
+      density: meta.density,
+      exifRotation: EXIF_ROTATION[meta.orientation ?? 1] ?? 0,
+    };
   } catch (err) {
     throw new CorruptDocumentError(`the image cannot be decoded: ${(err as Error).message.split('\n')[0]}`);
   }

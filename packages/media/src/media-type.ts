@@ -1,13 +1,5 @@
 /** Media types docproc recognises, by their bytes. */
-export type MediaType =
-  | 'application/pdf'
-  | 'image/png'
-  | 'image/jpeg'
-  | 'image/tiff'
-  | 'image/webp'
-  | 'image/gif'
-  | 'image/bmp'
-  | 'text/plain';
+export type MediaType = 'application/pdf' | 'image/png' | 'image/jpeg' | 'image/tiff' | 'image/webp' | 'image/gif' | 'image/bmp' | 'text/plain';
 
 export const IMAGE_TYPES: readonly MediaType[] = ['image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'image/gif', 'image/bmp'];
 
@@ -22,6 +14,7 @@ function looksLikeText(bytes: Buffer): boolean {
   // A cut multi-byte character at the end of the sample is fine; anything else undecodable is not text.
   const replacements = (text.match(/\uFFFD/g) ?? []).length;
   if (replacements > (sample.length < bytes.length ? 1 : 0)) return false;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what binary data has
   return !/[\u0000-\u0008\u000E-\u001A\u001C-\u001F\u007F]/.test(text);
 }
 

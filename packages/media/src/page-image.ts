@@ -3,8 +3,7 @@ import { otsuThreshold, type GreyImage } from './skew';
 
 /** Where a page's pixels come from: an encoded image (one page of it) or raw RGBA from the PDF renderer. */
 export type PageSource =
-  | { kind: 'image'; bytes: Buffer; page: number; maxPixels: number }
-  | { kind: 'rgba'; pixels: Buffer; width: number; height: number };
+  { kind: 'image'; bytes: Buffer; page: number; maxPixels: number } | { kind: 'rgba'; pixels: Buffer; width: number; height: number };
 
 /** The page in greyscale, upright by its EXIF orientation. */
 export async function greyscalePage(source: PageSource): Promise<GreyImage> {
@@ -114,4 +113,3 @@ export async function finishPage(grey: GreyImage, options: FinishOptions): Promi
   const png = await out.toColourspace('b-w').png({ compressionLevel: 2 }).toBuffer();
   return { png, width: page.width, height: page.height };
 }
-

@@ -49,7 +49,16 @@ async function renderPage(doc: PdfDocument, index: number, input: PdfThreadInput
     const viewport = page.getViewport({ scale: dpi / POINTS_PER_INCH });
     const width = Math.round(viewport.width);
     const height = Math.round(viewport.height);
-    const message: PdfPageMessage = { type: 'page', index, widthPt: base.width, heightPt: base.height, dpi, width, height, text: usable ? text : null };
+    const message: PdfPageMessage = {
+      type: 'page',
+      index,
+      widthPt: base.width,
+      heightPt: base.height,
+      dpi,
+      width,
+      height,
+      text: usable ? text : null,
+    };
     if (usable && !input.forceOcr) return { message, transfer: [] };
 
     const factory = doc.canvasFactory as { create(width: number, height: number): unknown };

@@ -44,7 +44,9 @@ describe('decodeImagePages', () => {
 
   it('reads every page of a multi-page TIFF', async () => {
     const pngs = await Promise.all(['one', 'two', 'three'].map((word) => renderTextPng([word], { width: 200 })));
-    const tiff = await sharp(pngs, { join: { animated: true } }).tiff().toBuffer();
+    const tiff = await sharp(pngs, { join: { animated: true } })
+      .tiff()
+      .toBuffer();
     const pages = await decodeImagePages(tiff, { normalise: false });
     expect(pages.map((p) => p.index)).toEqual([0, 1, 2]);
   });

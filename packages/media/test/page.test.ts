@@ -2,11 +2,19 @@ import sharp from 'sharp';
 import { estimateSkew, greyscalePage, isUsableText, pageScale, shrink, speckleRatio } from '@docproc/media';
 import { renderTextPng } from '@docproc/testkit';
 
-const LINES = ['The quick brown fox jumps over the lazy dog.', 'Pack my box with five dozen liquor jugs.', 'How vexingly quick daft zebras jump!', 'Sphinx of black quartz, judge my vow.'];
+const LINES = [
+  'The quick brown fox jumps over the lazy dog.',
+  'Pack my box with five dozen liquor jugs.',
+  'How vexingly quick daft zebras jump!',
+  'Sphinx of black quartz, judge my vow.',
+];
 
 describe('estimateSkew', () => {
   it.each([0, 3, -5, 8, -12])('finds text lines rotated by %d degrees within a quarter degree', async (degrees) => {
-    const png = await sharp(await renderTextPng(LINES, { fontSize: 32 })).rotate(degrees, { background: '#fff' }).png().toBuffer();
+    const png = await sharp(await renderTextPng(LINES, { fontSize: 32 }))
+      .rotate(degrees, { background: '#fff' })
+      .png()
+      .toBuffer();
     const grey = await shrink(await greyscalePage({ kind: 'image', bytes: png, page: 0, maxPixels: 1e8 }), 1000);
     const skew = estimateSkew(grey);
     expect(Math.abs(skew.angle - degrees)).toBeLessThanOrEqual(0.25);
@@ -14,7 +22,9 @@ describe('estimateSkew', () => {
   });
 
   it('says nothing of a blank page', async () => {
-    const blank = await sharp({ create: { width: 800, height: 1000, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const blank = await sharp({ create: { width: 800, height: 1000, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     expect(estimateSkew(await greyscalePage({ kind: 'image', bytes: blank, page: 0, maxPixels: 1e8 }))).toEqual({ angle: 0, gain: 1 });
   });
 });

@@ -14,13 +14,23 @@ async function pagesOf(pdf: Buffer, read: PdfReadOptions = options, guard: PdfLi
 
 describe('readPdf (pdf.js on a worker thread)', () => {
   it('returns the text layer of typeset pages and renders scanned ones', async () => {
-    const scan = await sharp(await renderTextPng(['A scanned line'], { width: 1200 })).greyscale().jpeg().toBuffer({ resolveWithObject: true });
+    const scan = await sharp(await renderTextPng(['A scanned line'], { width: 1200 }))
+      .greyscale()
+      .jpeg()
+      .toBuffer({ resolveWithObject: true });
     const pdf = makePdf([
       { kind: 'text', lines: ['Typeset words in a text layer', 'and a second line'] },
       { kind: 'image', jpeg: scan.data, width: scan.info.width, height: scan.info.height, dpi: 150 },
     ]);
     const [typeset, scanned] = await pagesOf(pdf);
-    expect(typeset).toMatchObject({ index: 0, count: 2, text: 'Typeset words in a text layer\nand a second line', dpi: 300, width: 2550, height: 3300 });
+    expect(typeset).toMatchObject({
+      index: 0,
+      count: 2,
+      text: 'Typeset words in a text layer\nand a second line',
+      dpi: 300,
+      width: 2550,
+      height: 3300,
+    });
     expect(typeset!.rgba).toBeUndefined();
     expect(scanned).toMatchObject({ index: 1, text: null, dpi: 300, width: 2400 });
     expect(scanned!.rgba!.length).toBe(scanned!.width * scanned!.height * 4);
@@ -43,11 +53,11 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     await expect(pagesOf(Buffer.from('%PDF-1.4\n%%EOF\n'))).rejects.toThrow(CorruptDocumentError);
     const whole = makePdf([{ kind: 'text', lines: ['cut'] }]);
     await expect(pagesOf(whole.subarray(0, 60))).rejects.toThrow(CorruptDocumentError);
-    await expect(pagesOf(makePdf([1, 2, 3].map((n) => ({ kind: 'text' as const, lines: [`page ${n}`] }))), options, { ...limits, maxPages: 2 })).rejects.toThrow(
-      TooManyPagesError,
-    );
-    await expect(pagesOf(makePdf([{ kind: 'text', lines: ['slow'] }]), { ...options, forceOcr: true }, { ...limits, pageTimeoutMs: 1 })).rejects.toThrow(
-      StepTimeoutError,
-    );
+    await expect(
+      pagesOf(makePdf([1, 2, 3].map((n) => ({ kind: 'text' as const, lines: [`page ${n}`] }))), options, { ...limits, maxPages: 2 }),
+    ).rejects.toThrow(TooManyPagesError);
+    await expect(
+      pagesOf(makePdf([{ kind: 'text', lines: ['slow'] }]), { ...options, forceOcr: true }, { ...limits, pageTimeoutMs: 1 }),
+    ).rejects.toThrow(StepTimeoutError);
   });
 });

@@ -155,8 +155,21 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       if (Buffer.byteLength(json) <= INLINE_RESULT_BYTES) stored.resultJson = json;
       else await blobs.put((stored.resultKey = blobKeys.result(batchId, documentId, step)), json);
 
-      const outcome = { status: 'completed' as const, startedAt, attempts: attempt, documentStatus: isLastStep ? ('completed' as const) : undefined, ...stored };
-      const batchStatus = await recordStepAndQueueNext(store, queues, payload, outcome, job.opts.priority, handedOn ? 'queued' : { pageCount: pageCountOf(result) });
+      const outcome = {
+        status: 'completed' as const,
+        startedAt,
+        attempts: attempt,
+        documentStatus: isLastStep ? ('completed' as const) : undefined,
+        ...stored,
+      };
+      const batchStatus = await recordStepAndQueueNext(
+        store,
+        queues,
+        payload,
+        outcome,
+        job.opts.priority,
+        handedOn ? 'queued' : { pageCount: pageCountOf(result) },
+      );
       if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
       // The combined result is recorded: the per-page results it was made from are not needed any more.
       if (payload.page) await blobs.deletePrefix(blobKeys.pageResults(batchId, documentId, step)).catch(() => undefined);

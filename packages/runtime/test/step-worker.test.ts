@@ -29,7 +29,13 @@ function fakeProcessors(behaviour: { failOn?: Record<string, Error>; flakyOnce?:
       languages: ['eng'],
       pages: [],
     })),
-    nlp: run('nlp', async (ctx) => ({ language: 'eng', wordCount: (await ctx.resultOf('ocr'))!.text.length, tokens: [], keywords: [], entities: [] })),
+    nlp: run('nlp', async (ctx) => ({
+      language: 'eng',
+      wordCount: (await ctx.resultOf('ocr'))!.text.length,
+      tokens: [],
+      keywords: [],
+      entities: [],
+    })),
     validate: run('validate', () => ({ status: 'passed', reasons: [] })),
   } satisfies { [S in StepName]: StepProcessor<S> };
 }
@@ -72,10 +78,14 @@ describe('step workers chaining real BullMQ queues', () => {
   }
 
   const finished = (id: string) =>
-    waitFor(async () => {
-      const b = await store.getBatch(id);
-      return b && b.finishedAt ? b : undefined;
-    }, 20_000, `batch ${id} to finish`);
+    waitFor(
+      async () => {
+        const b = await store.getBatch(id);
+        return b && b.finishedAt ? b : undefined;
+      },
+      20_000,
+      `batch ${id} to finish`,
+    );
 
   afterEach(async () => {
     await Promise.all(workers.map((w) => w.close()));
@@ -182,7 +192,17 @@ describe('step workers chaining real BullMQ queues', () => {
     const processors = fakeProcessors({ seen });
     processors.preprocess = async () => ({
       mediaType: 'application/pdf',
-      pages: Array.from({ length: count }, (_, index) => ({ index, blobKey: `p${index}`, width: 1, height: 1, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null })),
+      pages: Array.from({ length: count }, (_, index) => ({
+        index,
+        blobKey: `p${index}`,
+        width: 1,
+        height: 1,
+        rotation: 0,
+        skewAngle: 0,
+        despeckled: false,
+        dpi: 300,
+        text: null,
+      })),
     });
     const pages: PageWork<'ocr', { index: number; text: string }> = {
       page: async (ctx) => {
@@ -243,7 +263,11 @@ describe('step workers chaining real BullMQ queues', () => {
     const [doc] = await store.getDocuments('streamed');
     expect(JSON.parse(doc!.steps.ocr!.resultJson!).text).toBe('text of page 0\ftext of page 1\ftext of page 2');
     // each page was read once: preprocessing's end queued no second round
-    expect(seen.filter((s) => s.startsWith('streamed.pdf:ocr page')).sort()).toEqual(['streamed.pdf:ocr page 0', 'streamed.pdf:ocr page 1', 'streamed.pdf:ocr page 2']);
+    expect(seen.filter((s) => s.startsWith('streamed.pdf:ocr page')).sort()).toEqual([
+      'streamed.pdf:ocr page 0',
+      'streamed.pdf:ocr page 1',
+      'streamed.pdf:ocr page 2',
+    ]);
     expect(JSON.parse(doc!.steps.preprocess!.resultJson!).pages).toHaveLength(3);
   });
 
@@ -262,10 +286,14 @@ describe('step workers chaining real BullMQ queues', () => {
   it('reports a heartbeat per worker', async () => {
     start(fakeProcessors({ seen: [] }));
     const { liveWorkers } = await import('@docproc/runtime');
-    const live = await waitFor(async () => {
-      const w = await liveWorkers(connection, prefix, 5000);
-      return w.length === 4 ? w : undefined;
-    }, 5000, 'four heartbeats');
+    const live = await waitFor(
+      async () => {
+        const w = await liveWorkers(connection, prefix, 5000);
+        return w.length === 4 ? w : undefined;
+      },
+      5000,
+      'four heartbeats',
+    );
     expect(live.map((w) => w.step).sort()).toEqual(['nlp', 'ocr', 'preprocess', 'validate']);
     await Promise.all(workers.map((w) => w.close()));
     workers = [];

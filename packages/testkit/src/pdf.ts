@@ -5,8 +5,7 @@
  */
 
 export type PdfPageSpec =
-  | { kind: 'text'; lines: string[]; fontSize?: number }
-  | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number };
+  { kind: 'text'; lines: string[]; fontSize?: number } | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number };
 
 const LETTER = { width: 612, height: 792 };
 
@@ -19,11 +18,17 @@ function assemble(objects: (string | Buffer)[], trailerExtra = ''): Buffer {
   const offsets: number[] = [];
   objects.forEach((body, i) => {
     offsets.push(length);
-    const chunk = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`, 'latin1'), typeof body === 'string' ? Buffer.from(body, 'latin1') : body, Buffer.from('\nendobj\n', 'latin1')]);
+    const chunk = Buffer.concat([
+      Buffer.from(`${i + 1} 0 obj\n`, 'latin1'),
+      typeof body === 'string' ? Buffer.from(body, 'latin1') : body,
+      Buffer.from('\nendobj\n', 'latin1'),
+    ]);
     parts.push(chunk);
     length += chunk.length;
   });
-  const xref = [`xref\n0 ${objects.length + 1}\n`, '0000000000 65535 f \n', ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join('');
+  const xref = [`xref\n0 ${objects.length + 1}\n`, '0000000000 65535 f \n', ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join(
+    '',
+  );
   parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailerExtra}>>\nstartxref\n${length}\n%%EOF\n`, 'latin1'));
   return Buffer.concat(parts);
 }
@@ -41,7 +46,9 @@ export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {
     kids.push(pageNumber);
     if (page.kind === 'text') {
       const size = page.fontSize ?? 14;
-      const body = page.lines.map((line, i) => `BT /F1 ${size} Tf 72 ${LETTER.height - 72 - i * size * 1.6} Td (${escapeText(line)}) Tj ET`).join('\n');
+      const body = page.lines
+        .map((line, i) => `BT /F1 ${size} Tf 72 ${LETTER.height - 72 - i * size * 1.6} Td (${escapeText(line)}) Tj ET`)
+        .join('\n');
       objects.push(
         `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${LETTER.width} ${LETTER.height}] /Resources << /Font << /F1 3 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
         stream('', Buffer.from(body, 'latin1')),
@@ -53,7 +60,10 @@ export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {
       objects.push(
         `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w.toFixed(2)} ${h.toFixed(2)}] /Resources << /XObject << /Im0 ${pageNumber + 2} 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
         stream('', Buffer.from(`q ${w.toFixed(2)} 0 0 ${h.toFixed(2)} 0 0 cm /Im0 Do Q`, 'latin1')),
-        stream(`/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode`, page.jpeg),
+        stream(
+          `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode`,
+          page.jpeg,
+        ),
       );
     }
   }

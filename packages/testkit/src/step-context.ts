@@ -12,7 +12,14 @@ import { LocalBlobStore, blobKeys } from '@docproc/storage';
 export async function stepContext(
   step: StepName,
   document: Buffer,
-  options: { pipeline?: StepName[]; previous?: Partial<StepResults>; jobOptions?: JobOptions; name?: string; blobs?: LocalBlobStore; page?: StepPayload['page'] } = {},
+  options: {
+    pipeline?: StepName[];
+    previous?: Partial<StepResults>;
+    jobOptions?: JobOptions;
+    name?: string;
+    blobs?: LocalBlobStore;
+    page?: StepPayload['page'];
+  } = {},
 ): Promise<StepContext & { blobs: LocalBlobStore; handedOn: { index: number; count: number }[] }> {
   const blobs = options.blobs ?? new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-step-')));
   const blobKey = blobKeys.original('batch', 'doc');
