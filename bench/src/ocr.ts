@@ -23,11 +23,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { BatchStore, StepQueues, recordStepAndQueueNext } from '@docproc/batches';
-import { type OcrResult, type PreprocessResult, type StepPayload } from '@docproc/catalog';
+import { BatchStore, StepQueues, completeStep, handPagesOn, jobPolicy, submitBatch } from '@docproc/batches';
+import { loadConfig } from '@docproc/config';
+import { toQueuePriority, type OcrResult, type PreprocessResult, type StepPayload } from '@docproc/catalog';
 import { finishPage, greyscalePage } from '@docproc/media';
 import { createRedis, liveWorkers } from '@docproc/runtime';
-import { LocalBlobStore, blobKeys, getJson } from '@docproc/storage';
+import { LocalBlobStore, blobKeys } from '@docproc/storage';
+import { readStepResult } from '@docproc/batches';
 import { TEST_REDIS_URL, characterErrorRate, deletePrefix, renderTextPng, testPrefix, waitFor } from '@docproc/testkit';
 
 const pageCount = Number(process.argv[2] ?? process.env.BENCH_PAGES ?? 8);
@@ -114,8 +116,9 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
   const prefix = testPrefix('bench-ocr');
   const dataDir = mkdtempSync(join(tmpdir(), 'docproc-bench-ocr-'));
   const redis = createRedis(TEST_REDIS_URL, 'worker');
-  const store = new BatchStore(redis, prefix);
-  const queues = new StepQueues(redis, prefix);
+  const config = loadConfig();
+  const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
+  const queues = new StepQueues(redis, prefix, jobPolicy(config));
   const blobs = new LocalBlobStore(dataDir);
   const env = {
     ...process.env,
@@ -134,44 +137,34 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
     const batchId = randomUUID();
     const documentId = randomUUID();
     const blobKey = blobKeys.original(batchId, documentId);
-    await store.createBatch({
+    const pipeline: StepPayload['pipeline'] = ['preprocess', 'ocr'];
+    await submitBatch(store, queues, {
       id: batchId,
       priority: 0,
-      pipeline: ['preprocess', 'ocr'],
+      pipeline,
       options: {},
       documents: [{ id: documentId, name: 'bench.pdf', blobKey, size: 0 }],
     });
+    await queues.get('preprocess').remove(`${documentId}.preprocess`); // the bench plays preprocessing itself
     const pre: PreprocessResult = { mediaType: 'application/pdf', pages: [] };
     for (const [index, page] of pages.entries()) {
       const key = blobKeys.page(batchId, documentId, index);
       await blobs.put(key, page.png);
       pre.pages.push({ index, blobKey: key, width: 2550, height: 0, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null });
     }
-    const payload: StepPayload = {
-      batchId,
-      documentId,
-      step: 'preprocess',
-      pipeline: ['preprocess', 'ocr'],
-      name: 'bench.pdf',
-      blobKey,
-      options: {},
-    };
-    // The workers are up (engine loaded at start-up, as in production); from here on it is the page path.
+    const payload: StepPayload = { batchId, documentId, step: 'preprocess', pipeline, name: 'bench.pdf', blobKey, options: {} };
+    // The workers are up (engine loaded at start-up, as in production); from here on it is the page path
+    // production takes: preprocessing hands each page on as one OCR task, then records itself.
+    const priority = toQueuePriority(0);
     const started = process.hrtime.bigint();
-    await recordStepAndQueueNext(
-      store,
-      queues,
-      payload,
-      { status: 'completed', startedAt: Date.now(), attempts: 1, resultJson: JSON.stringify(pre) },
-      11,
-      { pageCount: pages.length },
-    );
+    await store.setPageCount(documentId, 'ocr', pages.length);
+    await handPagesOn(queues, payload, pre.pages, pages.length, priority);
+    await completeStep(store, queues, payload, { attempts: 1, stored: { resultJson: JSON.stringify(pre) }, handedOn: pages.length }, priority);
     await waitFor(async () => ((await store.getBatch(batchId))?.finishedAt ? true : undefined), 60 * 60_000, 'the OCR of all pages');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const [doc] = await store.getDocuments(batchId);
+    const doc = await store.getDocument(documentId);
     if (doc?.status !== 'completed') throw new Error(`the bench document ended ${doc?.status}: ${JSON.stringify(doc?.error)}`);
-    const step = doc.steps.ocr!;
-    const result: OcrResult = step.resultJson ? JSON.parse(step.resultJson) : await getJson(blobs, step.resultKey!);
+    const result = (await readStepResult<'ocr'>(blobs, doc.steps.ocr!)) as OcrResult;
     return { seconds, texts: result.pages.map((p) => p.text) };
   } finally {
     for (const child of children) child.kill('SIGTERM');

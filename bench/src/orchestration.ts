@@ -21,9 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BatchStore, StepQueues, enqueueBatch, stepJobOptions, type NewBatch } from '@docproc/batches';
-import { STEPS, type StepName, type StepResults } from '@docproc/catalog';
-import { createLogger, createRedis, startStepWorker, type StepProcessor } from '@docproc/runtime';
+import { BatchStore, StepQueues, jobPolicy, stepJobId, submitBatch, type NewBatch } from '@docproc/batches';
+import { loadConfig } from '@docproc/config';
+import { STEPS, stepJobOptions, toQueuePriority, type StepName, type StepResults } from '@docproc/catalog';
+import { createLogger, createRedis, startStepWorker, stepWorkerSettings, type StepProcessor } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
 
@@ -33,6 +34,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const only = process.env.BENCH_ONLY;
 const runs = (side: 'plain' | 'options' | 'docproc') => only === undefined || only === side;
 const TIMEOUT_MS = 30 * 60_000;
+const config = loadConfig();
+const policy = jobPolicy(config);
 
 const NO_OP_RESULTS: StepResults = {
   preprocess: { mediaType: 'text/plain', pages: [] },
@@ -43,7 +46,8 @@ const NO_OP_RESULTS: StepResults = {
 
 async function plainBullmq(redis: Redis, withOptions: boolean, documents = documentCount): Promise<number> {
   const prefix = testPrefix('bench-plain');
-  const options = (i: number, documentId: string): JobsOptions | undefined => (withOptions ? stepJobOptions(documentId, STEPS[i]!, 0) : undefined);
+  const options = (i: number, documentId: string): JobsOptions | undefined =>
+    withOptions ? { ...stepJobOptions(STEPS[i]!, policy), jobId: stepJobId(documentId, STEPS[i]!), priority: toQueuePriority(0) } : undefined;
   const queues = STEPS.map((step) => new Queue(step, { connection: redis, prefix }));
   let finished = 0;
   const workers = STEPS.map(
@@ -79,14 +83,23 @@ async function docproc(redis: Redis, documents = documentCount): Promise<number>
   const dataDir = mkdtempSync(join(tmpdir(), 'docproc-bench-'));
   const blobs = new LocalBlobStore(dataDir);
   const logger = createLogger('bench', 'error');
-  const store = new BatchStore(redis, prefix);
-  const queues = new StepQueues(redis, prefix);
+  const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
+  const queues = new StepQueues(redis, prefix, policy);
   const noOp =
     <S extends StepName>(step: S): StepProcessor<S> =>
     async () =>
       NO_OP_RESULTS[step];
   const workers = STEPS.map((step) =>
-    startStepWorker({ step, processor: noOp(step) as StepProcessor<typeof step>, connection: redis, prefix, blobs, logger, concurrency }),
+    startStepWorker({
+      step,
+      processor: noOp(step) as StepProcessor<typeof step>,
+      connection: redis,
+      prefix,
+      blobs,
+      logger,
+      concurrency,
+      ...stepWorkerSettings(config, step),
+    }),
   );
   const batch: NewBatch = {
     id: randomUUID(),
@@ -96,8 +109,7 @@ async function docproc(redis: Redis, documents = documentCount): Promise<number>
     documents: Array.from({ length: documents }, (_, i) => ({ id: randomUUID(), name: `doc-${i}.png`, blobKey: `bench/${i}`, size: 0 })),
   };
   const started = process.hrtime.bigint();
-  await store.createBatch(batch);
-  await enqueueBatch(queues, batch);
+  await submitBatch(store, queues, batch);
   const record = await waitFor(
     async () => {
       const b = await store.getBatch(batch.id);

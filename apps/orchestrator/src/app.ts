@@ -5,8 +5,11 @@ import type { Config } from '@docproc/config';
 import type { Logger } from '@docproc/runtime';
 import type { BlobStore } from '@docproc/storage';
 import { requireApiKey } from './auth';
+import { eventsRoute } from './events-route';
 import { errorHandler, notFound } from './http-error';
 import { jobsRoutes } from './jobs-routes';
+import { resultsRoutes } from './results-routes';
+import { submitRoute } from './submit-route';
 
 export interface AppDeps {
   config: Config;
@@ -32,12 +35,15 @@ export function createApp(deps: AppDeps): express.Express {
       await Promise.race([deps.redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref())]);
       res.json({ status: 'ready' });
     } catch (err) {
-      res.status(503).json({ error: { code: 'not_ready', message: `Redis is not reachable: ${(err as Error).message}` } });
+      res
+        .status(503)
+        .set('Retry-After', '5')
+        .json({ error: { code: 'not_ready', message: `Redis is not reachable: ${(err as Error).message}` } });
     }
   });
 
   app.use(requireApiKey(deps.config.apiKeys));
-  app.use('/v1/jobs', jobsRoutes(deps));
+  app.use('/v1/jobs', submitRoute(deps), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps));
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

@@ -1,103 +1,70 @@
-import { randomUUID } from 'node:crypto';
-import { unlink } from 'node:fs/promises';
 import { Router } from 'express';
-import { enqueueBatch, removeQueuedSteps, type NewDocument } from '@docproc/batches';
+import { deleteBatch, removeQueuedSteps, retryBatch } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
-import { blobKeys } from '@docproc/storage';
 import type { AppDeps } from './app';
-import { HttpError, badRequest, notFound } from './http-error';
-import { parseSubmission } from './submission';
-import { uploadFiles } from './upload';
-import { batchView, documentView, type Extra } from './views';
+import { HttpError, notFound } from './http-error';
+import { batchStatusParam, cursorParam, limitParam, timeParam, toCursor } from './query';
+import { batchView } from './views';
 
-const EXTRAS: readonly Extra[] = ['words', 'tokens'];
+const conflict = (message: string) => new HttpError(409, 'conflict', message);
 
-function parseInclude(value: unknown): Set<Extra> {
-  if (value === undefined) return new Set();
-  if (typeof value !== 'string') throw badRequest('"include" must be a comma-separated list');
-  const names = value.split(',').filter(Boolean);
-  for (const name of names) if (!EXTRAS.includes(name as Extra)) throw badRequest(`"include" takes ${EXTRAS.join(', ')}`);
-  return new Set(names as Extra[]);
-}
-
-/** The v1 jobs API: submit, status, results, cancel, retry. */
+/** The v1 jobs API around a batch's life: list, status, cancel, retry, delete. */
 export function jobsRoutes(deps: AppDeps): Router {
-  const { config, store, blobs, queues, logger } = deps;
+  const { store, blobs, queues, logger } = deps;
   const router = Router();
 
-  router.post('/', uploadFiles(config.dataDir, config), async (req, res) => {
-    const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-    try {
-      if (files.length === 0) throw badRequest('no documents: upload one or more files in the field "files"');
-      const submission = parseSubmission(req.body ?? {});
-      const id = randomUUID();
-      const documents: NewDocument[] = [];
-      for (const file of files) {
-        const documentId = randomUUID();
-        const blobKey = blobKeys.original(id, documentId);
-        await blobs.putFile(blobKey, file.path);
-        documents.push({ id: documentId, name: file.originalname.slice(0, 255), blobKey, size: file.size });
-      }
-      const batch = { id, ...submission, documents, createdAt: new Date() };
-      await store.createBatch(batch);
-      try {
-        await enqueueBatch(queues, batch);
-      } catch (err) {
-        await store.cancelBatch(id).catch(() => undefined);
-        throw err;
-      }
-      logger.info('batch submitted', {
-        batchId: id,
-        documents: documents.length,
-        pipeline: submission.pipeline.join(','),
-        priority: submission.priority,
-      });
-      res
-        .status(202)
-        .location(`/v1/jobs/${id}`)
-        .json({ id, status: 'queued', totalDocuments: documents.length, createdAt: batch.createdAt.toISOString() });
-    } finally {
-      // Files moved into the blob store are gone from here; these are the leftovers of a refused request.
-      await Promise.all(files.map((f) => unlink(f.path).catch(() => undefined)));
+  const batchOr404 = async (id: string) => {
+    const batch = await store.getBatch(id);
+    if (!batch) throw notFound(`no job ${id}`);
+    return batch;
+  };
+
+  /** Newest first; `status` and `since` filter; `cursor` from `nextCursor` pages on. */
+  router.get('/', async (req, res) => {
+    const limit = limitParam(req.query, 20, 100);
+    const cursor = cursorParam(req.query);
+    let after;
+    if (cursor !== undefined) {
+      const [createdAt, id] = cursor.split(' ');
+      if (!id || !/^\d+$/.test(createdAt ?? '')) throw new HttpError(400, 'bad_request', '"cursor" is not one this API gave');
+      after = { createdAt: Number(createdAt), id };
     }
+    const { batches, last } = await store.listBatches({ limit, status: batchStatusParam(req.query), since: timeParam(req.query, 'since'), after });
+    res.json({ jobs: batches.map(batchView), nextCursor: last ? toCursor(`${last.createdAt} ${last.id}`) : null });
   });
 
   router.get('/:id', async (req, res) => {
-    const batch = await store.getBatch(req.params.id);
-    if (!batch) throw notFound(`no job ${req.params.id}`);
-    res.json(batchView(batch));
+    res.json(batchView(await batchOr404(req.params.id)));
   });
 
-  router.get('/:id/results', async (req, res) => {
-    const include = parseInclude(req.query.include);
-    const batch = await store.getBatch(req.params.id);
-    if (!batch) throw notFound(`no job ${req.params.id}`);
-    const documents = await store.getDocuments(batch.id);
-    res.json({
-      id: batch.id,
-      status: batch.status,
-      successful: batch.completed,
-      failed: batch.failed + batch.cancelled,
-      documents: await Promise.all(documents.map((doc) => documentView(blobs, batch.pipeline, doc, include))),
-    });
-  });
-
+  /** Waiting tasks leave the queues; running ones are aborted by the workers that hold them. */
   router.post('/:id/cancel', async (req, res) => {
     const before = await store.cancelBatch(req.params.id);
     if (before === null) throw notFound(`no job ${req.params.id}`);
-    if (FINAL_BATCH_STATUSES.includes(before) && before !== 'cancelled') {
-      throw new HttpError(409, 'conflict', `job ${req.params.id} already ended as ${before}`);
-    }
-    const batch = (await store.getBatch(req.params.id))!;
+    if (FINAL_BATCH_STATUSES.includes(before)) throw conflict(`job ${req.params.id} already ended as ${before}`);
+    const batch = await batchOr404(req.params.id);
     await removeQueuedSteps(queues, store, batch);
     logger.info('batch cancelled', { batchId: batch.id });
-    res.status(202).json(batchView((await store.getBatch(batch.id))!));
+    res.status(202).json(batchView(await batchOr404(batch.id)));
   });
 
-  router.post('/:id/retry', async (req) => {
-    const batch = await store.getBatch(req.params.id);
-    if (!batch) throw notFound(`no job ${req.params.id}`);
-    throw new HttpError(501, 'not_implemented', 'retrying a job is not implemented yet');
+  /** Failed, timed-out and dead-lettered documents go round again from the step they failed in. */
+  router.post('/:id/retry', async (req, res) => {
+    const batch = await batchOr404(req.params.id);
+    if (batch.status === 'cancelled') throw conflict(`job ${batch.id} was cancelled: a cancelled job is not retried`);
+    const retried = await retryBatch(store, queues, blobs, batch.id);
+    if (retried === 0) throw conflict(`job ${batch.id} has no failed or timed-out documents to retry`);
+    logger.info('batch retried', { batchId: batch.id, documents: retried });
+    res.status(202).json({ ...batchView(await batchOr404(batch.id)), retried });
+  });
+
+  /** Removes a finished job at once: records, documents, results and tasks. */
+  router.delete('/:id', async (req, res) => {
+    const batch = await batchOr404(req.params.id);
+    if (!FINAL_BATCH_STATUSES.includes(batch.status)) throw conflict(`job ${batch.id} is ${batch.status}: cancel it first, or wait for it to end`);
+    await deleteBatch(store, queues, blobs, batch.id);
+    logger.info('batch deleted', { batchId: batch.id });
+    res.status(204).end();
   });
 
   return router;

@@ -1,9 +1,10 @@
-import { BatchStore, StepQueues } from '@docproc/batches';
+import { BatchStore, StepQueues, jobPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
 import { createLogger, createRedis, installShutdown } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
+import { startRetention } from './retention';
 
 const config = loadConfigOrExit('orchestrator');
 const logger = createLogger('orchestrator', config.logLevel);
@@ -14,15 +15,11 @@ if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
 }
 
 const redis = createRedis(config.redisUrl, 'producer', logger);
-const queues = new StepQueues(redis, config.keyPrefix);
-const app = createApp({
-  config,
-  redis,
-  store: new BatchStore(redis, config.keyPrefix),
-  queues,
-  blobs: new LocalBlobStore(config.dataDir),
-  logger,
-});
+const queues = new StepQueues(redis, config.keyPrefix, jobPolicy(config));
+const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
+const blobs = new LocalBlobStore(config.dataDir);
+const app = createApp({ config, redis, store, queues, blobs, logger });
+const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
 
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
@@ -36,6 +33,7 @@ const server = app.listen(config.port, config.host, () => {
 
 installShutdown(logger, [
   ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
+  ['stop the retention sweeper', stopRetention],
   ['close the queues', () => queues.close()],
   ['close Redis', async () => void (await redis.quit())],
 ]);

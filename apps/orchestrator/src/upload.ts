@@ -6,7 +6,7 @@ import { HttpError } from './http-error';
 
 export interface UploadLimits {
   maxUploadBytes: number;
-  maxFilesPerJob: number;
+  maxDocumentsPerJob: number;
 }
 
 /**
@@ -18,8 +18,8 @@ export function uploadFiles(dataDir: string, limits: UploadLimits): RequestHandl
   mkdirSync(dest, { recursive: true });
   const upload = multer({
     dest,
-    limits: { fileSize: limits.maxUploadBytes, files: limits.maxFilesPerJob, fields: 20, fieldSize: 1024 * 1024 },
-  }).array('files', limits.maxFilesPerJob);
+    limits: { fileSize: limits.maxUploadBytes, files: limits.maxDocumentsPerJob, fields: 20, fieldSize: 1024 * 1024 },
+  }).array('files', limits.maxDocumentsPerJob);
 
   return (req, res, next) => {
     if (!req.is('multipart/form-data')) {
@@ -32,7 +32,7 @@ export function uploadFiles(dataDir: string, limits: UploadLimits): RequestHandl
           case 'LIMIT_FILE_SIZE':
             return next(new HttpError(413, 'too_large', `a file is larger than the limit of ${limits.maxUploadBytes} bytes`));
           case 'LIMIT_FILE_COUNT':
-            return next(new HttpError(413, 'too_many_files', `a job takes at most ${limits.maxFilesPerJob} files`));
+            return next(new HttpError(413, 'too_many_files', `a job takes at most ${limits.maxDocumentsPerJob} files`));
           case 'LIMIT_UNEXPECTED_FILE':
             return next(new HttpError(400, 'bad_request', `unexpected file field "${err.field}": upload documents in the field "files"`));
           default:

@@ -1,8 +1,8 @@
-import { stepResultSchemas, type StepName } from '@docproc/catalog';
-import type { BatchRecord, DocumentRecord } from '@docproc/batches';
-import { getJson, type BlobStore } from '@docproc/storage';
+import { PAGED_STEPS, stepResultSchemas, type FailedAttempt, type StepName } from '@docproc/catalog';
+import { readStepResult, type BatchRecord, type DocumentRecord } from '@docproc/batches';
+import type { BlobStore } from '@docproc/storage';
 
-/** The body of GET /v1/jobs/:id. */
+/** The body of GET /v1/jobs/:id (and each entry of GET /v1/jobs). */
 export function batchView(batch: BatchRecord) {
   const done = batch.completed + batch.failed + batch.cancelled;
   return {
@@ -25,8 +25,9 @@ export function batchView(batch: BatchRecord) {
 
 /** What GET .../results leaves out unless asked with `?include=`: bulky, and the text says it already. */
 export type Extra = 'words' | 'tokens';
+export const EXTRAS: readonly Extra[] = ['words', 'tokens'];
 
-function trim(step: StepName, result: unknown, include: Set<Extra>): unknown {
+function trim(step: StepName, result: unknown, include: ReadonlySet<Extra>): unknown {
   if (step === 'ocr' && !include.has('words')) {
     const ocr = stepResultSchemas.ocr.parse(result);
     return { ...ocr, pages: ocr.pages.map(({ words: _words, ...page }) => page) };
@@ -38,23 +39,63 @@ function trim(step: StepName, result: unknown, include: Set<Extra>): unknown {
   return result;
 }
 
-/** One entry of `documents` in GET .../results: every step of the pipeline, null until it completed. */
-export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, include: Set<Extra>) {
+/** Where a document stands: the step it is in (null once it ended), and for a paged step its pages. */
+function position(pipeline: StepName[], doc: DocumentRecord) {
+  if (doc.status !== 'queued' && doc.status !== 'running') return { step: null, pages: null };
+  const step = pipeline.find((s) => doc.steps[s]?.status !== 'completed') ?? null;
+  const pages = step && PAGED_STEPS.includes(step) ? (doc.steps[step]?.pages ?? null) : null;
+  return { step, pages };
+}
+
+/**
+ * One entry of `documents` in GET .../results: every step of the pipeline
+ * (null until it completed), where the document stands, and its error.
+ */
+export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, include: ReadonlySet<Extra>) {
   const steps: Partial<Record<StepName, unknown>> = {};
   for (const step of pipeline) {
     const record = doc.steps[step];
-    let result: unknown = null;
-    if (record?.status === 'completed') {
-      if (record.resultJson !== undefined) result = JSON.parse(record.resultJson);
-      else if (record.resultKey !== undefined) result = await getJson(blobs, record.resultKey);
-    }
-    steps[step] = result === null ? null : trim(step, result, include);
+    const result = record?.status === 'completed' ? await readStepResult(blobs, record) : undefined;
+    steps[step] = result === undefined ? null : trim(step, result, include);
   }
   return {
     documentId: doc.id,
     name: doc.name,
     status: doc.status,
+    current: position(pipeline, doc),
     steps,
     error: doc.error,
+  };
+}
+
+/** GET /v1/jobs/:id/documents/:documentId: the document whole, with each step's record and the error history. */
+export async function fullDocumentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, attempts: FailedAttempt[]) {
+  const view = await documentView(blobs, pipeline, doc, new Set(EXTRAS));
+  const tasks = Object.fromEntries(
+    pipeline.map((step) => {
+      const record = doc.steps[step];
+      return [
+        step,
+        record
+          ? {
+              status: record.status,
+              attempts: record.attempts,
+              startedAt: record.startedAt,
+              finishedAt: record.finishedAt,
+              pages: record.pages ?? null,
+            }
+          : null,
+      ];
+    }),
+  );
+  return {
+    ...view,
+    batchId: doc.batchId,
+    size: doc.size,
+    retries: doc.retries,
+    startedAt: doc.startedAt,
+    finishedAt: doc.finishedAt,
+    tasks,
+    failedAttempts: attempts,
   };
 }

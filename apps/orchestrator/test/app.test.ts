@@ -123,7 +123,7 @@ describe('orchestrator HTTP API (real Redis)', () => {
   });
 
   it('refuses too large files and too many files with 413', async () => {
-    const small = appWith({ maxUploadBytes: 100, maxFilesPerJob: 2 });
+    const small = appWith({ maxUploadBytes: 100, maxDocumentsPerJob: 2 });
     const big = await request(small).post('/v1/jobs').attach('files', Buffer.alloc(200, 1), 'big.bin').expect(413);
     expect(big.body.error.code).toBe('too_large');
     const many = await request(small)

@@ -2,7 +2,7 @@
 import { TfIdf } from 'natural/lib/natural/tfidf';
 import { RegexpTokenizer } from 'natural/lib/natural/tokenizers';
 import { franc } from 'franc-min';
-import { UnsupportedTypeError, type NlpResult } from '@docproc/catalog';
+import { EmptyDocumentError, UnsupportedTypeError, type NlpResult } from '@docproc/catalog';
 import { detectMediaType } from '@docproc/media';
 import type { StepContext } from '@docproc/runtime';
 import { findEntities } from './entities';
@@ -41,6 +41,7 @@ async function textOf(ctx: StepContext): Promise<string> {
   const ocr = await ctx.resultOf('ocr');
   if (ocr) return ocr.text;
   const bytes = await ctx.blobs.get(ctx.payload.blobKey);
+  if (bytes.length === 0) throw new EmptyDocumentError();
   if (detectMediaType(bytes) === 'text/plain') return bytes.toString('utf8');
   throw new UnsupportedTypeError('NLP reads text: put ocr before nlp in the pipeline, or submit plain text');
 }

@@ -14,6 +14,8 @@ export interface RecognizeOptions {
   hocr?: boolean;
   /** Longest time the page may take; past it the engine is reset and the page fails with `timeout`. */
   timeoutMs: number;
+  /** Aborts the page (cancel, the task's time limit): the engine stops it and rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 /** What an engine reads off one page. */
@@ -29,6 +31,8 @@ export interface RecognizedPage {
 export interface OcrEngine {
   readonly name: string;
   recognize(image: Buffer, options: RecognizeOptions): Promise<RecognizedPage>;
+  /** The languages this engine has installed (what a job's options.languages may name). */
+  languages(): Promise<string[]>;
   /** Loads what the first page would otherwise wait for (the model), at start-up. */
   warm(languages: string[]): Promise<void>;
   close(): Promise<void>;

@@ -16,7 +16,12 @@ void runWorker({
         : new TesseractEngine({ recyclePages: config.ocrRecyclePages, maxMemoryMb: config.ocrMaxMemoryMb, tessdataDir: config.tessdataDir });
     await engine.warm(config.ocrLanguages);
     logger.info('OCR engine ready', { engine: engine.name, languages: config.ocrLanguages, tessdata: config.tessdataDir ?? 'bundled' });
-    const settings: OcrSettings = { defaultLanguages: config.ocrLanguages, pageTimeoutMs: config.pageTimeoutMs };
+    const settings: OcrSettings = {
+      defaultLanguages: config.ocrLanguages,
+      pageTimeoutMs: config.pageTimeoutMs,
+      maxInputPixels: config.maxInputPixels,
+      maxPages: config.maxPages,
+    };
     return {
       processor: (ctx) => ocr(ctx, engine, settings),
       pages: {
@@ -24,6 +29,7 @@ void runWorker({
         combine: async (ctx, pages) => combinePages(pages as PageText[], engine.name, ctx.payload.options.languages ?? settings.defaultLanguages),
       },
       close: () => engine.close(),
+      capabilities: { languages: await engine.languages() },
     };
   },
 });

@@ -2,21 +2,26 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StepTimeoutError, UnsupportedTypeError } from '@docproc/catalog';
+import { RetryableError, StepTimeoutError } from '@docproc/catalog';
 import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
 
 /** Runs the binary; `code` is its exit code, or the spawn error's code ("ENOENT") when it could not start. */
-function run(binary: string, args: string[], timeoutMs: number): Promise<{ code: number | string | null; stderr: string; timedOut: boolean }> {
+function run(
+  binary: string,
+  args: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ code: number | string | null; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     // One thread per page: with OpenMP on two cores Tesseract ran ten times slower here; scale with processes.
     const child = execFile(
       binary,
       args,
       // eslint-disable-next-line no-restricted-properties -- the child inherits the environment, plus one setting
-      { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL' },
-      (err, _stdout, stderr) => {
+      { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL', signal },
+      (err, stdout, stderr) => {
         const timedOut = (err as { killed?: boolean } | null)?.killed === true;
-        resolve({ code: err ? ((err as { code?: number | string }).code ?? null) : 0, stderr: String(stderr), timedOut });
+        resolve({ code: err ? ((err as { code?: number | string }).code ?? null) : 0, stdout: String(stdout), stderr: String(stderr), timedOut });
       },
     );
     child.stdin?.end();
@@ -53,12 +58,13 @@ export class NativeTesseractEngine implements OcrEngine {
       ];
       if (options.dpi) args.splice(2, 0, '--dpi', String(options.dpi));
       if (options.hocr) args.push('hocr');
-      const { code, stderr, timedOut } = await run(this.binary, args, options.timeoutMs);
+      const { code, stderr, timedOut } = await run(this.binary, args, options.timeoutMs, options.signal);
+      options.signal?.throwIfAborted();
       if (timedOut) throw new StepTimeoutError(`OCR of the page took longer than ${options.timeoutMs} ms`);
       if (code !== 0) {
         if (/Failed loading language|Error opening data file/i.test(stderr)) {
-          throw new UnsupportedTypeError(
-            `OCR language "${options.languages.join('+')}" is not installed for the native engine (Debian: tesseract-ocr-<lang>)`,
+          throw new RetryableError(
+            `OCR language "${options.languages.join('+')}" is not installed on this worker's native engine (Debian: tesseract-ocr-<lang>)`,
           );
         }
         throw new Error(`tesseract exited with code ${code}: ${stderr.trim().split('\n').pop()}`);
@@ -73,6 +79,17 @@ export class NativeTesseractEngine implements OcrEngine {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  async languages(): Promise<string[]> {
+    const { code, stdout } = await run(this.binary, ['--list-langs'], 10_000);
+    if (code !== 0) return [];
+    return stdout
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim())
+      .filter((lang) => lang !== '' && lang !== 'osd')
+      .sort();
   }
 
   /** Fails start-up with a clear message when the binary is missing, rather than every page later. */

@@ -1,4 +1,4 @@
-import { UnsupportedTypeError, type OcrResult, type PreprocessResult } from '@docproc/catalog';
+import { EmptyDocumentError, UnsupportedTypeError, type OcrResult, type PreprocessResult } from '@docproc/catalog';
 import { decodeImagePages, detectMediaType, IMAGE_TYPES, toPgm } from '@docproc/media';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
@@ -9,6 +9,9 @@ export type PageText = OcrResult['pages'][number];
 export interface OcrSettings {
   defaultLanguages: string[];
   pageTimeoutMs: number;
+  /** Guards of the OCR-only path (no preprocessing): images larger or longer than this are refused. */
+  maxInputPixels: number;
+  maxPages: number;
 }
 
 /**
@@ -31,7 +34,7 @@ export function meanConfidence(pages: OcrResult['pages']): number {
 
 function recognizeOptions(ctx: StepContext, settings: OcrSettings): RecognizeOptions {
   const { languages, psm, oem, hocr } = ctx.payload.options;
-  return { languages: languages ?? settings.defaultLanguages, psm, oem, hocr, timeoutMs: settings.pageTimeoutMs };
+  return { languages: languages ?? settings.defaultLanguages, psm, oem, hocr, timeoutMs: settings.pageTimeoutMs, signal: ctx.signal };
 }
 
 /** One page through the engine, or from the PDF's text layer when it has a usable one (and OCR is not forced). */
@@ -62,13 +65,11 @@ export function combinePages(pages: PageText[], engine: string, languages: strin
   return { text: ordered.map((p) => p.text).join('\f'), confidence: meanConfidence(ordered), engine, languages, pages: ordered };
 }
 
-/** The OCR step for one page of a document (ctx.payload.page): pages spread over the OCR pool. */
+/** The OCR step for one page of a document (ctx.payload.page, which carries the page as preprocessing made it). */
 export async function ocrPage(ctx: StepContext, engine: OcrEngine, settings: OcrSettings): Promise<PageText> {
-  const index = ctx.payload.page?.index ?? 0;
-  // A page handed on while preprocessing went on carries itself; else it is in preprocessing's result.
-  const page = ctx.payload.page?.source ?? (await ctx.resultOf('preprocess'))?.pages[index];
-  if (!page) throw new Error(`page ${index} is missing from the preprocessing result`);
-  return readPage(ctx, page, engine, settings);
+  const page = ctx.payload.page;
+  if (!page) throw new Error('a page task without its page');
+  return readPage(ctx, page.source, engine, settings);
 }
 
 /**
@@ -87,15 +88,17 @@ export async function ocr(ctx: StepContext, engine: OcrEngine, settings: OcrSett
   }
 
   const bytes = await ctx.blobs.get(ctx.payload.blobKey);
+  if (bytes.length === 0) throw new EmptyDocumentError();
   const type = detectMediaType(bytes);
   if (type === 'text/plain') return plainText(bytes.toString('utf8'), languages);
   if (type === null || !IMAGE_TYPES.includes(type)) {
     throw new UnsupportedTypeError('OCR without preprocessing reads images only: add preprocess to the pipeline');
   }
   // Decoding with sharp first keeps unreadable bytes away from tesseract.js, which crashes the process on them.
-  const decoded = await decodeImagePages(bytes, { normalise: false });
+  const decoded = await decodeImagePages(bytes, { normalise: false }, { maxPixels: settings.maxInputPixels, maxPages: settings.maxPages });
   const pages: PageText[] = [];
   for (const image of decoded) {
+    ctx.signal.throwIfAborted();
     const read = await engine.recognize(await toPgm(image.png), recognizeOptions(ctx, settings));
     pages.push({ index: image.index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' });
     await ctx.progress(Math.round((pages.length / decoded.length) * 100));

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { UnsupportedTypeError } from '@docproc/catalog';
+import { RetryableError } from '@docproc/catalog';
 
 /**
  * The traineddata flavours of the @tesseract.js-data packages: "best" LSTM
@@ -23,7 +23,8 @@ export function languageDataDir(lang: string, flavour: Flavour = '4.0.0_best_int
 /** The directory of plain traineddata files that holds every language asked for (DOCPROC_TESSDATA_DIR). */
 export function systemLanguagePath(languages: string[], dir: string): string {
   for (const lang of languages) {
-    if (!existsSync(join(dir, `${lang}.traineddata`))) throw new UnsupportedTypeError(`OCR language "${lang}" is not in ${dir}`);
+    if (!existsSync(join(dir, `${lang}.traineddata`)))
+      throw new RetryableError(`OCR language "${lang}" is not installed on this worker: no ${lang}.traineddata in ${dir}`);
   }
   return dir;
 }
@@ -36,7 +37,7 @@ export function systemLanguagePath(languages: string[], dir: string): string {
 export function languagePath(languages: string[], flavour: Flavour = '4.0.0_best_int'): string {
   const dirs = languages.map((lang) => {
     const dir = languageDataDir(lang, flavour);
-    if (!dir) throw new UnsupportedTypeError(`OCR language "${lang}" is not installed (add the @tesseract.js-data/${lang} package)`);
+    if (!dir) throw new RetryableError(`OCR language "${lang}" is not installed on this worker (add the @tesseract.js-data/${lang} package)`);
     return dir;
   });
   const unique = [...new Set(dirs)];
@@ -48,4 +49,25 @@ export function languagePath(languages: string[], flavour: Flavour = '4.0.0_best
     if (!existsSync(link)) symlinkSync(join(dirs[i]!, `${lang}.traineddata.gz`), link);
   });
   return gathered;
+}
+
+/** The languages of the installed @tesseract.js-data packages (osd, orientation data, is not one). */
+export function installedLanguagePackages(flavour: Flavour = '4.0.0_best_int'): string[] {
+  const found = new Set<string>();
+  for (const dir of require.resolve.paths('@tesseract.js-data/eng') ?? []) {
+    const scope = join(dir, '@tesseract.js-data');
+    if (!existsSync(scope)) continue;
+    for (const lang of readdirSync(scope)) if (lang !== 'osd' && languageDataDir(lang, flavour)) found.add(lang);
+  }
+  return [...found].sort();
+}
+
+/** The languages of a directory of plain traineddata files (DOCPROC_TESSDATA_DIR). */
+export function systemLanguages(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.traineddata'))
+    .map((file) => file.slice(0, -'.traineddata'.length))
+    .filter((lang) => lang !== 'osd')
+    .sort();
 }

@@ -1,7 +1,7 @@
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
-import { StepTimeoutError } from '@docproc/catalog';
+import { untilStopped } from '@docproc/runtime';
 import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
-import { languagePath, systemLanguagePath } from './tessdata';
+import { installedLanguagePackages, languagePath, systemLanguagePath, systemLanguages } from './tessdata';
 
 export interface TesseractEngineOptions {
   /** Replace the worker after this many pages: tesseract.js's WASM memory only grows. */
@@ -11,8 +11,6 @@ export interface TesseractEngineOptions {
   /** Plain traineddata files to read instead of the @tesseract.js-data packages (LSTM only). */
   tessdataDir?: string;
 }
-
-const DEFAULT_OPTIONS: TesseractEngineOptions = { recyclePages: 200, maxMemoryMb: 1536 };
 
 /**
  * tesseract.js (WASM, in a worker thread, so the event loop stays free to
@@ -28,7 +26,7 @@ export class TesseractEngine implements OcrEngine {
   private parameters = '';
   private pages = 0;
 
-  constructor(private readonly options: TesseractEngineOptions = DEFAULT_OPTIONS) {}
+  constructor(private readonly options: TesseractEngineOptions) {}
 
   private async workerFor(languages: string[], oem: number): Promise<Worker> {
     const key = `${languages.join('+')}/${oem}`;
@@ -57,21 +55,18 @@ export class TesseractEngine implements OcrEngine {
       this.parameters = JSON.stringify(parameters);
     }
     this.pages++;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StepTimeoutError(`OCR of the page took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
+    // TSV rather than `blocks`: the same words and boxes without building every symbol's JSON.
+    const { data } = await untilStopped(worker.recognize(image, {}, { text: true, tsv: true, hocr: options.hocr ?? false }), {
+      signal: options.signal,
+      timeout: { ms: options.timeoutMs, message: `OCR of the page took longer than ${options.timeoutMs} ms` },
+      onStop: () => this.close(), // the only way to stop a page tesseract.js is reading
     });
-    try {
-      // TSV rather than `blocks`: the same words and boxes without building every symbol's JSON.
-      const { data } = await Promise.race([worker.recognize(image, {}, { text: true, tsv: true, hocr: options.hocr ?? false }), timeout]);
-      const words = wordsFromTsv(data.tsv ?? '');
-      return { text: data.text, confidence: meanWordConfidence(words), words, ...(options.hocr && data.hocr ? { hocr: data.hocr } : {}) };
-    } catch (err) {
-      if (err instanceof StepTimeoutError) await this.close();
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+    const words = wordsFromTsv(data.tsv ?? '');
+    return { text: data.text, confidence: meanWordConfidence(words), words, ...(options.hocr && data.hocr ? { hocr: data.hocr } : {}) };
+  }
+
+  async languages(): Promise<string[]> {
+    return this.options.tessdataDir !== undefined ? systemLanguages(this.options.tessdataDir) : installedLanguagePackages();
   }
 
   async warm(languages: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { createWorker, OEM, type Worker } from 'tesseract.js';
-import { StepTimeoutError } from '@docproc/catalog';
+import { untilStopped } from '@docproc/runtime';
 
 export interface Orientation {
   /** Degrees to turn the page clockwise to stand it upright: 0, 90, 180 or 270. */
@@ -36,23 +36,19 @@ export class OrientationDetector {
     return this.worker;
   }
 
-  /** The page's orientation, or null when it has too little text to tell. `png` must be a decodable image. */
-  async detect(png: Buffer): Promise<Orientation | null> {
+  /**
+   * The page's orientation, or null when it has too little text to tell. `png` must be a
+   * decodable image. Past the time limit, or when `signal` aborts, the thread is ended.
+   */
+  async detect(png: Buffer, signal?: AbortSignal): Promise<Orientation | null> {
     const worker = await this.start();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StepTimeoutError(`orientation detection took longer than ${this.timeoutMs} ms`)), this.timeoutMs);
+    const { data } = await untilStopped(worker.detect(png), {
+      signal,
+      timeout: { ms: this.timeoutMs, message: `orientation detection took longer than ${this.timeoutMs} ms` },
+      onStop: () => this.close(),
     });
-    try {
-      const { data } = await Promise.race([worker.detect(png), timeout]);
-      if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
-      return { degrees: data.orientation_degrees, confidence: data.orientation_confidence };
-    } catch (err) {
-      if (err instanceof StepTimeoutError) await this.close();
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+    if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
+    return { degrees: data.orientation_degrees, confidence: data.orientation_confidence };
   }
 
   async close(): Promise<void> {

@@ -45,13 +45,14 @@ export async function preparePage(
   density: { dpi: number; known: boolean } | null,
   settings: PageSettings,
   orientation: OrientationDetector | undefined,
+  signal?: AbortSignal,
 ): Promise<PreparedPage> {
   // Specks confuse orientation detection, skew estimation and OCR alike: filter them first.
   const despeckled = speckleRatio(grey) > SPECKLE_RATIO;
   if (despeckled) grey = await despeckle(grey);
   let turn = 0;
   if (settings.rotatePages && orientation) {
-    const found = await orientation.detect(greyPgm(await shrink(grey, ORIENTATION_SIDE)));
+    const found = await orientation.detect(greyPgm(await shrink(grey, ORIENTATION_SIDE)), signal);
     if (found && found.degrees !== 0 && found.confidence >= settings.rotateThreshold) turn = found.degrees;
   }
   let skewAngle = 0;

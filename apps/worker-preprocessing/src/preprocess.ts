@@ -1,4 +1,11 @@
-import { CorruptDocumentError, DocumentError, TooLargeError, UnsupportedTypeError, type PreprocessResult } from '@docproc/catalog';
+import {
+  CorruptDocumentError,
+  DocumentError,
+  EmptyDocumentError,
+  TooLargeError,
+  UnsupportedTypeError,
+  type PreprocessResult,
+} from '@docproc/catalog';
 import { detectMediaType, greyscalePage, imageInfo, IMAGE_TYPES, readPdf, type GreyImage } from '@docproc/media';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
@@ -12,19 +19,6 @@ export interface PreprocessSettings extends PageSettings {
   maxDocumentBytes: number;
   pageTimeoutMs: number;
 }
-
-export const DEFAULT_PREPROCESS_SETTINGS: PreprocessSettings = {
-  targetDpi: 300,
-  maxPagePixels: 35_000_000,
-  maxInputPixels: 150_000_000,
-  maxPages: 500,
-  maxDocumentBytes: 100 * 1024 * 1024,
-  pageTimeoutMs: 120_000,
-  deskew: true,
-  rotatePages: true,
-  rotateThreshold: 2,
-  binarize: false,
-};
 
 type StoredPage = PreprocessResult['pages'][number];
 
@@ -46,13 +40,10 @@ async function decoded<T>(page: number, decode: () => Promise<T>): Promise<T> {
  * done; each finished page is handed on at once, so its OCR starts while
  * later pages are still being prepared. Plain text passes through with no pages.
  */
-export async function preprocess(
-  ctx: StepContext,
-  settings: PreprocessSettings = DEFAULT_PREPROCESS_SETTINGS,
-  orientation?: OrientationDetector,
-): Promise<PreprocessResult> {
+export async function preprocess(ctx: StepContext, settings: PreprocessSettings, orientation?: OrientationDetector): Promise<PreprocessResult> {
   const { batchId, documentId, blobKey, options } = ctx.payload;
   const bytes = await ctx.blobs.get(blobKey);
+  if (bytes.length === 0) throw new EmptyDocumentError();
   if (bytes.length > settings.maxDocumentBytes) {
     throw new TooLargeError(`the document has ${bytes.length} bytes, more than the limit of ${settings.maxDocumentBytes}`);
   }
@@ -85,7 +76,7 @@ export async function preprocess(
     text: string | null,
   ) => {
     const started = Date.now();
-    const prepared = await preparePage(grey, density, page, orientation);
+    const prepared = await preparePage(grey, density, page, orientation, ctx.signal);
     const key = blobKeys.page(batchId, documentId, index);
     await ctx.blobs.put(key, prepared.png);
     await done(
@@ -107,7 +98,12 @@ export async function preprocess(
 
   if (mediaType === 'application/pdf') {
     const limits = { maxPages: settings.maxPages, maxPagePixels: settings.maxPagePixels, pageTimeoutMs: settings.pageTimeoutMs };
-    for await (const pdfPage of readPdf(bytes, { dpi: page.targetDpi, useTextLayer: true, forceOcr: options.forceOcr ?? false }, limits)) {
+    for await (const pdfPage of readPdf(
+      bytes,
+      { dpi: page.targetDpi, useTextLayer: true, forceOcr: options.forceOcr ?? false },
+      limits,
+      ctx.signal,
+    )) {
       const { index, count, rgba, width, height, dpi, text } = pdfPage;
       if (!rgba) {
         await done({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text }, count);

@@ -1,28 +1,32 @@
 import type { Redis } from 'ioredis';
-import { STEPS, type BatchStatus, type DocumentErrorInfo, type StepName, type TaskStatus } from '@docproc/catalog';
+import {
+  PAGED_STEPS,
+  STEPS,
+  failedAttemptSchema,
+  type BatchStatus,
+  type DocumentErrorInfo,
+  type FailedAttempt,
+  type JobOptions,
+  type StepName,
+  type TaskStatus,
+} from '@docproc/catalog';
 import { recordKeys } from './keys';
-import { CANCEL_BATCH, PAGE_DONE, RECORD_STEP } from './scripts';
-import type { BatchRecord, DocumentRecord, NewBatch, StepRecord } from './records';
+import { CANCEL_BATCH, PAGE_DONE, RECORD_STEP, REOPEN_DOCUMENTS, STEP_STARTED } from './scripts';
+import type { BatchRecord, DocumentRecord, NewDocument, StepRecord } from './records';
 
 interface ScriptCommands {
-  docprocRecordStep(batchKey: string, documentKey: string, ...args: string[]): Promise<string>;
-  docprocCancelBatch(batchKey: string, documentsKey: string, now: string, documentKeyPrefix: string, errorJson: string): Promise<string>;
-  docprocPageDone(documentKey: string, pagesKey: string, index: string, step: string, startedAt: string): Promise<[number, string, string]>;
+  docprocStepStarted(batch: string, doc: string, events: string, ...args: string[]): Promise<[string, string]>;
+  docprocRecordStep(batch: string, doc: string, events: string, finished: string, pages: string, ...args: string[]): Promise<[string, number]>;
+  docprocPageDone(doc: string, pages: string, events: string, ...args: string[]): Promise<[number, string, string, string]>;
+  docprocCancelBatch(batch: string, docs: string, events: string, finished: string, ...args: string[]): Promise<string>;
+  docprocReopenDocuments(batch: string, events: string, finished: string, ...args: string[]): Promise<string[]>;
 }
 
-/** What a page's report learns: how many pages are done, and where the document stands. */
-export interface PageProgress {
-  done: number;
-  documentStatus: TaskStatus;
-  /** When the first of the step's pages started (ms): the step's start. */
-  firstStartedAt: number;
-}
-
-/** How one step of one document ended. */
+/** How one task of a step ended. */
 export interface StepOutcome {
   status: TaskStatus;
-  /** ms since the epoch */
-  startedAt: number;
+  /** ms since the epoch; undefined keeps the start recorded when the step started. */
+  startedAt?: number;
   attempts: number;
   /** Set when the document is done: its last step completed, or it failed. */
   documentStatus?: TaskStatus;
@@ -31,131 +35,297 @@ export interface StepOutcome {
   resultJson?: string;
   /** ... else the blob key it was stored under. */
   resultKey?: string;
+  /** The paged step after this one, whose done pages the call reports. */
+  nextPagedStep?: StepName;
 }
 
-const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
+/** What a page's report learns. */
+export interface PageProgress {
+  done: number;
+  documentStatus: TaskStatus | null;
+  /** The paged step's own status: 'completed' once its pages were put together. */
+  stepStatus: TaskStatus | null;
+  /** The status of the step before (whose pages these are); 'completed' when there is none. */
+  previousStepStatus: TaskStatus | null;
+}
+
+export interface BatchHeader {
+  id: string;
+  priority: number;
+  pipeline: StepName[];
+  options: JobOptions;
+  total: number;
+  createdAt: Date;
+}
+
+/** Where a batch stands in the listing: when it was created (ms) and its id. */
+export interface BatchPosition {
+  createdAt: number;
+  id: string;
+}
+
+export interface BatchListFilter {
+  status?: BatchStatus;
+  /** Only batches created at or after this time (ms). */
+  since?: number;
+  /** Only batches after this one (newest first): the last of the page before. */
+  after?: BatchPosition;
+  limit: number;
+}
+
+const iso = (ms: string | undefined | null) => (ms ? new Date(Number(ms)).toISOString() : null);
 
 /** Batch and document records in Redis: small fields and counters, never document bytes. */
 export class BatchStore {
-  private readonly keys;
+  readonly keys;
   private readonly redis: Redis & ScriptCommands;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(
+    redis: Redis,
+    prefix: string,
+    private readonly maxEvents: number,
+  ) {
     this.keys = recordKeys(prefix);
     this.redis = redis as Redis & ScriptCommands;
     if (!('docprocRecordStep' in redis)) {
-      redis.defineCommand('docprocRecordStep', { numberOfKeys: 2, lua: RECORD_STEP });
-      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 2, lua: CANCEL_BATCH });
-      redis.defineCommand('docprocPageDone', { numberOfKeys: 2, lua: PAGE_DONE });
+      redis.defineCommand('docprocStepStarted', { numberOfKeys: 3, lua: STEP_STARTED });
+      redis.defineCommand('docprocRecordStep', { numberOfKeys: 5, lua: RECORD_STEP });
+      redis.defineCommand('docprocPageDone', { numberOfKeys: 3, lua: PAGE_DONE });
+      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 4, lua: CANCEL_BATCH });
+      redis.defineCommand('docprocReopenDocuments', { numberOfKeys: 3, lua: REOPEN_DOCUMENTS });
     }
   }
 
-  async createBatch(batch: NewBatch): Promise<void> {
-    const createdAt = (batch.createdAt ?? new Date()).getTime();
+  /** The batch's record, before its documents: `total` is final from the start, so the batch cannot end before all are in. */
+  async createBatch(batch: BatchHeader): Promise<void> {
+    const createdAt = batch.createdAt.getTime();
+    await this.redis
+      .multi()
+      .hset(this.keys.batch(batch.id), {
+        id: batch.id,
+        status: 'queued',
+        priority: batch.priority,
+        pipeline: batch.pipeline.join(','),
+        options: JSON.stringify(batch.options),
+        total: batch.total,
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+        createdAt,
+      })
+      .zadd(this.keys.batches, createdAt, batch.id)
+      .exec();
+  }
+
+  /**
+   * Adds a chunk of the batch's documents (one MULTI). A document that came
+   * with an error (refused at submit) is recorded failed and counted at once;
+   * when that makes the last document, the batch ends here.
+   */
+  async addDocuments(batchId: string, pipeline: StepName[], documents: NewDocument[]): Promise<void> {
+    if (documents.length === 0) return;
     const multi = this.redis.multi();
-    multi.hset(this.keys.batch(batch.id), {
-      id: batch.id,
-      status: 'queued',
-      priority: batch.priority,
-      pipeline: batch.pipeline.join(','),
-      options: JSON.stringify(batch.options),
-      total: batch.documents.length,
-      completed: 0,
-      failed: 0,
-      cancelled: 0,
-      createdAt,
-    });
-    if (batch.documents.length > 0) {
-      multi.rpush(this.keys.batchDocuments(batch.id), ...batch.documents.map((d) => d.id));
-    }
-    for (const doc of batch.documents) {
+    multi.rpush(this.keys.batchDocuments(batchId), ...documents.map((d) => d.id));
+    let failed = 0;
+    for (const doc of documents) {
       const steps: Record<string, string> = {};
-      for (const step of batch.pipeline) steps[`${step}.status`] = 'queued';
-      multi.hset(this.keys.document(doc.id), {
+      for (const step of pipeline) steps[`${step}.status`] = doc.error ? 'pending' : 'queued';
+      const fields: Record<string, string | number> = {
         id: doc.id,
-        batchId: batch.id,
+        batchId,
         name: doc.name,
         blobKey: doc.blobKey,
         size: doc.size,
         status: 'queued',
         ...steps,
-      });
+      };
+      if (doc.error) {
+        Object.assign(fields, { status: 'failed', error: JSON.stringify(doc.error), finishedAt: Date.now() });
+        failed++;
+      }
+      multi.hset(this.keys.document(doc.id), fields);
     }
-    multi.zadd(this.keys.batches, createdAt, batch.id);
     await multi.exec();
+    if (failed > 0) await this.countRefused(batchId, failed);
+  }
+
+  /** Counts documents refused at submit as failed; ends the batch when they were its last. */
+  private async countRefused(batchId: string, failed: number): Promise<void> {
+    const key = this.keys.batch(batchId);
+    await this.redis.hincrby(key, 'failed', failed);
+    const batch = await this.getBatch(batchId);
+    if (!batch || batch.completed + batch.failed + batch.cancelled < batch.total) return;
+    const status: BatchStatus = batch.failed === batch.total ? 'failed' : batch.completed > 0 ? 'completed_with_errors' : 'failed';
+    const now = Date.now();
+    await this.redis.multi().hset(key, { status, finishedAt: now }).zadd(this.keys.finished, now, batchId).exec();
   }
 
   async getBatch(batchId: string): Promise<BatchRecord | null> {
-    const h = await this.redis.hgetall(this.keys.batch(batchId));
-    if (!h.id) return null;
-    return {
-      id: h.id,
-      status: h.status as BatchStatus,
-      priority: Number(h.priority),
-      pipeline: (h.pipeline ?? '').split(',') as StepName[],
-      options: JSON.parse(h.options ?? '{}'),
-      total: Number(h.total ?? 0),
-      completed: Number(h.completed ?? 0),
-      failed: Number(h.failed ?? 0),
-      cancelled: Number(h.cancelled ?? 0),
-      createdAt: iso(h.createdAt) ?? '',
-      startedAt: iso(h.startedAt),
-      finishedAt: iso(h.finishedAt),
-    };
-  }
-
-  async getDocumentIds(batchId: string): Promise<string[]> {
-    return this.redis.lrange(this.keys.batchDocuments(batchId), 0, -1);
-  }
-
-  async getDocuments(batchId: string): Promise<DocumentRecord[]> {
-    const ids = await this.getDocumentIds(batchId);
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.document(id));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, h]) => {
-      if (err) throw err;
-      return parseDocument(h as Record<string, string>);
-    });
+    return parseBatch(await this.redis.hgetall(this.keys.batch(batchId)));
   }
 
   /**
-   * Records how a step ended (the document's status too, when it is done) and
-   * returns the batch status after the change: 'cancelled' means the
-   * document's chain must stop here.
+   * Batches newest first, filtered, at most `limit`, after the position `after`
+   * (the last of the page before: its creation time and id). Returns the page
+   * and the position of its last batch, to ask for the next page with.
    */
-  async recordStep(batchId: string, documentId: string, step: StepName, outcome: StepOutcome): Promise<BatchStatus> {
-    const status = await this.redis.docprocRecordStep(
+  async listBatches(filter: BatchListFilter): Promise<{ batches: BatchRecord[]; last: BatchPosition | null }> {
+    const found: BatchRecord[] = [];
+    let after = filter.after;
+    let last: BatchPosition | null = null;
+    const chunk = Math.max(filter.limit * 2, 50);
+    while (found.length < filter.limit) {
+      const replies = await this.redis.zrevrangebyscore(
+        this.keys.batches,
+        after ? after.createdAt : '+inf',
+        filter.since ?? '-inf',
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        chunk,
+      );
+      const entries: BatchPosition[] = [];
+      for (let i = 0; i < replies.length; i += 2) entries.push({ id: replies[i]!, createdAt: Number(replies[i + 1]) });
+      // Equal times come in reverse order of id: those up to the cursor were on the page before.
+      const fresh = entries.filter((e) => !after || e.createdAt < after.createdAt || e.id < after.id);
+      if (fresh.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const e of fresh) pipeline.hgetall(this.keys.batch(e.id));
+      const records = (await pipeline.exec()) ?? [];
+      for (const [index, [err, h]] of records.entries()) {
+        if (err) throw err;
+        last = fresh[index]!;
+        const batch = parseBatch(h as Record<string, string>);
+        if (batch && (!filter.status || batch.status === filter.status)) found.push(batch);
+        if (found.length === filter.limit) break;
+      }
+      if (entries.length < chunk) {
+        if (found.length < filter.limit) last = null; // the end: no page after this one
+        break;
+      }
+      after = last!;
+    }
+    return { batches: found, last: found.length === filter.limit ? last : null };
+  }
+
+  async documentCount(batchId: string): Promise<number> {
+    return this.redis.llen(this.keys.batchDocuments(batchId));
+  }
+
+  /** Ids of the batch's documents from `start` to `stop` (inclusive; -1 for the last), in submission order. */
+  async getDocumentIds(batchId: string, start = 0, stop = -1): Promise<string[]> {
+    return this.redis.lrange(this.keys.batchDocuments(batchId), start, stop);
+  }
+
+  /** The documents' records, with the pages done of paged steps, in one round trip. */
+  async getDocuments(documentIds: string[]): Promise<(DocumentRecord | null)[]> {
+    if (documentIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of documentIds) {
+      pipeline.hgetall(this.keys.document(id));
+      for (const step of PAGED_STEPS) pipeline.scard(this.keys.donePages(id, step));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const per = 1 + PAGED_STEPS.length;
+    return documentIds.map((_, i) => {
+      const [err, h] = replies[i * per]!;
+      if (err) throw err;
+      const done = PAGED_STEPS.map((_, p) => Number(replies[i * per + 1 + p]![1] ?? 0));
+      return parseDocument(h as Record<string, string>, done);
+    });
+  }
+
+  async getDocument(documentId: string): Promise<DocumentRecord | null> {
+    return (await this.getDocuments([documentId]))[0] ?? null;
+  }
+
+  /** A task starts. Returns the batch and document status: a final document status means the task skips. */
+  async stepStarted(
+    batchId: string,
+    documentId: string,
+    step: StepName,
+    task: { page?: number; attempt: number },
+  ): Promise<{ batchStatus: BatchStatus | null; documentStatus: TaskStatus | null }> {
+    const [batchStatus, documentStatus] = await this.redis.docprocStepStarted(
       this.keys.batch(batchId),
       this.keys.document(documentId),
+      this.keys.events(batchId),
+      step,
+      String(Date.now()),
+      task.page === undefined ? '' : String(task.page),
+      String(task.attempt),
+      String(this.maxEvents),
+    );
+    return { batchStatus: (batchStatus || null) as BatchStatus | null, documentStatus: (documentStatus || null) as TaskStatus | null };
+  }
+
+  /**
+   * Records how a task of a step ended (the document's status too, when it is
+   * done). Returns the batch status after the change ('cancelled' means the
+   * document's chain stops here) and the pages of the next paged step done.
+   */
+  async recordStep(
+    batchId: string,
+    documentId: string,
+    step: StepName,
+    outcome: StepOutcome,
+  ): Promise<{ batchStatus: BatchStatus; nextPagesDone: number }> {
+    const [batchStatus, nextPagesDone] = await this.redis.docprocRecordStep(
+      this.keys.batch(batchId),
+      this.keys.document(documentId),
+      this.keys.events(batchId),
+      this.keys.finished,
+      this.keys.donePages(documentId, outcome.nextPagedStep ?? step),
       step,
       outcome.status,
       String(Date.now()),
-      String(outcome.startedAt),
+      outcome.startedAt === undefined ? '' : String(outcome.startedAt),
       String(outcome.attempts),
       outcome.documentStatus ?? '',
       outcome.error ? JSON.stringify(outcome.error) : '',
       outcome.resultJson ?? '',
       outcome.resultKey ?? '',
+      String(this.maxEvents),
+      batchId,
     );
-    return status as BatchStatus;
+    return { batchStatus: batchStatus as BatchStatus, nextPagesDone: outcome.nextPagedStep ? Number(nextPagesDone) : 0 };
   }
 
-  /** Counts a page of a paged step, started at `startedAt`, as done (idempotent), in one call. */
-  async recordPageDone(documentId: string, step: StepName, index: number, startedAt: number): Promise<PageProgress> {
-    const [done, documentStatus, first] = await this.redis.docprocPageDone(
+  /** Counts a page of a paged step as done (idempotent), in one call. */
+  async recordPageDone(
+    batchId: string,
+    documentId: string,
+    step: StepName,
+    previous: StepName | undefined,
+    page: { index: number; count: number },
+  ): Promise<PageProgress> {
+    const [done, documentStatus, stepStatus, previousStepStatus] = await this.redis.docprocPageDone(
       this.keys.document(documentId),
       this.keys.donePages(documentId, step),
-      String(index),
+      this.keys.events(batchId),
+      String(page.index),
       step,
-      String(startedAt),
+      previous ?? '',
+      String(this.maxEvents),
+      String(page.count),
+      String(Date.now()),
     );
-    return { done: Number(done), documentStatus: documentStatus as TaskStatus, firstStartedAt: Number(first) };
+    return {
+      done: Number(done),
+      documentStatus: (documentStatus || null) as TaskStatus | null,
+      stepStatus: (stepStatus || null) as TaskStatus | null,
+      previousStepStatus: (previousStepStatus || null) as TaskStatus | null,
+    };
   }
 
-  /** How many pages the jobs of a paged step of the document cover. */
+  /** How many pages the tasks of a paged step of the document cover (set once, before the first is queued). */
   async setPageCount(documentId: string, step: StepName, count: number): Promise<void> {
     await this.redis.hset(this.keys.document(documentId), `${step}.pageCount`, count);
+  }
+
+  /** The page indexes of a paged step that are done. */
+  async donePages(documentId: string, step: StepName): Promise<Set<number>> {
+    return new Set((await this.redis.smembers(this.keys.donePages(documentId, step))).map(Number));
   }
 
   /** For each document, the page counts of the given paged steps (absent before their pages were queued). */
@@ -174,20 +344,10 @@ export class BatchStore {
     });
   }
 
-  /** How a step of a document stands in its record, or null before it was recorded. */
-  async stepStatus(documentId: string, step: StepName): Promise<TaskStatus | null> {
-    return (await this.redis.hget(this.keys.document(documentId), `${step}.status`)) as TaskStatus | null;
-  }
-
-  /** The document's status, or null when there is no such document. */
-  async documentStatus(documentId: string): Promise<TaskStatus | null> {
-    return (await this.redis.hget(this.keys.document(documentId), 'status')) as TaskStatus | null;
-  }
-
   /** A step's stored result: inline JSON or a blob key, as recordStep kept it. */
-  async stepResult(documentId: string, step: StepName): Promise<{ json?: string; blobKey?: string }> {
-    const [json, blobKey] = await this.redis.hmget(this.keys.document(documentId), `${step}.result`, `${step}.resultKey`);
-    return { json: json ?? undefined, blobKey: blobKey ?? undefined };
+  async stepResult(documentId: string, step: StepName): Promise<{ resultJson?: string; resultKey?: string }> {
+    const [json, key] = await this.redis.hmget(this.keys.document(documentId), `${step}.result`, `${step}.resultKey`);
+    return { resultJson: json ?? undefined, resultKey: key ?? undefined };
   }
 
   /**
@@ -198,15 +358,93 @@ export class BatchStore {
     const before = await this.redis.docprocCancelBatch(
       this.keys.batch(batchId),
       this.keys.batchDocuments(batchId),
+      this.keys.events(batchId),
+      this.keys.finished,
       String(Date.now()),
       this.keys.document(''),
-      JSON.stringify({ code: 'cancelled', message: 'the job was cancelled' }),
+      String(this.maxEvents),
+      batchId,
     );
+    if (before !== '' && before !== 'queued' && before !== 'running') return before as BatchStatus;
+    if (before !== '') await this.redis.publish(this.keys.cancelChannel, batchId);
     return before === '' ? null : (before as BatchStatus);
+  }
+
+  /** Reopens failed documents from the given steps on (see REOPEN_DOCUMENTS); returns the ids reopened. */
+  async reopenDocuments(batchId: string, documents: { id: string; steps: StepName[] }[]): Promise<string[]> {
+    if (documents.length === 0) return [];
+    return this.redis.docprocReopenDocuments(
+      this.keys.batch(batchId),
+      this.keys.events(batchId),
+      this.keys.finished,
+      String(Date.now()),
+      this.keys.document(''),
+      String(this.maxEvents),
+      batchId,
+      ...documents.flatMap((d) => [d.id, d.steps.join(',')]),
+    );
+  }
+
+  /** Keeps one failed attempt in the document's error history. */
+  async addFailedAttempt(documentId: string, attempt: FailedAttempt): Promise<void> {
+    await this.redis.rpush(this.keys.failedAttempts(documentId), JSON.stringify(attempt));
+  }
+
+  /** The document's error history, oldest first. */
+  async failedAttempts(documentId: string): Promise<FailedAttempt[]> {
+    return (await this.redis.lrange(this.keys.failedAttempts(documentId), 0, -1)).map((json) => failedAttemptSchema.parse(JSON.parse(json)));
+  }
+
+  /** Batches that ended before `ms`, oldest first (at most `limit`). */
+  async finishedBefore(ms: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.finished, '-inf', ms, 'LIMIT', 0, limit);
+  }
+
+  /** Removes the batch's records: documents in chunks, then the batch itself (so a half-done removal is found again). */
+  async deleteBatchRecords(batchId: string): Promise<void> {
+    for (;;) {
+      const ids = await this.redis.lrange(this.keys.batchDocuments(batchId), 0, 499);
+      if (ids.length === 0) break;
+      const keys = ids.flatMap((id) => [
+        this.keys.document(id),
+        this.keys.failedAttempts(id),
+        ...PAGED_STEPS.map((step) => this.keys.donePages(id, step)),
+      ]);
+      await this.redis
+        .multi()
+        .unlink(...keys)
+        .ltrim(this.keys.batchDocuments(batchId), ids.length, -1)
+        .exec();
+    }
+    await this.redis
+      .multi()
+      .unlink(this.keys.batch(batchId), this.keys.batchDocuments(batchId), this.keys.events(batchId))
+      .zrem(this.keys.batches, batchId)
+      .zrem(this.keys.finished, batchId)
+      .exec();
   }
 }
 
-function parseDocument(h: Record<string, string>): DocumentRecord {
+function parseBatch(h: Record<string, string>): BatchRecord | null {
+  if (!h.id) return null;
+  return {
+    id: h.id,
+    status: h.status as BatchStatus,
+    priority: Number(h.priority),
+    pipeline: (h.pipeline ?? '').split(',') as StepName[],
+    options: JSON.parse(h.options ?? '{}'),
+    total: Number(h.total ?? 0),
+    completed: Number(h.completed ?? 0),
+    failed: Number(h.failed ?? 0),
+    cancelled: Number(h.cancelled ?? 0),
+    createdAt: iso(h.createdAt) ?? '',
+    startedAt: iso(h.startedAt),
+    finishedAt: iso(h.finishedAt),
+  };
+}
+
+function parseDocument(h: Record<string, string>, pagesDone: number[]): DocumentRecord | null {
+  if (!h.id) return null;
   const steps: DocumentRecord['steps'] = {};
   for (const step of STEPS) {
     const status = h[`${step}.status`];
@@ -219,16 +457,22 @@ function parseDocument(h: Record<string, string>): DocumentRecord {
       resultJson: h[`${step}.result`],
       resultKey: h[`${step}.resultKey`],
     };
+    const pageCount = h[`${step}.pageCount`];
+    const paged = PAGED_STEPS.indexOf(step);
+    if (pageCount !== undefined && paged >= 0) record.pages = { done: pagesDone[paged] ?? 0, total: Number(pageCount) };
     steps[step] = record;
   }
   return {
-    id: h.id ?? '',
+    id: h.id,
     batchId: h.batchId ?? '',
     name: h.name ?? '',
     blobKey: h.blobKey ?? '',
     size: Number(h.size ?? 0),
     status: (h.status ?? 'pending') as TaskStatus,
     error: h.error ? (JSON.parse(h.error) as DocumentErrorInfo) : null,
+    retries: Number(h.retries ?? 0),
+    startedAt: iso(h.startedAt),
+    finishedAt: iso(h.finishedAt),
     steps,
   };
 }

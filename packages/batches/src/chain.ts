@@ -1,40 +1,72 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { PAGED_STEPS, STEP_JOB_OPTIONS, queueName, toQueuePriority, type StepName, type StepPayload } from '@docproc/catalog';
-import type { BatchStatus, PreprocessPage } from '@docproc/catalog';
-import type { BatchStore, StepOutcome } from './batch-store';
+import {
+  DEAD_LETTER_QUEUE,
+  PAGED_STEPS,
+  queueName,
+  stepJobOptions,
+  stepsBefore,
+  toQueuePriority,
+  type BatchStatus,
+  type PreprocessPage,
+  type StepJobPolicy,
+  type StepName,
+  type StepPayload,
+} from '@docproc/catalog';
+import type { BatchStore } from './batch-store';
+import type { StoredResult } from './step-results';
 import type { BatchRecord, NewBatch } from './records';
 
-/** BullMQ job id of one step of one document (of one page of it): stable, so a step is never queued twice. */
+/** BullMQ job id of one task: a step of a document, or one page of it. Stable, so a task is never queued twice. */
 export function stepJobId(documentId: string, step: StepName, page?: number): string {
   return page === undefined ? `${documentId}.${step}` : `${documentId}.${step}.p${page}`;
 }
 
-/** The job options of one step of one document. */
-export function stepJobOptions(documentId: string, step: StepName, priority: number): JobsOptions {
-  return { ...STEP_JOB_OPTIONS[step], jobId: stepJobId(documentId, step), priority: toQueuePriority(priority) };
+/** The retry and retention policy of step tasks, from the config's settings. */
+export function jobPolicy(config: {
+  attempts: StepJobPolicy['attempts'];
+  backoffMs: StepJobPolicy['backoffMs'];
+  backoffJitter: number;
+  retentionHours: number;
+}): StepJobPolicy {
+  return {
+    attempts: config.attempts,
+    backoffMs: config.backoffMs,
+    backoffJitter: config.backoffJitter,
+    retentionSeconds: Math.ceil(config.retentionHours * 3600),
+  };
 }
 
-/** The step after `payload.step` in its pipeline, if any. */
-export function nextStep(payload: Pick<StepPayload, 'step' | 'pipeline'>): StepName | undefined {
-  return payload.pipeline[payload.pipeline.indexOf(payload.step) + 1];
-}
-
-/** One BullMQ Queue per step, made when first needed, sharing one connection. */
+/** One BullMQ Queue per step (and the dead-letter queue), made when first needed, sharing one connection. */
 export class StepQueues {
-  private readonly queues = new Map<StepName, Queue>();
+  private readonly queues = new Map<string, Queue>();
 
   constructor(
     private readonly connection: ConnectionOptions,
     private readonly prefix: string,
+    readonly policy: StepJobPolicy,
   ) {}
 
   get(step: StepName): Queue {
-    let queue = this.queues.get(step);
+    return this.queue(queueName(step));
+  }
+
+  /** Tasks that ran out of attempts, with their error history. No worker takes from it. */
+  deadLetters(): Queue {
+    return this.queue(DEAD_LETTER_QUEUE);
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(queueName(step), { connection: this.connection, prefix: this.prefix });
-      this.queues.set(step, queue);
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      this.queues.set(name, queue);
     }
     return queue;
+  }
+
+  /** The options of one task: the step's retries and retention, its stable id, the batch's priority. */
+  options(documentId: string, step: StepName, queuePriority: number | undefined, page?: number): JobsOptions {
+    return { ...stepJobOptions(step, this.policy), jobId: stepJobId(documentId, step, page), priority: queuePriority };
   }
 
   async close(): Promise<void> {
@@ -42,120 +74,228 @@ export class StepQueues {
   }
 }
 
+/** The step after `payload.step` in its pipeline, if any. */
+export function nextStep(payload: Pick<StepPayload, 'step' | 'pipeline'>): StepName | undefined {
+  return payload.pipeline[payload.pipeline.indexOf(payload.step) + 1];
+}
+
+/** Documents per Redis call when a batch is fanned out: no single call holds Redis for long. */
+export const FAN_OUT_CHUNK = 500;
+
 /**
- * A document's task chain is one job at a time: the batch queues each
- * document's first step, and each step's worker queues the next step once
- * its own result is stored. (BullMQ flows would queue the whole chain up
- * front; measured here they ran at 0.6 of this hand-made chain, see
- * docs/benchmarks.md.) Stable job ids make a re-run step's "queue the next
- * step" a no-op, so a worker that dies between the two never doubles a step.
+ * Records a batch and queues each document's first step, chunk by chunk: the
+ * batch record first (its total is final, so it cannot end before every chunk
+ * is in), then per chunk the documents' records (one MULTI) and their first
+ * tasks (one addBulk). Documents refused at submit are recorded failed and not
+ * queued. A document's chain is one task at a time: each step's worker queues
+ * the next once its own result is stored (see docs/architecture.md).
  */
-export async function enqueueBatch(queues: StepQueues, batch: NewBatch): Promise<void> {
+export async function submitBatch(store: BatchStore, queues: StepQueues, batch: NewBatch): Promise<void> {
   const first = batch.pipeline[0];
   if (!first) throw new Error('a pipeline needs at least one step');
-  const jobs = batch.documents.map((doc) => {
-    const data: StepPayload = {
-      batchId: batch.id,
-      documentId: doc.id,
-      step: first,
-      pipeline: batch.pipeline,
-      name: doc.name,
-      blobKey: doc.blobKey,
-      options: batch.options,
-    };
-    return { name: first, data, opts: stepJobOptions(doc.id, first, batch.priority) };
+  const createdAt = batch.createdAt ?? new Date();
+  await store.createBatch({
+    id: batch.id,
+    priority: batch.priority,
+    pipeline: batch.pipeline,
+    options: batch.options,
+    total: batch.documents.length,
+    createdAt,
   });
-  // addBulk is one MULTI: chunks keep a huge batch from holding Redis for long.
-  for (let i = 0; i < jobs.length; i += 1000) await queues.get(first).addBulk(jobs.slice(i, i + 1000));
+  for (let i = 0; i < batch.documents.length; i += FAN_OUT_CHUNK) {
+    const chunk = batch.documents.slice(i, i + FAN_OUT_CHUNK);
+    await store.addDocuments(batch.id, batch.pipeline, chunk);
+    const tasks = chunk
+      .filter((doc) => !doc.error)
+      .map((doc) => {
+        const data: StepPayload = {
+          batchId: batch.id,
+          documentId: doc.id,
+          step: first,
+          pipeline: batch.pipeline,
+          name: doc.name,
+          blobKey: doc.blobKey,
+          options: batch.options,
+        };
+        return { name: first, data, opts: queues.options(doc.id, first, toQueuePriority(batch.priority)) };
+      });
+    if (tasks.length > 0) await queues.get(first).addBulk(tasks);
+  }
 }
 
-/** The BullMQ options of a step job of a document (of one page of it), with the priority of the step before. */
-function nextJobOptions(documentId: string, step: StepName, queuePriority: number | undefined, page?: number): JobsOptions {
-  return { ...STEP_JOB_OPTIONS[step], jobId: stepJobId(documentId, step, page), priority: queuePriority };
+/** The payload of `step` for the same document. */
+function payloadOf(payload: StepPayload, step: StepName): StepPayload {
+  const { page: _page, combine: _combine, ...base } = payload;
+  return { ...base, step };
+}
+
+/** Queues the document's next step as one task (with the priority of the task that ran). */
+export async function queueNextStep(queues: StepQueues, payload: StepPayload, queuePriority: number | undefined): Promise<void> {
+  const step = nextStep(payload);
+  if (!step) return;
+  await queues.get(step).add(step, payloadOf(payload, step), queues.options(payload.documentId, step, queuePriority));
 }
 
 /**
- * Queues the page jobs of the paged step after `payload.step` (OCR) for the
- * given pages of `count`: all of them once the step ended, or one as soon as
- * the step has finished it (`source`, so the page job needs nothing else).
- * The caller keeps the page count in the record first (BatchStore.setPageCount),
- * once per document, so cancelling can take the page jobs off the queue.
+ * Hands one finished page on to the paged step after `payload.step` (OCR): one
+ * task for that page, carrying the page, so it needs nothing else. The caller
+ * keeps the page count in the record first (BatchStore.setPageCount), once per
+ * document, so cancelling and retrying know the page tasks.
  */
-export async function queuePageJobs(
+export async function handPagesOn(
   queues: StepQueues,
   payload: StepPayload,
-  pages: { index: number; source?: PreprocessPage }[],
+  pages: PreprocessPage[],
   count: number,
   queuePriority: number | undefined,
+  step: StepName | undefined = nextStep(payload),
 ): Promise<void> {
-  const step = nextStep(payload);
   if (!step || !PAGED_STEPS.includes(step)) throw new Error(`the step after ${payload.step} does not run page by page`);
-  const { page: _page, ...base } = payload;
   await queues.get(step).addBulk(
-    pages.map(({ index, source }) => ({
+    pages.map((source) => ({
       name: step,
-      data: { ...base, step, page: { index, count, ...(source ? { source } : {}) } } satisfies StepPayload,
-      opts: nextJobOptions(payload.documentId, step, queuePriority, index),
+      data: { ...payloadOf(payload, step), page: { index: source.index, count, source } } satisfies StepPayload,
+      opts: queues.options(payload.documentId, step, queuePriority, source.index),
     })),
   );
 }
 
 /**
- * Records a completed step, then queues the document's next step with the
- * BullMQ priority of the step that ran, unless the record says the batch was
- * cancelled or the step already handed its pages on (`next: 'queued'`). A
- * paged next step (OCR) gets one job per page when the step made `pageCount`
- * pages, so the pages spread over the whole pool. Returns the batch status.
- * (One MULTI for the record and the add was measured slower: ioredis copies
- * every BullMQ script onto each new pipeline.)
+ * Queues the task that puts the pages of a paged step together, for when the
+ * step before ended after the last page was read (its id is the step's own,
+ * so it is queued once).
  */
-export async function recordStepAndQueueNext(
-  store: BatchStore,
+export async function queueCombine(
   queues: StepQueues,
   payload: StepPayload,
-  outcome: StepOutcome,
+  step: StepName,
+  count: number,
   queuePriority: number | undefined,
-  next: { pageCount: number } | 'queued' = { pageCount: 0 },
-): Promise<BatchStatus> {
-  const status = await store.recordStep(payload.batchId, payload.documentId, payload.step, outcome);
-  const step = nextStep(payload);
-  if (!step || status === 'cancelled' || next === 'queued') return status;
-  if (PAGED_STEPS.includes(step) && next.pageCount > 0) {
-    const pages = Array.from({ length: next.pageCount }, (_, index) => ({ index }));
-    // The count first: cancelling reads it to take the page jobs off the queue.
-    await store.setPageCount(payload.documentId, step, next.pageCount);
-    await queuePageJobs(queues, payload, pages, next.pageCount, queuePriority);
-  } else {
-    const { page: _page, ...base } = payload;
-    await queues.get(step).add(step, { ...base, step } satisfies StepPayload, nextJobOptions(payload.documentId, step, queuePriority));
-  }
-  return status;
+): Promise<void> {
+  await queues
+    .get(step)
+    .add(step, { ...payloadOf(payload, step), combine: { count } } satisfies StepPayload, queues.options(payload.documentId, step, queuePriority));
+}
+
+/** The ids of every task a document's `steps` can have (page tasks up to the known page counts), per step. */
+function documentTaskIds(documentId: string, steps: StepName[], pageCounts: Partial<Record<StepName, number>>): [StepName, string][] {
+  return steps.flatMap((step) => {
+    const pages = Array.from({ length: pageCounts[step] ?? 0 }, (_, page) => stepJobId(documentId, step, page));
+    return [stepJobId(documentId, step), ...pages].map((id) => [step, id] as [StepName, string]);
+  });
 }
 
 /**
- * Takes a cancelled batch's waiting steps off their queues, page jobs
- * included (best effort: a step already running finishes, and recordStep
- * then stops its chain; a page job that escapes skips when it starts).
+ * Removes the tasks of the documents' `steps` (waiting, delayed, finished;
+ * an active one is left to its worker) and their dead letters.
  */
-export async function removeQueuedSteps(queues: StepQueues, store: BatchStore, batch: Pick<BatchRecord, 'id' | 'pipeline'>): Promise<void> {
-  const documentIds = await store.getDocumentIds(batch.id);
-  const paged = batch.pipeline.filter((step) => PAGED_STEPS.includes(step));
+export async function removeDocumentTasks(queues: StepQueues, store: BatchStore, documentIds: string[], steps: StepName[]): Promise<void> {
+  const paged = steps.filter((step) => PAGED_STEPS.includes(step));
   for (let i = 0; i < documentIds.length; i += 200) {
     const chunk = documentIds.slice(i, i + 200);
     const pageCounts = await store.pageCounts(chunk, paged);
-    const jobs = chunk.flatMap((documentId, d) =>
-      batch.pipeline.flatMap((step) => {
-        const pages = Array.from({ length: pageCounts[d]?.[step] ?? 0 }, (_, page) => stepJobId(documentId, step, page));
-        return [stepJobId(documentId, step), ...pages].map((jobId) => [step, jobId] as const);
-      }),
-    );
+    const tasks = chunk.flatMap((documentId, d) => documentTaskIds(documentId, steps, pageCounts[d] ?? {}));
     await Promise.all(
-      jobs.map(([step, jobId]) =>
+      tasks.flatMap(([step, id]) => [
         queues
           .get(step)
-          .remove(jobId)
+          .remove(id)
           .catch(() => 0),
-      ),
+        queues
+          .deadLetters()
+          .remove(id)
+          .catch(() => 0),
+      ]),
     );
   }
+}
+
+/**
+ * Takes a cancelled batch's waiting tasks off their queues, page tasks
+ * included (running ones are aborted by their workers, told by pub/sub; a
+ * page task that escapes skips when it starts).
+ */
+export async function removeQueuedSteps(queues: StepQueues, store: BatchStore, batch: Pick<BatchRecord, 'id' | 'pipeline'>): Promise<void> {
+  const total = await store.documentCount(batch.id);
+  for (let start = 0; start < total; start += 1000) {
+    const ids = await store.getDocumentIds(batch.id, start, start + 999);
+    const pageCounts = await store.pageCounts(
+      ids,
+      batch.pipeline.filter((step) => PAGED_STEPS.includes(step)),
+    );
+    const tasks = ids.flatMap((documentId, d) => documentTaskIds(documentId, batch.pipeline, pageCounts[d] ?? {}));
+    await Promise.all(
+      tasks.map(async ([step, id]) => {
+        const queue = queues.get(step);
+        const state = await queue.getJobState(id);
+        if (state === 'waiting' || state === 'prioritized' || state === 'delayed' || state === 'waiting-children')
+          await queue.remove(id).catch(() => 0);
+      }),
+    );
+  }
+}
+
+/**
+ * Sends a reopened document round again from `step`: a paged step whose step
+ * before completed gets a task for each page not read yet (or, when all were,
+ * the task that puts them together); any other step one task.
+ */
+export async function queueFromStep(
+  queues: StepQueues,
+  store: BatchStore,
+  batch: Pick<BatchRecord, 'id' | 'pipeline' | 'options' | 'priority'>,
+  doc: { id: string; name: string; blobKey: string },
+  step: StepName,
+  previousPages: PreprocessPage[] | undefined,
+): Promise<void> {
+  const priority = toQueuePriority(batch.priority);
+  const payload: StepPayload = {
+    batchId: batch.id,
+    documentId: doc.id,
+    step,
+    pipeline: batch.pipeline,
+    name: doc.name,
+    blobKey: doc.blobKey,
+    options: batch.options,
+  };
+  const previous = stepsBefore(batch.pipeline, step).at(-1);
+  if (!PAGED_STEPS.includes(step) || !previous || !previousPages || previousPages.length === 0) {
+    await queues.get(step).add(step, payload, queues.options(doc.id, step, priority));
+    return;
+  }
+  const count = previousPages.length;
+  await store.setPageCount(doc.id, step, count);
+  const done = await store.donePages(doc.id, step);
+  const missing = previousPages.filter((page) => !done.has(page.index));
+  const before = { ...payload, step: previous };
+  if (missing.length === 0) await queueCombine(queues, before, step, count, priority);
+  else await handPagesOn(queues, before, missing, count, priority, step);
+}
+
+/**
+ * Records a completed step (with its stored result) and moves the document on:
+ * the next step's task, or, when this step handed `handedOn` pages on to a
+ * paged next step and all of them were read before this record, the task that
+ * puts them together (else the last page's task does that). Nothing moves on
+ * in a cancelled batch. Returns the batch status.
+ */
+export async function completeStep(
+  store: BatchStore,
+  queues: StepQueues,
+  payload: StepPayload,
+  outcome: { attempts: number; stored: StoredResult; handedOn: number },
+  queuePriority: number | undefined,
+): Promise<BatchStatus> {
+  const next = nextStep(payload);
+  const { batchStatus, nextPagesDone } = await store.recordStep(payload.batchId, payload.documentId, payload.step, {
+    status: 'completed',
+    attempts: outcome.attempts,
+    documentStatus: next === undefined ? 'completed' : undefined,
+    nextPagedStep: outcome.handedOn > 0 ? next : undefined,
+    ...outcome.stored,
+  });
+  if (batchStatus === 'cancelled' || next === undefined) return batchStatus;
+  if (outcome.handedOn === 0) await queueNextStep(queues, payload, queuePriority);
+  else if (nextPagesDone >= outcome.handedOn) await queueCombine(queues, payload, next, outcome.handedOn, queuePriority);
+  return batchStatus;
 }

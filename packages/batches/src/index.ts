@@ -1,4 +1,21 @@
-export { BatchStore, type PageProgress, type StepOutcome } from './batch-store';
-export { StepQueues, enqueueBatch, queuePageJobs, recordStepAndQueueNext, removeQueuedSteps, nextStep, stepJobId, stepJobOptions } from './chain';
-export { recordKeys } from './keys';
+export { BatchStore, type BatchHeader, type BatchListFilter, type BatchPosition, type PageProgress, type StepOutcome } from './batch-store';
+export {
+  FAN_OUT_CHUNK,
+  StepQueues,
+  completeStep,
+  handPagesOn,
+  jobPolicy,
+  nextStep,
+  queueCombine,
+  queueFromStep,
+  queueNextStep,
+  removeDocumentTasks,
+  removeQueuedSteps,
+  stepJobId,
+  submitBatch,
+} from './chain';
+export { deadLetter, deleteBatch, retryBatch } from './lifecycle';
+export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventType } from './events';
+export { INLINE_RESULT_BYTES, readStepResult, writeStepResult, type StoredResult } from './step-results';
+export { recordKeys, type RecordKeys } from './keys';
 export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, StepRecord } from './records';

@@ -1,11 +1,21 @@
 /** Redis keys of batch and document records (BullMQ keeps its own under the same prefix). */
 export function recordKeys(prefix: string) {
   return {
+    /** Every batch, scored by creation time (ms): the listing. */
     batches: `${prefix}:batches`,
+    /** Finished batches, scored by when they ended (ms): what retention expires. */
+    finished: `${prefix}:batches:finished`,
     batch: (batchId: string) => `${prefix}:batch:${batchId}`,
     batchDocuments: (batchId: string) => `${prefix}:batch:${batchId}:docs`,
+    /** The batch's progress events, a Redis stream (ids are the events' ids). */
+    events: (batchId: string) => `${prefix}:batch:${batchId}:events`,
     document: (documentId: string) => `${prefix}:doc:${documentId}`,
     /** The pages of a paged step (OCR) that are done, as a set of page indexes. */
     donePages: (documentId: string, step: string) => `${prefix}:doc:${documentId}:pages:${step}`,
+    /** The document's failed attempts (JSON each), the error history of its tasks. */
+    failedAttempts: (documentId: string) => `${prefix}:doc:${documentId}:attempts`,
+    /** Pub/sub channel on which cancelled batch ids are announced to every worker. */
+    cancelChannel: `${prefix}:cancel`,
   };
 }
+export type RecordKeys = ReturnType<typeof recordKeys>;

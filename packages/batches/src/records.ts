@@ -5,6 +5,8 @@ export interface NewDocument {
   name: string;
   blobKey: string;
   size: number;
+  /** Set for a document refused at submit (an empty file): it is recorded failed and never queued. */
+  error?: DocumentErrorInfo;
 }
 
 export interface NewBatch {
@@ -39,6 +41,8 @@ export interface StepRecord {
   /** The step's result: inline JSON (small) or a blob key (large); neither until it completed. */
   resultJson?: string;
   resultKey?: string;
+  /** A paged step: its pages, once the step before handed them on. */
+  pages?: { done: number; total: number };
 }
 
 export interface DocumentRecord {
@@ -49,5 +53,9 @@ export interface DocumentRecord {
   size: number;
   status: TaskStatus;
   error: DocumentErrorInfo | null;
+  /** How often the document was sent round again by a retry of its batch. */
+  retries: number;
+  startedAt: string | null;
+  finishedAt: string | null;
   steps: Partial<Record<StepName, StepRecord>>;
 }

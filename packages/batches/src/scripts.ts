@@ -1,96 +1,203 @@
+import { CANCELLED_MESSAGE, FINAL_TASK_STATUSES } from '@docproc/catalog';
+
 /**
  * Lua scripts that move batch and document records atomically, so that two
  * workers finishing the last two documents at once still count them once and
- * finish the batch once.
+ * finish the batch once. Each change also appends its event to the batch's
+ * event stream in the same call, so events are in the order the changes were
+ * made. Status names and the cancel message come from the catalog.
  */
 
+const lua = (s: string) => JSON.stringify(s);
+
+/** Shared by every script: final statuses, the cancel error, how an event is written. */
+const PRELUDE = `
+local FINAL = {${FINAL_TASK_STATUSES.map((status) => `[${lua(status)}] = true`).join(', ')}}
+local CANCELLED_ERROR = ${lua(JSON.stringify({ code: 'cancelled', message: CANCELLED_MESSAGE }))}
+local function emit(stream, maxlen, ...)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', ...)
+end
+local function counts(batchKey)
+  local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'cancelled')
+  return tonumber(b[1]) or 0, tonumber(b[2]) or 0, tonumber(b[3]) or 0, tonumber(b[4]) or 0
+end
+local function batchEvent(batchKey, stream, maxlen, status, now)
+  local total, completed, failed, cancelled = counts(batchKey)
+  emit(stream, maxlen, 'type', 'batch', 'status', status, 'total', total, 'completed', completed, 'failed', failed, 'cancelled', cancelled, 'at', now)
+end
+`;
+
 /**
- * Records how one step of one document ended, once, when it ended: a single
- * call per step keeps docproc's own Redis traffic small next to BullMQ's.
- *
- * KEYS: batch, document.
- * ARGV: step, stepStatus, now, startedAt, attempts, documentStatus ('' while
- * the document goes on), errorJson (''), resultJson (''), resultKey ('').
- *
- * The first step to end marks the batch running (from its start time). A
- * document of a cancelled batch is marked cancelled here, so its chain stops.
- * Returns the batch status after the change.
+ * A task of a step starts (a page task: `page` set). Marks the step running
+ * (a paged step from its first page), the document running, and the batch
+ * running with its start time if it was queued.
+ * KEYS: batch, document, events. ARGV: step, now, page ('' for a whole step), attempt, maxEvents.
+ * Returns { batch status, document status }; a final document status means: skip the task.
  */
-export const RECORD_STEP = `
-local step, now = ARGV[1], ARGV[3]
-redis.call('HSET', KEYS[2], step .. '.status', ARGV[2], step .. '.startedAt', ARGV[4], step .. '.finishedAt', now, step .. '.attempts', ARGV[5])
+export const STEP_STARTED = `${PRELUDE}
+local step, now, page, attempt, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local batchStatus = redis.call('HGET', KEYS[1], 'status') or ''
+local docStatus = redis.call('HGET', KEYS[2], 'status') or ''
+if docStatus == '' or FINAL[docStatus] then return {batchStatus, docStatus} end
+if batchStatus == 'queued' then
+  batchStatus = 'running'
+  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
+  batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
+end
+if docStatus == 'queued' then redis.call('HSET', KEYS[2], 'status', 'running', 'startedAt', now) end
+local stepStatus = redis.call('HGET', KEYS[2], step .. '.status')
+if page == '' or (stepStatus ~= 'running' and stepStatus ~= 'completed') then
+  redis.call('HSET', KEYS[2], step .. '.status', 'running', step .. '.startedAt', now)
+end
+local id = redis.call('HGET', KEYS[2], 'id')
+if page == '' then
+  emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', 'running', 'attempt', attempt, 'at', now)
+else
+  emit(KEYS[3], maxlen, 'type', 'page', 'document', id, 'step', step, 'page', page, 'status', 'running', 'attempt', attempt, 'at', now)
+end
+return {batchStatus, 'running'}
+`;
+
+/**
+ * Records how one task of a step ended: the step's status, times and result,
+ * and, when the document is done (its last step completed, or it failed), the
+ * document, its count in the batch and, with the last document, the batch.
+ *
+ * KEYS: batch, document, events, finished batches (zset), done pages of the next step.
+ * ARGV: step, stepStatus, now, startedAt ('' keeps the recorded one), attempts,
+ * documentStatus ('' while the document goes on), errorJson (''), resultJson (''),
+ * resultKey (''), maxEvents, batchId.
+ *
+ * A document of a cancelled batch is marked cancelled here, so its chain stops.
+ * Returns { batch status after the change, pages of the next step done }.
+ */
+export const RECORD_STEP = `${PRELUDE}
+local step, stepStatus, now, startedAt, attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local final, errorJson, maxlen, batchId = ARGV[6], ARGV[7], ARGV[10], ARGV[11]
+if redis.call('EXISTS', KEYS[2]) == 0 then return {'', 0} end
+redis.call('HSET', KEYS[2], step .. '.status', stepStatus, step .. '.finishedAt', now, step .. '.attempts', attempts)
+if startedAt ~= '' then redis.call('HSET', KEYS[2], step .. '.startedAt', startedAt) end
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], step .. '.result', ARGV[8]) end
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], step .. '.resultKey', ARGV[9]) end
+local id = redis.call('HGET', KEYS[2], 'id')
+emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', stepStatus, 'attempt', attempts, 'at', now)
+local pagesDone = redis.call('SCARD', KEYS[5])
 local batchStatus = redis.call('HGET', KEYS[1], 'status')
 if batchStatus == 'queued' then
   batchStatus = 'running'
-  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[4])
+  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
+  batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
 end
 local docStatus = redis.call('HGET', KEYS[2], 'status')
-if docStatus == 'completed' or docStatus == 'failed' or docStatus == 'cancelled' or docStatus == 'timeout' then
-  return batchStatus
-end
-local final, errorJson = ARGV[6], ARGV[7]
-if final == '' and batchStatus == 'cancelled' then
-  final, errorJson = 'cancelled', '{"code":"cancelled","message":"the job was cancelled"}'
-end
+if FINAL[docStatus] then return {batchStatus, pagesDone} end
+if final == '' and batchStatus == 'cancelled' then final, errorJson = 'cancelled', CANCELLED_ERROR end
 if final == '' then
-  if docStatus == 'queued' then redis.call('HSET', KEYS[2], 'status', 'running', 'startedAt', ARGV[4]) end
-  return batchStatus
+  if docStatus == 'queued' then redis.call('HSET', KEYS[2], 'status', 'running', 'startedAt', now) end
+  return {batchStatus, pagesDone}
 end
 redis.call('HSET', KEYS[2], 'status', final, 'finishedAt', now)
 if errorJson ~= '' then redis.call('HSET', KEYS[2], 'error', errorJson) end
 local counter = final
 if counter == 'timeout' then counter = 'failed' end
 redis.call('HINCRBY', KEYS[1], counter, 1)
-local b = redis.call('HMGET', KEYS[1], 'total', 'completed', 'failed', 'cancelled')
-local total, completed, failed, cancelled = tonumber(b[1]), tonumber(b[2]) or 0, tonumber(b[3]) or 0, tonumber(b[4]) or 0
-if completed + failed + cancelled < total then return batchStatus end
+local total, completed, failed, cancelled = counts(KEYS[1])
+local code = ''
+if errorJson ~= '' then code = cjson.decode(errorJson).code end
+emit(KEYS[3], maxlen, 'type', 'document', 'document', id, 'status', final, 'code', code,
+  'total', total, 'completed', completed, 'failed', failed, 'cancelled', cancelled, 'at', now)
+if completed + failed + cancelled < total then return {batchStatus, pagesDone} end
 if batchStatus ~= 'cancelled' then
   if failed == total then batchStatus = 'failed'
   elseif failed > 0 then batchStatus = 'completed_with_errors'
   else batchStatus = 'completed' end
 end
 redis.call('HSET', KEYS[1], 'status', batchStatus, 'finishedAt', now)
-return batchStatus
+redis.call('ZADD', KEYS[4], now, batchId)
+batchEvent(KEYS[1], KEYS[3], maxlen, batchStatus, now)
+return {batchStatus, pagesDone}
+`;
+
+/**
+ * Counts one page of a paged step as done, once however often it is reported.
+ * KEYS: document, the step's done-pages set, events. ARGV: page index, step,
+ * the step before ('' when none), maxEvents, page count, now.
+ * Returns { pages done, document status, the step's status, status of the step before ('completed' when none) }.
+ */
+export const PAGE_DONE = `${PRELUDE}
+local index, step, previous, maxlen, count, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, '', ''} end
+redis.call('SADD', KEYS[2], index)
+local done = redis.call('SCARD', KEYS[2])
+local fields = redis.call('HMGET', KEYS[1], 'id', 'status', step .. '.status', previous .. '.status')
+local previousStatus = 'completed'
+if previous ~= '' then previousStatus = fields[4] or '' end
+emit(KEYS[3], maxlen, 'type', 'page', 'document', fields[1], 'step', step, 'page', index, 'status', 'completed', 'done', done, 'count', count, 'at', now)
+return {done, fields[2] or '', fields[3] or '', previousStatus}
 `;
 
 /**
  * Cancels a batch and, at once, every document of it that is not done yet.
- * KEYS: batch, batch's document list. ARGV: now, document key prefix, errorJson.
+ * KEYS: batch, batch's document list, events, finished batches.
+ * ARGV: now, document key prefix, maxEvents, batchId.
  * Returns the status the batch had ('' for an unknown batch).
  */
-export const CANCEL_BATCH = `
+export const CANCEL_BATCH = `${PRELUDE}
+local now, prefix, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return '' end
 if status ~= 'queued' and status ~= 'running' then return status end
 local cancelled = 0
 for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-  local key = ARGV[2] .. id
+  local key = prefix .. id
   local s = redis.call('HGET', key, 'status')
-  if s ~= 'completed' and s ~= 'failed' and s ~= 'cancelled' and s ~= 'timeout' then
-    redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', ARGV[1], 'error', ARGV[3])
+  if s and not FINAL[s] then
+    redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', now, 'error', CANCELLED_ERROR)
     cancelled = cancelled + 1
   end
 end
 redis.call('HINCRBY', KEYS[1], 'cancelled', cancelled)
-redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', ARGV[1], 'finishedAt', ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', now, 'finishedAt', now)
+redis.call('ZADD', KEYS[4], now, ARGV[4])
+batchEvent(KEYS[1], KEYS[3], maxlen, 'cancelled', now)
 return status
 `;
 
 /**
- * Counts one page of a paged step as done, once however often it is reported,
- * and keeps the earliest start of the step's pages.
- * KEYS: document, the document's done-pages set. ARGV: page index, step, the page's start (ms).
- * Returns { pages done, document status, the step's earliest page start }.
+ * Reopens failed and timed-out documents of a finished batch for a retry:
+ * each goes back to queued from the step it failed in (later steps too),
+ * leaves the failed count, and the batch runs again.
+ * KEYS: batch, events, finished batches. ARGV: now, document key prefix, maxEvents,
+ * batchId, then pairs of (document id, comma-separated steps to reopen).
+ * Returns the ids reopened (a document not failed, or already reopened, is left alone).
  */
-export const PAGE_DONE = `
-redis.call('SADD', KEYS[2], ARGV[1])
-local field = ARGV[2] .. '.pagesStartedAt'
-local first = redis.call('HGET', KEYS[1], field)
-if not first or tonumber(ARGV[3]) < tonumber(first) then
-  first = ARGV[3]
-  redis.call('HSET', KEYS[1], field, first)
+export const REOPEN_DOCUMENTS = `${PRELUDE}
+local now, prefix, maxlen = ARGV[1], ARGV[2], ARGV[3]
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {} end
+local reopened = {}
+for i = 5, #ARGV, 2 do
+  local key = prefix .. ARGV[i]
+  local s = redis.call('HGET', key, 'status')
+  if s == 'failed' or s == 'timeout' then
+    redis.call('HSET', key, 'status', 'queued')
+    redis.call('HDEL', key, 'error', 'finishedAt')
+    redis.call('HINCRBY', key, 'retries', 1)
+    for step in string.gmatch(ARGV[i + 1], '[^,]+') do
+      redis.call('HSET', key, step .. '.status', 'queued')
+      redis.call('HDEL', key, step .. '.finishedAt', step .. '.result', step .. '.resultKey')
+    end
+    redis.call('HINCRBY', KEYS[1], 'failed', -1)
+    emit(KEYS[2], maxlen, 'type', 'document', 'document', ARGV[i], 'status', 'queued', 'at', now)
+    reopened[#reopened + 1] = ARGV[i]
+  end
 end
-return { redis.call('SCARD', KEYS[2]), redis.call('HGET', KEYS[1], 'status') or '', first }
+if #reopened > 0 then
+  local next = 'running'
+  if not redis.call('HGET', KEYS[1], 'startedAt') then next = 'queued' end
+  redis.call('HSET', KEYS[1], 'status', next)
+  redis.call('HDEL', KEYS[1], 'finishedAt')
+  redis.call('ZREM', KEYS[3], ARGV[4])
+  batchEvent(KEYS[1], KEYS[2], maxlen, next, now)
+end
+return reopened
 `;

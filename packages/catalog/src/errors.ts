@@ -1,4 +1,4 @@
-import type { DocumentErrorCode, DocumentErrorInfo } from './models';
+import { CANCELLED_MESSAGE, type DocumentErrorCode, type DocumentErrorInfo } from './models';
 
 /**
  * An error that belongs to one document. Permanent errors (bad input) are not
@@ -50,6 +50,12 @@ export class TooManyPagesError extends DocumentError {
   }
 }
 
+export class EmptyDocumentError extends DocumentError {
+  constructor(message = 'the document is empty (0 bytes)') {
+    super('empty_document', message, true);
+  }
+}
+
 export class StepTimeoutError extends DocumentError {
   constructor(message: string) {
     super('timeout', message, true);
@@ -57,7 +63,7 @@ export class StepTimeoutError extends DocumentError {
 }
 
 export class CancelledError extends DocumentError {
-  constructor(message = 'the job was cancelled') {
+  constructor(message = CANCELLED_MESSAGE) {
     super('cancelled', message, true);
   }
 }

@@ -4,3 +4,4 @@ export * from './payloads';
 export * from './results';
 export * from './errors';
 export * from './job-options';
+export * from './dead-letter';

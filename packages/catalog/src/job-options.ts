@@ -1,13 +1,22 @@
-import type { DefaultJobOptions } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { StepName } from './steps';
 
-const keepCompleted = { age: 24 * 3600, count: 10_000 };
-const keepFailed = { age: 7 * 24 * 3600 };
+/** How a step's tasks are retried and kept; the numbers come from the config (the only home of defaults). */
+export interface StepJobPolicy {
+  attempts: Record<StepName, number>;
+  backoffMs: Record<StepName, number>;
+  /** 0..1: how much of each backoff delay is random, so retries of many tasks do not arrive together. */
+  backoffJitter: number;
+  /** Finished tasks are kept this long (seconds), for Bull Board and for retries. */
+  retentionSeconds: number;
+}
 
-/** Default BullMQ options of each step's jobs: retries with exponential backoff. */
-export const STEP_JOB_OPTIONS: Record<StepName, DefaultJobOptions> = {
-  preprocess: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
-  ocr: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
-  nlp: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
-  validate: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
-};
+/** The BullMQ options every task of `step` carries: retries with exponential backoff and jitter, retention. */
+export function stepJobOptions(step: StepName, policy: StepJobPolicy): JobsOptions {
+  return {
+    attempts: policy.attempts[step],
+    backoff: { type: 'exponential', delay: policy.backoffMs[step], jitter: policy.backoffJitter },
+    removeOnComplete: { age: policy.retentionSeconds },
+    removeOnFail: { age: policy.retentionSeconds },
+  };
+}

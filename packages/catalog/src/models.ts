@@ -9,13 +9,18 @@ export const TASK_STATUSES = ['pending', 'queued', 'running', 'completed', 'fail
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled', 'timeout'];
 
+/** The message of every document and step stopped by a cancel (the Lua scripts take it from here too). */
+export const CANCELLED_MESSAGE = 'the job was cancelled';
+
 export const DOCUMENT_ERROR_CODES = [
   'unsupported_type',
   'corrupt_document',
   'encrypted_document',
   'too_large',
   'too_many_pages',
+  'empty_document',
   'timeout',
+  'worker_crashed',
   'cancelled',
   'internal',
 ] as const;
@@ -40,7 +45,14 @@ export function toQueuePriority(priority: number): number {
   return PRIORITY_MAX + 1 - priority;
 }
 
-/** Per-job options, passed through to every step. Unknown keys are kept for custom steps. */
+/** A time limit per step, in milliseconds: one task of the step (one page job of a paged step) may run this long. */
+export const stepTimeoutsSchema = z.strictObject(
+  Object.fromEntries(STEPS.map((step) => [step, z.number().int().min(100).max(86_400_000).optional()])) as {
+    [S in (typeof STEPS)[number]]: z.ZodOptional<z.ZodNumber>;
+  },
+);
+
+/** Per-job options, passed through to every step. An unknown key is refused (a typo must not pass silently). */
 export const jobOptionsSchema = z
   .object({
     /** validate: documents whose mean OCR confidence is below this fail validation. */
@@ -68,8 +80,10 @@ export const jobOptionsSchema = z
     oem: z.number().int().min(0).max(3).optional(),
     /** ocr: keep each page's hOCR in the blob store and return its key. */
     hocr: z.boolean().optional(),
+    /** every step: time limits per step (ms), over DOCPROC_STEP_TIMEOUT_MS. */
+    timeouts: stepTimeoutsSchema.optional(),
   })
-  .passthrough();
+  .strict();
 export type JobOptions = z.infer<typeof jobOptionsSchema>;
 
 export const stepNameSchema = z.enum(STEPS);

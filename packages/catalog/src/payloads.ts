@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { jobOptionsSchema, stepNameSchema } from './models';
 import { preprocessPageSchema } from './results';
 
-/** The data of every step job. Bytes never travel in a job: they live in the blob store. */
+/** The data of every step task. Bytes never travel in a task: they live in the blob store. */
 export const stepPayloadSchema = z.object({
   batchId: z.string().min(1),
   documentId: z.string().min(1),
@@ -14,9 +14,14 @@ export const stepPayloadSchema = z.object({
   blobKey: z.string().min(1),
   options: jobOptionsSchema,
   /**
-   * Set on the per-page jobs of a paged step (OCR): which page, of how many, and the page
-   * as the step before made it when it handed the page on before it ended.
+   * Set on the page tasks of a paged step (OCR): which page, of how many, and the page as
+   * the step before made it (that step hands each page on the moment it is stored).
    */
-  page: z.object({ index: z.number().int().min(0), count: z.number().int().min(1), source: preprocessPageSchema.optional() }).optional(),
+  page: z.object({ index: z.number().int().min(0), count: z.number().int().min(1), source: preprocessPageSchema }).optional(),
+  /**
+   * Set on the task that puts a paged step's pages together when the step before ended
+   * after the last page was read (else the last page's task does it).
+   */
+  combine: z.object({ count: z.number().int().min(1) }).optional(),
 });
 export type StepPayload = z.infer<typeof stepPayloadSchema>;

@@ -46,3 +46,17 @@ export function stepsBefore(pipeline: readonly StepName[], step: StepName): Step
   const index = pipeline.indexOf(step);
   return index < 0 ? [] : pipeline.slice(0, index);
 }
+
+const IMAGES = ['image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'image/gif', 'image/bmp'];
+
+/**
+ * The media types a step can start a pipeline with (null: anything). OCR
+ * without preprocessing reads images and text; NLP reads text; validation
+ * judges whatever is there.
+ */
+export const FIRST_STEP_INPUTS: Record<StepName, readonly string[] | null> = {
+  preprocess: ['application/pdf', ...IMAGES, 'text/plain'],
+  ocr: [...IMAGES, 'text/plain'],
+  nlp: ['text/plain'],
+  validate: null,
+};

@@ -20,6 +20,42 @@ const booleanFlag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
+const STEP_NAMES = ['preprocess', 'ocr', 'nlp', 'validate'] as const;
+type PerStep<T> = Record<(typeof STEP_NAMES)[number], T>;
+
+/**
+ * A value per step: one number for every step ("3"), or some steps named
+ * ("ocr=5,nlp=2"; an object in the config file); steps not named keep their default.
+ */
+function perStep(value: z.ZodNumber, defaults: PerStep<number>) {
+  const steps = z.strictObject(
+    Object.fromEntries(STEP_NAMES.map((step) => [step, value.optional()])) as Record<keyof PerStep<number>, z.ZodOptional<z.ZodNumber>>,
+  );
+  return z
+    .preprocess(
+      (v) => {
+        if (typeof v === 'number') return Object.fromEntries(STEP_NAMES.map((step) => [step, v]));
+        if (typeof v !== 'string') return v;
+        if (/^\s*[\d.]+\s*$/.test(v)) return Object.fromEntries(STEP_NAMES.map((step) => [step, Number(v)]));
+        const entries = v
+          .split(',')
+          .filter((part) => part.trim() !== '')
+          .map((part) => part.split('=').map((s) => s.trim()));
+        if (entries.some((entry) => entry.length !== 2)) return v;
+        return Object.fromEntries(entries.map(([step, n]) => [step, Number(n)]));
+      },
+      steps.or(z.string().refine(() => false, 'a number, or step=number pairs such as "ocr=5,nlp=2"')),
+    )
+    .transform(
+      (given) =>
+        ({
+          ...defaults,
+          ...(typeof given === 'object' ? Object.fromEntries(Object.entries(given).filter(([, n]) => n !== undefined)) : {}),
+        }) as PerStep<number>,
+    )
+    .default(defaults);
+}
+
 const redisUrl = z.string().refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
 
 /**
@@ -51,7 +87,36 @@ export const settings = {
       .positive()
       .default(100 * 1024 * 1024),
   },
-  maxFilesPerJob: { env: 'DOCPROC_MAX_FILES_PER_JOB', schema: z.coerce.number().int().positive().default(1000) },
+  maxDocumentsPerJob: { env: 'DOCPROC_MAX_DOCUMENTS_PER_JOB', schema: z.coerce.number().int().positive().default(10_000) },
+  /** Waiting tasks over all step queues past which new jobs are answered 429. */
+  maxBacklog: { env: 'DOCPROC_MAX_BACKLOG', schema: z.coerce.number().int().positive().default(200_000) },
+  /** Finished jobs, their records, blobs and tasks are removed this long after they end. */
+  retentionHours: { env: 'DOCPROC_RETENTION_HOURS', schema: z.coerce.number().positive().default(168) },
+  /** How often the orchestrator looks for expired jobs. */
+  retentionSweepSeconds: { env: 'DOCPROC_RETENTION_SWEEP_SECONDS', schema: z.coerce.number().positive().default(60) },
+  /** Progress events kept per job for the events stream (older ones give way; a late reader gets a snapshot). */
+  maxEventsPerJob: { env: 'DOCPROC_MAX_EVENTS_PER_JOB', schema: z.coerce.number().int().min(100).default(20_000) },
+
+  // Task lifecycle: retries, time limits, crashed workers.
+  /** Attempts of a task that fails for a passing reason (bad input is never retried). */
+  attempts: { env: 'DOCPROC_ATTEMPTS', schema: perStep(z.number().int().min(1).max(100), { preprocess: 3, ocr: 3, nlp: 3, validate: 3 }) },
+  /** First retry delay; each next one doubles. */
+  backoffMs: { env: 'DOCPROC_BACKOFF_MS', schema: perStep(z.number().int().min(0), { preprocess: 1000, ocr: 2000, nlp: 1000, validate: 1000 }) },
+  /** Share of each retry delay that is random (0..1), so retries of many tasks spread out. */
+  backoffJitter: { env: 'DOCPROC_BACKOFF_JITTER', schema: z.coerce.number().min(0).max(1).default(0.5) },
+  /** Longest one task of a step may run (a page task for OCR); per job in options.timeouts. */
+  stepTimeoutMs: {
+    env: 'DOCPROC_STEP_TIMEOUT_MS',
+    schema: perStep(z.number().int().min(100), { preprocess: 1_800_000, ocr: 300_000, nlp: 120_000, validate: 60_000 }),
+  },
+  /**
+   * A task's lock lasts this long and is renewed at half of it; a worker that dies stops
+   * renewing, and its tasks run again once the lock ran out and a stalled check saw it.
+   */
+  lockMs: { env: 'DOCPROC_LOCK_MS', schema: z.coerce.number().int().min(1000).default(8000) },
+  stalledIntervalMs: { env: 'DOCPROC_STALLED_INTERVAL_MS', schema: z.coerce.number().int().min(500).default(3000) },
+  /** A task that crashed its worker this many times fails with worker_crashed (a poison pill). */
+  maxCrashes: { env: 'DOCPROC_MAX_CRASHES', schema: z.coerce.number().int().min(1).max(100).default(2) },
   concurrency: { env: 'DOCPROC_CONCURRENCY', schema: z.coerce.number().int().min(1).max(256).optional() },
   heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(5000) },
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },

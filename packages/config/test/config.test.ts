@@ -31,10 +31,10 @@ describe('loadConfig', () => {
 
   it('reads a YAML or JSON file named by DOCPROC_CONFIG, the environment winning', () => {
     const yaml = join(dir, 'docproc.yaml');
-    writeFileSync(yaml, 'port: 4000\nmaxFilesPerJob: 7\n');
+    writeFileSync(yaml, 'port: 4000\nmaxDocumentsPerJob: 7\n');
     const fromFile = loadConfig({ DOCPROC_CONFIG: yaml });
     expect(fromFile.port).toBe(4000);
-    expect(fromFile.maxFilesPerJob).toBe(7);
+    expect(fromFile.maxDocumentsPerJob).toBe(7);
     expect(loadConfig({ DOCPROC_CONFIG: yaml, PORT: '5000' }).port).toBe(5000);
 
     const json = join(dir, 'docproc.json');

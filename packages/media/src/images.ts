@@ -7,8 +7,6 @@ export interface DecodeLimits {
   maxPages: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxPixels: 100_000_000, maxPages: 500 };
-
 export interface PageImage {
   index: number;
   png: Buffer;
@@ -66,7 +64,7 @@ export async function imageInfo(bytes: Buffer, limits: DecodeLimits): Promise<Im
  * upright by EXIF. Anything sharp cannot decode is a CorruptDocumentError, so
  * no unreadable bytes ever reach the OCR engine.
  */
-export async function decodeImagePages(bytes: Buffer, options: CleanOptions, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<PageImage[]> {
+export async function decodeImagePages(bytes: Buffer, options: CleanOptions, limits: DecodeLimits): Promise<PageImage[]> {
   const info = await imageInfo(bytes, limits);
   const pages: PageImage[] = [];
   for (let index = 0; index < info.pages; index++) {

@@ -1,5 +1,5 @@
 export { detectMediaType, IMAGE_TYPES, type MediaType } from './media-type';
-export { decodeImagePages, imageInfo, DEFAULT_DECODE_LIMITS, type DecodeLimits, type ImageInfo, type PageImage, type CleanOptions } from './images';
+export { decodeImagePages, imageInfo, type DecodeLimits, type ImageInfo, type PageImage, type CleanOptions } from './images';
 export { readPdf, type PdfLimits, type PdfPage, type PdfReadOptions } from './pdf';
 export { isUsableText } from './pdf-protocol';
 export { estimateSkew, otsuThreshold, type GreyImage, type SkewEstimate } from './skew';

@@ -33,9 +33,15 @@ export interface PdfPage extends Omit<PdfPageMessage, 'type' | 'pixels'> {
  * and its pixels rendered by pdf.js onto @napi-rs/canvas. Pages are rendered
  * one at a time, as the caller asks for them, so memory holds one page.
  * Throws EncryptedDocumentError, CorruptDocumentError, TooManyPagesError, or
- * StepTimeoutError (the thread is then stopped).
+ * StepTimeoutError (the thread is then stopped), or the signal's reason when
+ * it aborts (the thread is stopped at once, mid-page).
  */
-export async function* readPdf(bytes: Buffer, options: PdfReadOptions, limits: PdfLimits): AsyncGenerator<PdfPage & { count: number }> {
+export async function* readPdf(
+  bytes: Buffer,
+  options: PdfReadOptions,
+  limits: PdfLimits,
+  signal?: AbortSignal,
+): AsyncGenerator<PdfPage & { count: number }> {
   const input: PdfThreadInput = {
     bytes: new Uint8Array(bytes),
     dpi: options.dpi,
@@ -59,10 +65,17 @@ export async function* readPdf(bytes: Buffer, options: PdfReadOptions, limits: P
     failure ??= new CorruptDocumentError(`the PDF reader stopped (exit code ${code})`);
     wake?.();
   });
+  const onAbort = () => {
+    failure = signal!.reason as Error;
+    void thread.terminate();
+    wake?.();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
 
   const receive = async (what: string): Promise<PdfThreadMessage> => {
     const deadline = Date.now() + limits.pageTimeoutMs;
-    while (inbox.length === 0) {
+    while (inbox.length === 0 || signal?.aborted) {
       if (failure) throw failure;
       const left = deadline - Date.now();
       if (left <= 0) throw new StepTimeoutError(`${what} took longer than ${limits.pageTimeoutMs} ms`);
@@ -98,6 +111,7 @@ export async function* readPdf(bytes: Buffer, options: PdfReadOptions, limits: P
       yield { ...page, count: opened.pages, ...(pixels ? { rgba: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength) } : {}) };
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     thread.removeAllListeners('exit');
     await thread.terminate();
   }

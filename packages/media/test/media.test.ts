@@ -3,6 +3,9 @@ import { CorruptDocumentError, TooLargeError } from '@docproc/catalog';
 import { decodeImagePages, detectMediaType } from '@docproc/media';
 import { renderTextPng } from '@docproc/testkit';
 
+/** Generous limits for the tests' own small images. */
+const LIMITS = { maxPixels: 100_000_000, maxPages: 500 };
+
 describe('detectMediaType', () => {
   it('knows types by their bytes, whatever the name', async () => {
     const png = await renderTextPng(['x']);
@@ -25,7 +28,7 @@ describe('detectMediaType', () => {
 describe('decodeImagePages', () => {
   it('decodes to greyscale PNG pages', async () => {
     const png = await renderTextPng(['hello'], { width: 300 });
-    const pages = await decodeImagePages(await sharp(png).jpeg().toBuffer(), { normalise: true });
+    const pages = await decodeImagePages(await sharp(png).jpeg().toBuffer(), { normalise: true }, LIMITS);
     expect(pages).toHaveLength(1);
     const meta = await sharp(pages[0]!.png).metadata();
     expect(meta.format).toBe('png');
@@ -36,7 +39,7 @@ describe('decodeImagePages', () => {
   it('turns a page upright by its EXIF orientation', async () => {
     const png = await renderTextPng(['hello'], { width: 300 });
     const rotated = await sharp(png).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-    const [page] = await decodeImagePages(rotated, { normalise: false });
+    const [page] = await decodeImagePages(rotated, { normalise: false }, LIMITS);
     expect(page!.rotation).toBe(90);
     const original = await sharp(png).metadata();
     expect(page!.width).toBe(original.height); // stored landscape, shown portrait
@@ -47,14 +50,14 @@ describe('decodeImagePages', () => {
     const tiff = await sharp(pngs, { join: { animated: true } })
       .tiff()
       .toBuffer();
-    const pages = await decodeImagePages(tiff, { normalise: false });
+    const pages = await decodeImagePages(tiff, { normalise: false }, LIMITS);
     expect(pages.map((p) => p.index)).toEqual([0, 1, 2]);
   });
 
   it('fails a truncated image as corrupt', async () => {
     const png = await renderTextPng(['truncated'], { width: 800 });
-    await expect(decodeImagePages(png.subarray(0, Math.floor(png.length / 2)), { normalise: true })).rejects.toThrow(CorruptDocumentError);
-    await expect(decodeImagePages(Buffer.from('not an image at all'), { normalise: true })).rejects.toThrow(CorruptDocumentError);
+    await expect(decodeImagePages(png.subarray(0, Math.floor(png.length / 2)), { normalise: true }, LIMITS)).rejects.toThrow(CorruptDocumentError);
+    await expect(decodeImagePages(Buffer.from('not an image at all'), { normalise: true }, LIMITS)).rejects.toThrow(CorruptDocumentError);
   });
 
   it('refuses images over the pixel limit before decoding them', async () => {

@@ -13,10 +13,38 @@ export interface WorkerInfo {
   failed: number;
   active: number;
   rssBytes: number;
+  /** What the worker can do beyond its step, for submit-time checks (OCR: its installed languages). */
+  capabilities?: WorkerCapabilities;
+}
+
+export interface WorkerCapabilities {
+  languages?: string[];
 }
 
 export function workersKey(prefix: string): string {
   return `${prefix}:workers`;
+}
+
+/** The capabilities each step's workers announced last (kept while no worker of the step is alive). */
+export function capabilitiesKey(prefix: string): string {
+  return `${prefix}:capabilities`;
+}
+
+/** Announces a step's capabilities for submit-time checks. */
+export async function announceCapabilities(redis: Redis, prefix: string, step: string, capabilities: WorkerCapabilities): Promise<void> {
+  await redis.hset(capabilitiesKey(prefix), step, JSON.stringify(capabilities));
+}
+
+/**
+ * What the workers of `step` can do: the union of the live workers' capabilities, or,
+ * with none alive (a pool scaled to zero), what the last of them announced; null when
+ * no worker of the step ever started.
+ */
+export async function stepCapabilities(redis: Redis, prefix: string, step: string, maxAgeMs: number): Promise<WorkerCapabilities | null> {
+  const live = (await liveWorkers(redis, prefix, maxAgeMs)).filter((w) => w.step === step && w.capabilities);
+  if (live.length > 0) return { languages: [...new Set(live.flatMap((w) => w.capabilities?.languages ?? []))].sort() };
+  const last = await redis.hget(capabilitiesKey(prefix), step);
+  return last ? (JSON.parse(last) as WorkerCapabilities) : null;
 }
 
 /**

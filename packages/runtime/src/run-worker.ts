@@ -2,10 +2,12 @@ import { type StepName } from '@docproc/catalog';
 import { loadConfigOrExit, type Config } from '@docproc/config';
 import { LocalBlobStore } from '@docproc/storage';
 import type { Logger } from 'winston';
+import type { WorkerCapabilities } from './heartbeat';
 import { createLogger } from './logger';
 import { createRedis } from './redis';
 import { installShutdown } from './shutdown';
-import { startStepWorker, type PageWork, type StepProcessor } from './step-worker';
+import type { PageWork, StepProcessor } from './step-context';
+import { startStepWorker, stepWorkerSettings } from './step-worker';
 
 export interface WorkerApp<S extends StepName> {
   /** The app's name in logs, e.g. "worker-ocr". */
@@ -14,7 +16,10 @@ export interface WorkerApp<S extends StepName> {
   /** Jobs one process runs at once unless DOCPROC_CONCURRENCY says otherwise. */
   defaultConcurrency: number;
   /** Builds the processor (and whatever it holds, like an OCR engine) from the config. */
-  setup(config: Config, logger: Logger): Promise<{ processor: StepProcessor<S>; pages?: PageWork<S>; close?: () => Promise<void> }>;
+  setup(
+    config: Config,
+    logger: Logger,
+  ): Promise<{ processor: StepProcessor<S>; pages?: PageWork<S>; close?: () => Promise<void>; capabilities?: WorkerCapabilities }>;
 }
 
 /**
@@ -34,7 +39,7 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     logger.error('cannot start', { error: (err as Error).message });
     process.exit(70); // EX_SOFTWARE: the launcher says so and starts it again
   }
-  const { processor, pages, close } = step;
+  const { processor, pages, close, capabilities } = step;
   const connection = createRedis(config.redisUrl, 'worker', logger);
   const concurrency = config.concurrency ?? app.defaultConcurrency;
   const worker = startStepWorker({
@@ -46,7 +51,8 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     blobs: new LocalBlobStore(config.dataDir),
     logger,
     concurrency,
-    heartbeatMs: config.heartbeatMs,
+    ...stepWorkerSettings(config, app.step),
+    capabilities,
   });
   logger.info('worker started', { workerId: worker.id, queue: app.step, concurrency, pid: process.pid });
 

@@ -10,7 +10,8 @@ export interface BlobStore {
   /** Moves a local file (an upload) into the store. */
   putFile(key: string, sourcePath: string): Promise<void>;
   get(key: string): Promise<Buffer>;
-  createReadStream(key: string): Readable;
+  /** The blob's bytes as a stream; `range` (inclusive, as fs streams count) reads a part. */
+  createReadStream(key: string, range?: { start: number; end: number }): Readable;
   exists(key: string): Promise<boolean>;
   size(key: string): Promise<number>;
   /** Removes every blob whose key starts with `prefix/`. */

@@ -56,8 +56,8 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  createReadStream(key: string): Readable {
-    return createReadStream(this.pathOf(key));
+  createReadStream(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(key), range);
   }
 
   async exists(key: string): Promise<boolean> {

@@ -19,6 +19,7 @@ export async function stepContext(
     name?: string;
     blobs?: LocalBlobStore;
     page?: StepPayload['page'];
+    signal?: AbortSignal;
   } = {},
 ): Promise<StepContext & { blobs: LocalBlobStore; handedOn: { index: number; count: number }[] }> {
   const blobs = options.blobs ?? new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-step-')));
@@ -40,6 +41,7 @@ export async function stepContext(
     resultOf: async (step) => options.previous?.[step],
     blobs,
     logger: createLogger('test', 'error'),
+    signal: options.signal ?? new AbortController().signal,
     progress: async () => undefined,
     handedOn,
     pageReady: async (page, count) => void handedOn.push({ index: page.index, count }),

@@ -1,0 +1,74 @@
+import { PAGED_STEPS, stepsBefore, type DeadLetter, type PreprocessResult } from '@docproc/catalog';
+import { blobKeys, type BlobStore } from '@docproc/storage';
+import type { BatchStore } from './batch-store';
+import { queueFromStep, removeDocumentTasks, type StepQueues } from './chain';
+import { readStepResult } from './step-results';
+
+/** Keeps a task that ran out of attempts in the dead-letter queue, with its error history (replacing an older letter of it). */
+export async function deadLetter(queues: StepQueues, letter: DeadLetter): Promise<void> {
+  const queue = queues.deadLetters();
+  await queue.remove(letter.taskId).catch(() => 0);
+  await queue.add(`${letter.step}${letter.page === null ? '' : ` page ${letter.page + 1}`}`, letter, {
+    jobId: letter.taskId,
+    removeOnComplete: { age: queues.policy.retentionSeconds },
+    removeOnFail: { age: queues.policy.retentionSeconds },
+  });
+}
+
+/**
+ * Sends the batch's failed and timed-out documents (dead-lettered ones among
+ * them) round again, each from the step it failed in: the results of the
+ * steps before are kept and reused, a paged step reads only the pages it has
+ * not read yet. Their old tasks and dead letters are removed first (the ids
+ * are stable). Returns how many documents went round again.
+ */
+export async function retryBatch(store: BatchStore, queues: StepQueues, blobs: BlobStore, batchId: string): Promise<number> {
+  const batch = await store.getBatch(batchId);
+  if (!batch) return 0;
+  const total = await store.documentCount(batchId);
+  let retried = 0;
+  for (let start = 0; start < total; start += 200) {
+    const docs = (await store.getDocuments(await store.getDocumentIds(batchId, start, start + 199))).filter(
+      (doc) => doc !== null && (doc.status === 'failed' || doc.status === 'timeout') && doc.error?.code !== 'empty_document',
+    );
+    const plans = docs.map((doc) => {
+      const from = batch.pipeline.find((step) => doc!.steps[step]?.status !== 'completed') ?? batch.pipeline[0]!;
+      return { doc: doc!, from, steps: batch.pipeline.slice(batch.pipeline.indexOf(from)) };
+    });
+    for (const { doc, steps } of plans) await removeDocumentTasks(queues, store, [doc.id], steps);
+    const reopened = new Set(
+      await store.reopenDocuments(
+        batchId,
+        plans.map(({ doc, steps }) => ({ id: doc.id, steps })),
+      ),
+    );
+    for (const { doc, from } of plans) {
+      if (!reopened.has(doc.id)) continue;
+      const previous = stepsBefore(batch.pipeline, from).at(-1);
+      let pages: PreprocessResult['pages'] | undefined;
+      if (PAGED_STEPS.includes(from) && previous === 'preprocess') {
+        pages = (await readStepResult<'preprocess'>(blobs, await store.stepResult(doc.id, previous)))?.pages;
+      }
+      await queueFromStep(queues, store, batch, doc, from, pages);
+      retried++;
+    }
+  }
+  return retried;
+}
+
+/**
+ * Removes a finished batch at once: its tasks (and dead letters), its blobs
+ * (documents, pages, results), then its records. Safe to run again after a
+ * partial removal.
+ */
+export async function deleteBatch(store: BatchStore, queues: StepQueues, blobs: BlobStore, batchId: string): Promise<void> {
+  const batch = await store.getBatch(batchId);
+  if (batch) {
+    const total = await store.documentCount(batchId);
+    for (let start = 0; start < total; start += 500) {
+      await removeDocumentTasks(queues, store, await store.getDocumentIds(batchId, start, start + 499), batch.pipeline);
+    }
+  }
+  await blobs.deletePrefix(blobKeys.batch(batchId));
+  await store.deleteBatchRecords(batchId);
+}
