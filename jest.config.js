@@ -5,9 +5,10 @@ const esmPackages = ['franc-min', 'trigram-utils', 'n-gram', 'collapse-white-spa
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/bench'],
+  roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/bench', '<rootDir>/tests'],
   testMatch: ['**/test/**/*.test.ts'],
   moduleNameMapper: {
+    '^@docproc/(orchestrator|cli|worker-[a-z]+)$': '<rootDir>/apps/$1/src/index.ts',
     '^@docproc/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
   },
   transform: {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { oldestEventId, readEvents } from '@docproc/batches';
-import { FINAL_BATCH_STATUSES, type BatchStatus } from '@docproc/catalog';
+import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
 import type { AppDeps } from './app';
 import { badRequest, notFound } from './http-error';
 import { batchView } from './views';
@@ -40,7 +40,7 @@ export function eventsRoute(deps: AppDeps): Router {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.write('retry: 2000\n\n');
     let closed = false;
-    req.on('close', () => (closed = true));
+    res.on('close', () => (closed = true));
     const send = (event: string, data: unknown, id?: string) =>
       res.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
@@ -50,20 +50,17 @@ export function eventsRoute(deps: AppDeps): Router {
     let quietSince = Date.now();
     try {
       while (!closed) {
+        // The status first: once it is final, the event that made it so is in the stream, and the read below gets it.
+        const now = await store.getBatch(batch.id);
         const events = await readEvents(redis, key, last, 500);
-        let ended = false;
         for (const event of events) {
           send(event.type, event.data, event.id);
           last = event.id;
-          ended = event.type === 'batch' && FINAL_BATCH_STATUSES.includes(event.data.status as BatchStatus);
         }
         if (events.length > 0) quietSince = Date.now();
-        if (events.length < 500 && ended) {
-          const now = await store.getBatch(batch.id);
-          if (!now || FINAL_BATCH_STATUSES.includes(now.status)) {
-            send('end', { id: batch.id, status: now?.status ?? 'deleted' });
-            break;
-          }
+        if (events.length < 500 && (!now || FINAL_BATCH_STATUSES.includes(now.status))) {
+          send('end', { id: batch.id, status: now?.status ?? 'deleted' });
+          break;
         }
         if (Date.now() - quietSince > KEEP_ALIVE_MS) {
           res.write(': still here\n\n');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { Queue } from 'bullmq';
-import { BatchStore, StepQueues } from '@docproc/batches';
+import { BatchStore, StepQueues, jobPolicy } from '@docproc/batches';
 import { loadConfig, type Config } from '@docproc/config';
 import { createLogger, createRedis } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
@@ -14,14 +14,15 @@ describe('orchestrator HTTP API (real Redis)', () => {
   const prefix = testPrefix('api');
   const dataDir = mkdtempSync(join(tmpdir(), 'docproc-api-'));
   const redis = createRedis(TEST_REDIS_URL, 'producer');
-  const queues = new StepQueues(redis, prefix);
-  const store = new BatchStore(redis, prefix);
+  const config = loadConfig({}, { redisUrl: TEST_REDIS_URL, keyPrefix: prefix, dataDir });
+  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
   const preprocessQueue = new Queue('preprocess', { connection: redis, prefix });
   let png: Buffer;
 
   const appWith = (overrides: Partial<Config> = {}) =>
     createApp({
-      config: loadConfig({}, { redisUrl: TEST_REDIS_URL, keyPrefix: prefix, dataDir, ...overrides }),
+      config: { ...config, ...overrides },
       redis,
       store,
       queues,
@@ -150,18 +151,21 @@ describe('orchestrator HTTP API (real Redis)', () => {
     expect(cancelled.body.finishedAt).not.toBeNull();
     // its queued first step is gone from the queue
     expect(await preprocessQueue.getJob(`${(await store.getDocumentIds(res.body.id))[0]}.preprocess`)).toBeUndefined();
-    await request(app).post(`/v1/jobs/${res.body.id}/cancel`).expect(202);
+    // a second cancel learns the job was already cancelled
+    expect((await request(app).post(`/v1/jobs/${res.body.id}/cancel`).expect(409)).body.error.message).toContain('already ended as cancelled');
 
     const done = await request(app).post('/v1/jobs').attach('files', png, 'a.png').field('type', 'ocr').expect(202);
     const [docId] = await store.getDocumentIds(done.body.id);
-    await store.recordStep(done.body.id, docId!, 'ocr', { status: 'completed', startedAt: Date.now(), attempts: 1, documentStatus: 'completed' });
+    await store.recordStep(done.body.id, docId!, 'ocr', { status: 'completed', attempts: 1, documentStatus: 'completed' });
     const conflict = await request(app).post(`/v1/jobs/${done.body.id}/cancel`).expect(409);
     expect(conflict.body.error.code).toBe('conflict');
   });
 
-  it('has a retry route that says it is not implemented yet', async () => {
+  it('answers 409 to a retry of a job with nothing to retry, and to one that was cancelled', async () => {
     const res = await request(app).post('/v1/jobs').attach('files', png, 'a.png').expect(202);
-    expect((await request(app).post(`/v1/jobs/${res.body.id}/retry`).expect(501)).body.error.code).toBe('not_implemented');
+    expect((await request(app).post(`/v1/jobs/${res.body.id}/retry`).expect(409)).body.error.message).toContain('no failed');
+    await request(app).post(`/v1/jobs/${res.body.id}/cancel`).expect(202);
+    expect((await request(app).post(`/v1/jobs/${res.body.id}/retry`).expect(409)).body.error.message).toContain('cancelled');
   });
 
   describe('with API keys', () => {

@@ -1,7 +1,7 @@
 import { runWorker } from '@docproc/runtime';
 import type { OcrEngine } from './engine';
 import { NativeTesseractEngine } from './native-engine';
-import { combinePages, ocr, ocrPage, type OcrSettings, type PageText } from './ocr';
+import { combinePages, ocr, ocrPage, ocrSettings, type PageText } from './ocr';
 import { TesseractEngine } from './tesseract-engine';
 
 void runWorker({
@@ -16,12 +16,7 @@ void runWorker({
         : new TesseractEngine({ recyclePages: config.ocrRecyclePages, maxMemoryMb: config.ocrMaxMemoryMb, tessdataDir: config.tessdataDir });
     await engine.warm(config.ocrLanguages);
     logger.info('OCR engine ready', { engine: engine.name, languages: config.ocrLanguages, tessdata: config.tessdataDir ?? 'bundled' });
-    const settings: OcrSettings = {
-      defaultLanguages: config.ocrLanguages,
-      pageTimeoutMs: config.pageTimeoutMs,
-      maxInputPixels: config.maxInputPixels,
-      maxPages: config.maxPages,
-    };
+    const settings = ocrSettings(config);
     return {
       processor: (ctx) => ocr(ctx, engine, settings),
       pages: {

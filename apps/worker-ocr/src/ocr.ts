@@ -1,5 +1,6 @@
 import { EmptyDocumentError, UnsupportedTypeError, type OcrResult, type PreprocessResult } from '@docproc/catalog';
 import { decodeImagePages, detectMediaType, IMAGE_TYPES, toPgm } from '@docproc/media';
+import type { Config } from '@docproc/config';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
 import type { OcrEngine, RecognizeOptions } from './engine';
@@ -12,6 +13,16 @@ export interface OcrSettings {
   /** Guards of the OCR-only path (no preprocessing): images larger or longer than this are refused. */
   maxInputPixels: number;
   maxPages: number;
+}
+
+/** The step's settings, from the config. */
+export function ocrSettings(config: Config): OcrSettings {
+  return {
+    defaultLanguages: config.ocrLanguages,
+    pageTimeoutMs: config.pageTimeoutMs,
+    maxInputPixels: config.maxInputPixels,
+    maxPages: config.maxPages,
+  };
 }
 
 /**

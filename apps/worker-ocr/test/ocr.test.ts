@@ -1,14 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { CorruptDocumentError, StepTimeoutError, UnsupportedTypeError, type PreprocessResult } from '@docproc/catalog';
+import {
+  CancelledError,
+  CorruptDocumentError,
+  RetryableError,
+  StepTimeoutError,
+  UnsupportedTypeError,
+  type PreprocessResult,
+} from '@docproc/catalog';
 import { toPgm } from '@docproc/media';
 import { missingWords, renderTextPng, stepContext } from '@docproc/testkit';
 import { wordsFromTsv } from '../src/engine';
 import { NativeTesseractEngine } from '../src/native-engine';
-import { combinePages, meanConfidence, ocr, ocrPage, type OcrSettings } from '../src/ocr';
+import { loadConfig } from '@docproc/config';
+import { combinePages, meanConfidence, ocr, ocrPage, ocrSettings } from '../src/ocr';
 import { TesseractEngine } from '../src/tesseract-engine';
 import { languageDataDir } from '../src/tessdata';
 
-const settings: OcrSettings = { defaultLanguages: ['eng'], pageTimeoutMs: 60_000 };
+const config = loadConfig({});
+const settings = ocrSettings(config);
 const page = (index: number, blobKey: string | null, text: string | null = null): PreprocessResult['pages'][number] => ({
   index,
   blobKey,
@@ -22,7 +31,7 @@ const page = (index: number, blobKey: string | null, text: string | null = null)
 });
 
 describe('ocr with tesseract.js (offline language data)', () => {
-  const engine = new TesseractEngine();
+  const engine = new TesseractEngine({ recyclePages: config.ocrRecyclePages, maxMemoryMb: config.ocrMaxMemoryMb });
   afterAll(() => engine.close());
 
   it('reads rendered text, with confidence and word boxes', async () => {
@@ -53,20 +62,21 @@ describe('ocr with tesseract.js (offline language data)', () => {
     await expect(ocr(await stepContext('ocr', Buffer.from([0, 1, 2, 3, 0xff])), engine, settings)).rejects.toThrow(UnsupportedTypeError);
   });
 
-  it('refuses a language whose data is not installed', async () => {
+  it('lists its installed languages, and fails a missing one as a server problem (retried), not bad input', async () => {
     expect(languageDataDir('eng')).not.toBeNull();
     expect(languageDataDir('xyz')).toBeNull();
+    expect(await engine.languages()).toEqual(['eng']); // osd is orientation data, not a language
     const ctx = await stepContext('ocr', await renderTextPng(['hello']), { jobOptions: { languages: ['xyz'] } });
-    await expect(ocr(ctx, engine, ['eng'])).rejects.toThrow('OCR language "xyz" is not installed');
+    await expect(ocr(ctx, engine, settings)).rejects.toThrow(RetryableError);
+    await expect(ocr(ctx, engine, settings)).rejects.toThrow('OCR language "xyz" is not installed on this worker');
   });
 
   it('reads one page of a paged document, or takes its PDF text layer unless OCR is forced', async () => {
-    const previous = { preprocess: { mediaType: 'application/pdf', pages: [page(0, null, 'Typeset text from the layer'), page(1, 'p1')] } };
+    const pages = [page(0, null, 'Typeset text from the layer'), page(1, 'p1')];
     const at = async (index: number, forceOcr = false) => {
       const ctx = await stepContext('ocr', Buffer.from('unused'), {
         pipeline: ['preprocess', 'ocr'],
-        previous,
-        page: { index, count: 2 },
+        page: { index, count: 2, source: pages[index]! },
         jobOptions: { forceOcr, hocr: true },
       });
       await ctx.blobs.put('p1', await renderTextPng(['Scanned words on page two']));
@@ -85,6 +95,19 @@ describe('ocr with tesseract.js (offline language data)', () => {
   it('stops a page that runs past its time limit, and reads the next one', async () => {
     const png = await renderTextPng(['A page that takes a while to read'.repeat(3)], { width: 3000 });
     await expect(engine.recognize(await toPgm(png), { languages: ['eng'], timeoutMs: 5 })).rejects.toThrow(StepTimeoutError);
+    const read = await engine.recognize(await toPgm(await renderTextPng(['Back to work'])), { languages: ['eng'], timeoutMs: 60_000 });
+    expect(missingWords(read.text, ['Back', 'work'])).toEqual([]);
+  });
+
+  it('stops a page when its task is aborted (a cancel), with the abort reason, and reads the next one', async () => {
+    const png = await renderTextPng(['A page that takes a while to read'.repeat(3)], { width: 3000 });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new CancelledError()), 200);
+    await expect(engine.recognize(await toPgm(png), { languages: ['eng'], timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow(
+      CancelledError,
+    );
+    expect(Date.now() - started).toBeLessThan(1500);
     const read = await engine.recognize(await toPgm(await renderTextPng(['Back to work'])), { languages: ['eng'], timeoutMs: 60_000 });
     expect(missingWords(read.text, ['Back', 'work'])).toEqual([]);
   });
@@ -140,6 +163,6 @@ const hasNativeTesseract = spawnSync('tesseract', ['--version'], { stdio: 'ignor
   it('stops a page past its time limit, and names a missing language', async () => {
     const png = await renderTextPng(['A page that takes a while to read'.repeat(3)], { width: 3000 });
     await expect(engine.recognize(await toPgm(png), { languages: ['eng'], timeoutMs: 5 })).rejects.toThrow(StepTimeoutError);
-    await expect(engine.recognize(await toPgm(png), { languages: ['xyz'], timeoutMs: 60_000 })).rejects.toThrow(UnsupportedTypeError);
+    await expect(engine.recognize(await toPgm(png), { languages: ['xyz'], timeoutMs: 60_000 })).rejects.toThrow(RetryableError);
   });
 });

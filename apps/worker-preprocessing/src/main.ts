@@ -1,6 +1,6 @@
 import { runWorker } from '@docproc/runtime';
 import { OrientationDetector } from './orientation';
-import { preprocess, type PreprocessSettings } from './preprocess';
+import { preprocess, preprocessSettings } from './preprocess';
 
 void runWorker({
   service: 'worker-preprocessing',
@@ -8,18 +8,7 @@ void runWorker({
   // sharp works on libuv's thread pool, pdf.js and OSD on worker threads: two jobs keep both cores busy.
   defaultConcurrency: 2,
   setup: async (config) => {
-    const settings: PreprocessSettings = {
-      targetDpi: config.targetDpi,
-      maxPagePixels: config.maxPagePixels,
-      maxInputPixels: config.maxInputPixels,
-      maxPages: config.maxPages,
-      maxDocumentBytes: config.maxDocumentBytes,
-      pageTimeoutMs: config.pageTimeoutMs,
-      deskew: config.deskew,
-      rotatePages: config.detectOrientation,
-      rotateThreshold: config.rotateThreshold,
-      binarize: config.binarize,
-    };
+    const settings = preprocessSettings(config);
     // One detector per running job (a tesseract.js worker reads one page at a time): a job
     // takes a free one, or makes one, and gives it back; there are never more than the concurrency.
     const detectors: OrientationDetector[] = [];

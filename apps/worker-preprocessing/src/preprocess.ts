@@ -7,6 +7,7 @@ import {
   type PreprocessResult,
 } from '@docproc/catalog';
 import { detectMediaType, greyscalePage, imageInfo, IMAGE_TYPES, readPdf, type GreyImage } from '@docproc/media';
+import type { Config } from '@docproc/config';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
 import type { OrientationDetector } from './orientation';
@@ -18,6 +19,22 @@ export interface PreprocessSettings extends PageSettings {
   maxPages: number;
   maxDocumentBytes: number;
   pageTimeoutMs: number;
+}
+
+/** The step's settings, from the config. */
+export function preprocessSettings(config: Config): PreprocessSettings {
+  return {
+    targetDpi: config.targetDpi,
+    maxPagePixels: config.maxPagePixels,
+    maxInputPixels: config.maxInputPixels,
+    maxPages: config.maxPages,
+    maxDocumentBytes: config.maxDocumentBytes,
+    pageTimeoutMs: config.pageTimeoutMs,
+    deskew: config.deskew,
+    rotatePages: config.detectOrientation,
+    rotateThreshold: config.rotateThreshold,
+    binarize: config.binarize,
+  };
 }
 
 type StoredPage = PreprocessResult['pages'][number];

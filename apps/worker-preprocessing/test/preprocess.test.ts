@@ -9,14 +9,15 @@ import {
 } from '@docproc/catalog';
 import { makePdf, pngHeaderOnly, renderTextPng, stepContext } from '@docproc/testkit';
 import { OrientationDetector } from '../src/orientation';
-import { DEFAULT_PREPROCESS_SETTINGS, preprocess, type PreprocessSettings } from '../src/preprocess';
+import { loadConfig } from '@docproc/config';
+import { preprocess, preprocessSettings, type PreprocessSettings } from '../src/preprocess';
 
 const LINES = [
   'Minutes of the meeting held on Tuesday',
   'The treasurer presented the annual accounts',
   'Questions were answered and the accounts approved',
 ];
-const settings = (changes: Partial<PreprocessSettings> = {}): PreprocessSettings => ({ ...DEFAULT_PREPROCESS_SETTINGS, ...changes });
+const settings = (changes: Partial<PreprocessSettings> = {}): PreprocessSettings => ({ ...preprocessSettings(loadConfig({})), ...changes });
 
 describe('preprocess', () => {
   const orientation = new OrientationDetector(60_000);
@@ -83,24 +84,26 @@ describe('preprocess', () => {
 
   it('passes plain text through with no pages', async () => {
     const ctx = await stepContext('preprocess', Buffer.from('Just some text.\n'));
-    expect(await preprocess(ctx)).toEqual({ mediaType: 'text/plain', pages: [] });
+    expect(await preprocess(ctx, settings())).toEqual({ mediaType: 'text/plain', pages: [] });
   });
 
   it('gives each kind of bad input its own error code', async () => {
-    await expect(preprocess(await stepContext('preprocess', Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0xff])))).rejects.toThrow(UnsupportedTypeError);
-    const png = await renderTextPng(['cut short'], { width: 800 });
-    await expect(preprocess(await stepContext('preprocess', png.subarray(0, png.length / 2)))).rejects.toThrow(CorruptDocumentError);
-    await expect(preprocess(await stepContext('preprocess', Buffer.from('%PDF-1.7\n%%EOF\n')))).rejects.toThrow(CorruptDocumentError);
-    await expect(preprocess(await stepContext('preprocess', makePdf([{ kind: 'text', lines: ['secret'] }], { encrypt: true })))).rejects.toThrow(
-      EncryptedDocumentError,
+    await expect(preprocess(await stepContext('preprocess', Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0xff])), settings())).rejects.toThrow(
+      UnsupportedTypeError,
     );
+    const png = await renderTextPng(['cut short'], { width: 800 });
+    await expect(preprocess(await stepContext('preprocess', png.subarray(0, png.length / 2)), settings())).rejects.toThrow(CorruptDocumentError);
+    await expect(preprocess(await stepContext('preprocess', Buffer.from('%PDF-1.7\n%%EOF\n')), settings())).rejects.toThrow(CorruptDocumentError);
+    await expect(
+      preprocess(await stepContext('preprocess', makePdf([{ kind: 'text', lines: ['secret'] }], { encrypt: true })), settings()),
+    ).rejects.toThrow(EncryptedDocumentError);
   });
 
   it('applies every guard as a clear document error', async () => {
     const png = await renderTextPng(['small'], { width: 400 });
     await expect(preprocess(await stepContext('preprocess', png), settings({ maxDocumentBytes: 100 }))).rejects.toThrow(TooLargeError);
     // a header that claims 100,000 x 100,000 pixels is refused before any pixel is decoded
-    await expect(preprocess(await stepContext('preprocess', pngHeaderOnly(100_000, 100_000)))).rejects.toThrow(/more than the limit/);
+    await expect(preprocess(await stepContext('preprocess', pngHeaderOnly(100_000, 100_000)), settings())).rejects.toThrow(/more than the limit/);
     const threePages = makePdf([1, 2, 3].map((n) => ({ kind: 'text' as const, lines: [`Page number ${n} of three`] })));
     await expect(preprocess(await stepContext('preprocess', threePages), settings({ maxPages: 2 }))).rejects.toThrow(TooManyPagesError);
     const tiff = await sharp([png, png, png], { join: { animated: true } })

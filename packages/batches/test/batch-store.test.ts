@@ -1,100 +1,210 @@
 import { Redis } from 'ioredis';
-import { BatchStore, StepQueues, enqueueBatch, nextStep, recordStepAndQueueNext, removeQueuedSteps, type NewBatch } from '@docproc/batches';
+import {
+  BatchStore,
+  FAN_OUT_CHUNK,
+  StepQueues,
+  completeStep,
+  handPagesOn,
+  jobPolicy,
+  nextStep,
+  readEvents,
+  removeQueuedSteps,
+  submitBatch,
+  type NewBatch,
+} from '@docproc/batches';
+import { loadConfig } from '@docproc/config';
+import type { PreprocessPage, StepPayload } from '@docproc/catalog';
 import { TEST_REDIS_URL, deletePrefix, testPrefix } from '@docproc/testkit';
+
+const config = loadConfig({});
+
+const batch = (id: string, docs: number, pipeline: NewBatch['pipeline'] = ['ocr', 'nlp']): NewBatch => ({
+  id,
+  priority: 2,
+  pipeline,
+  options: { minConfidence: 50 },
+  documents: Array.from({ length: docs }, (_, i) => ({ id: `${id}-d${i}`, name: `f${i}.png`, blobKey: `k${i}`, size: 10 + i })),
+});
 
 describe('BatchStore (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
   const prefix = testPrefix('store');
-  const store = new BatchStore(redis, prefix);
+  const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
+  const create = async (b: NewBatch) => {
+    await store.createBatch({ ...b, total: b.documents.length, createdAt: b.createdAt ?? new Date() });
+    await store.addDocuments(b.id, b.pipeline, b.documents);
+  };
+  const events = async (id: string) =>
+    (await readEvents(redis, store.keys.events(id), '0', 1000)).map((e) => [e.type, e.data.step ?? '', e.data.status]);
 
   afterAll(async () => {
     await deletePrefix(redis, prefix);
     await redis.quit();
   });
 
-  const batch = (id: string, docs: number): NewBatch => ({
-    id,
-    priority: 2,
-    pipeline: ['ocr', 'nlp'],
-    options: { minConfidence: 50 },
-    documents: Array.from({ length: docs }, (_, i) => ({ id: `${id}-d${i}`, name: `f${i}.png`, blobKey: `k${i}`, size: 10 + i })),
-  });
+  const corrupt = { code: 'corrupt_document' as const, message: 'bad' };
 
   it('creates a queued batch with its documents', async () => {
-    await store.createBatch(batch('b1', 2));
+    await create(batch('b1', 2));
     const record = await store.getBatch('b1');
     expect(record).toMatchObject({ id: 'b1', status: 'queued', priority: 2, pipeline: ['ocr', 'nlp'], total: 2, completed: 0, startedAt: null });
     expect(record!.options).toEqual({ minConfidence: 50 });
-    const docs = await store.getDocuments('b1');
-    expect(docs.map((d) => [d.name, d.status, d.steps.ocr?.status])).toEqual([
+    const docs = await store.getDocuments(await store.getDocumentIds('b1'));
+    expect(docs.map((d) => [d!.name, d!.status, d!.steps.ocr?.status])).toEqual([
       ['f0.png', 'queued', 'queued'],
       ['f1.png', 'queued', 'queued'],
     ]);
     expect(await store.getBatch('nope')).toBeNull();
   });
 
-  const at = Date.parse('2026-01-02T03:04:05.000Z');
-  const ok = { status: 'completed' as const, startedAt: at, attempts: 1 };
-  const corrupt = { code: 'corrupt_document' as const, message: 'bad' };
+  it('is running from the start of its first task, and a document shows the step it is in', async () => {
+    await create(batch('b2', 2));
+    const before = Date.now();
+    expect(await store.stepStarted('b2', 'b2-d0', 'ocr', { attempt: 1 })).toEqual({ batchStatus: 'running', documentStatus: 'running' });
+    const running = await store.getBatch('b2');
+    expect(running!.status).toBe('running');
+    expect(Date.parse(running!.startedAt!)).toBeGreaterThanOrEqual(before);
+    const doc = await store.getDocument('b2-d0');
+    expect(doc).toMatchObject({ status: 'running', steps: { ocr: { status: 'running' }, nlp: { status: 'queued' } } });
 
-  it('runs a batch to completed_with_errors, counting each document once', async () => {
-    await store.createBatch(batch('b2', 2));
-    expect(await store.recordStep('b2', 'b2-d0', 'ocr', { ...ok, resultJson: '{"text":"hi"}' })).toBe('running');
-    expect(await store.getBatch('b2')).toMatchObject({ status: 'running', startedAt: '2026-01-02T03:04:05.000Z' });
-    expect(await store.stepResult('b2-d0', 'ocr')).toEqual({ json: '{"text":"hi"}', blobKey: undefined });
-    expect(await store.recordStep('b2', 'b2-d0', 'nlp', { ...ok, documentStatus: 'completed', resultKey: 'batches/b2/r.json' })).toBe('running');
-
-    const failed = { status: 'failed' as const, startedAt: at, attempts: 1, documentStatus: 'failed' as const, error: corrupt };
-    expect(await store.recordStep('b2', 'b2-d1', 'ocr', failed)).toBe('completed_with_errors');
-    // A late duplicate (a stalled job's second report) changes no counter.
-    expect(await store.recordStep('b2', 'b2-d1', 'ocr', failed)).toBe('completed_with_errors');
-
-    const record = await store.getBatch('b2');
-    expect(record).toMatchObject({ completed: 1, failed: 1, status: 'completed_with_errors' });
-    expect(record!.finishedAt).not.toBeNull();
-    const [done, bad] = await store.getDocuments('b2');
-    expect(done!.status).toBe('completed');
-    expect(done!.steps.ocr).toMatchObject({ status: 'completed', attempts: 1, startedAt: '2026-01-02T03:04:05.000Z', resultJson: '{"text":"hi"}' });
-    expect(done!.steps.nlp).toMatchObject({ status: 'completed', resultKey: 'batches/b2/r.json' });
-    expect(bad).toMatchObject({ status: 'failed', error: corrupt });
+    await store.recordStep('b2', 'b2-d0', 'ocr', { status: 'completed', attempts: 1, resultJson: '{"text":"hi"}' });
+    expect(await store.stepResult('b2-d0', 'ocr')).toEqual({ resultJson: '{"text":"hi"}', resultKey: undefined });
+    await store.stepStarted('b2', 'b2-d0', 'nlp', { attempt: 1 });
+    expect(
+      (await store.recordStep('b2', 'b2-d0', 'nlp', { status: 'completed', attempts: 1, documentStatus: 'completed', resultKey: 'r.json' }))
+        .batchStatus,
+    ).toBe('running');
+    const failed = { status: 'failed' as const, attempts: 1, documentStatus: 'failed' as const, error: corrupt };
+    expect((await store.recordStep('b2', 'b2-d1', 'ocr', failed)).batchStatus).toBe('completed_with_errors');
+    // A late duplicate (a stalled task's second report) changes no counter.
+    expect((await store.recordStep('b2', 'b2-d1', 'ocr', failed)).batchStatus).toBe('completed_with_errors');
+    expect(await store.getBatch('b2')).toMatchObject({ completed: 1, failed: 1, status: 'completed_with_errors' });
+    expect(await store.finishedBefore(Date.now() + 1, 10)).toContain('b2');
+    // every change is an event, in the order it was made
+    expect(await events('b2')).toEqual([
+      ['batch', '', 'running'],
+      ['step', 'ocr', 'running'],
+      ['step', 'ocr', 'completed'],
+      ['step', 'nlp', 'running'],
+      ['step', 'nlp', 'completed'],
+      ['document', '', 'completed'],
+      ['step', 'ocr', 'failed'],
+      ['document', '', 'failed'],
+      ['batch', '', 'completed_with_errors'],
+      ['step', 'ocr', 'failed'],
+    ]);
   });
 
-  it('ends a batch whose documents all failed as failed', async () => {
-    await store.createBatch(batch('b3', 1));
-    const outcome = {
-      status: 'failed' as const,
-      startedAt: at,
-      attempts: 3,
-      documentStatus: 'failed' as const,
-      error: { code: 'internal' as const, message: 'x' },
-    };
-    expect(await store.recordStep('b3', 'b3-d0', 'ocr', outcome)).toBe('failed');
+  it('records a document refused at submit as failed, and ends a batch of only such documents', async () => {
+    const b = batch('b3', 2);
+    b.documents[0]!.error = { code: 'empty_document', message: 'empty' };
+    await create(b);
+    expect(await store.getBatch('b3')).toMatchObject({ status: 'queued', failed: 1 });
+    expect((await store.getDocument('b3-d0'))!.error).toEqual({ code: 'empty_document', message: 'empty' });
+    const all = batch('b3all', 1);
+    all.documents[0]!.error = { code: 'empty_document', message: 'empty' };
+    await create(all);
+    expect(await store.getBatch('b3all')).toMatchObject({ status: 'failed', failed: 1 });
+    expect((await store.getBatch('b3all'))!.finishedAt).not.toBeNull();
   });
 
-  it('cancels a batch and its unfinished documents, and a step ending later stops there', async () => {
-    await store.createBatch(batch('b4', 2));
-    await store.recordStep('b4', 'b4-d0', 'ocr', ok);
+  it('cancels a batch and its unfinished documents, once; a step ending later stops there', async () => {
+    await create(batch('b4', 2));
+    await store.stepStarted('b4', 'b4-d0', 'ocr', { attempt: 1 });
     expect(await store.cancelBatch('b4')).toBe('running');
-    // every document not done is cancelled at once, and the batch with them
-    expect((await store.getDocuments('b4')).map((d) => [d.status, d.error?.code])).toEqual([
+    expect((await store.getDocuments(await store.getDocumentIds('b4'))).map((d) => [d!.status, d!.error?.code])).toEqual([
       ['cancelled', 'cancelled'],
       ['cancelled', 'cancelled'],
     ]);
-    // the step that was running then ends without reviving its document: the chain stops
-    expect(await store.recordStep('b4', 'b4-d0', 'nlp', ok)).toBe('cancelled');
-    expect(await store.cancelBatch('b4')).toBe('cancelled');
-    const record = await store.getBatch('b4');
-    expect(record).toMatchObject({ status: 'cancelled', cancelled: 2 });
-    expect(record!.finishedAt).not.toBeNull();
+    // a task starting now skips; one ending now does not revive its document
+    expect((await store.stepStarted('b4', 'b4-d1', 'ocr', { attempt: 1 })).documentStatus).toBe('cancelled');
+    expect((await store.recordStep('b4', 'b4-d0', 'ocr', { status: 'completed', attempts: 1 })).batchStatus).toBe('cancelled');
+    expect(await store.cancelBatch('b4')).toBe('cancelled'); // the second cancel learns it was already cancelled
+    expect(await store.getBatch('b4')).toMatchObject({ status: 'cancelled', cancelled: 2, failed: 0 });
     expect(await store.cancelBatch('unknown')).toBeNull();
+  });
+
+  it('reopens failed documents for a retry, from the step they failed in', async () => {
+    await create(batch('b5', 2));
+    await store.recordStep('b5', 'b5-d0', 'ocr', { status: 'completed', attempts: 1, resultJson: '{}' });
+    const error = { code: 'internal' as const, message: 'lost' };
+    await store.recordStep('b5', 'b5-d0', 'nlp', { status: 'failed', attempts: 3, documentStatus: 'failed', error });
+    await store.recordStep('b5', 'b5-d1', 'ocr', { status: 'completed', attempts: 1, resultJson: '{}' });
+    await store.recordStep('b5', 'b5-d1', 'nlp', { status: 'completed', attempts: 1, documentStatus: 'completed' });
+    expect(await store.getBatch('b5')).toMatchObject({ status: 'completed_with_errors', failed: 1 });
+    expect(
+      await store.reopenDocuments('b5', [
+        { id: 'b5-d0', steps: ['nlp'] },
+        { id: 'b5-d1', steps: ['nlp'] },
+      ]),
+    ).toEqual(['b5-d0']);
+    expect(await store.getBatch('b5')).toMatchObject({ status: 'running', failed: 0, completed: 1, finishedAt: null });
+    expect(await store.getDocument('b5-d0')).toMatchObject({
+      status: 'queued',
+      error: null,
+      retries: 1,
+      steps: { ocr: { status: 'completed' }, nlp: { status: 'queued' } },
+    });
+    expect(await store.finishedBefore(Date.now() + 1, 100)).not.toContain('b5');
+    // a second retry finds nothing to reopen
+    expect(await store.reopenDocuments('b5', [{ id: 'b5-d0', steps: ['nlp'] }])).toEqual([]);
+  });
+
+  it('lists batches newest first, filtered, page by page', async () => {
+    const base = Date.parse('2030-01-01T00:00:00Z');
+    for (let i = 0; i < 7; i++) await create({ ...batch(`L${i}`, 1), createdAt: new Date(base + (i < 4 ? i * 1000 : 5000)) }); // three share a time
+    const seen: string[] = [];
+    let after;
+    for (;;) {
+      const page = await store.listBatches({ limit: 3, since: base, after });
+      seen.push(...page.batches.map((b) => b.id));
+      if (!page.last) break;
+      after = page.last;
+    }
+    expect(seen).toEqual(['L6', 'L5', 'L4', 'L3', 'L2', 'L1', 'L0']);
+    await store.cancelBatch('L2');
+    expect((await store.listBatches({ limit: 10, since: base, status: 'cancelled' })).batches.map((b) => b.id)).toEqual(['L2']);
+  });
+
+  it('counts pages once, and tells the page task whether the step before has ended', async () => {
+    await create(batch('b6', 1, ['preprocess', 'ocr']));
+    const page = { index: 0, count: 2 };
+    expect(await store.recordPageDone('b6', 'b6-d0', 'ocr', 'preprocess', page)).toMatchObject({ done: 1, previousStepStatus: 'queued' });
+    expect(await store.recordPageDone('b6', 'b6-d0', 'ocr', 'preprocess', page)).toMatchObject({ done: 1 });
+    // the step before ends now: it learns how many of the pages it handed on are done
+    const recorded = await store.recordStep('b6', 'b6-d0', 'preprocess', { status: 'completed', attempts: 1, nextPagedStep: 'ocr' });
+    expect(recorded.nextPagesDone).toBe(1);
+    expect(await store.recordPageDone('b6', 'b6-d0', 'ocr', 'preprocess', { index: 1, count: 2 })).toMatchObject({
+      done: 2,
+      previousStepStatus: 'completed',
+    });
+  });
+
+  it('removes a batch and everything it kept in Redis', async () => {
+    await create(batch('b7', 3));
+    await store.addFailedAttempt('b7-d0', {
+      step: 'ocr',
+      page: null,
+      attempt: 1,
+      code: 'internal',
+      message: 'x',
+      worker: 'w',
+      startedAt: '',
+      failedAt: '',
+    });
+    await store.recordStep('b7', 'b7-d0', 'ocr', { status: 'completed', attempts: 1 });
+    await store.deleteBatchRecords('b7');
+    expect(await store.getBatch('b7')).toBeNull();
+    expect(await redis.keys(`${prefix}:*b7*`)).toEqual([]);
+    expect(await redis.zscore(store.keys.batches, 'b7')).toBeNull();
   });
 });
 
 describe('task chains (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
   const prefix = testPrefix('chain');
-  const queues = new StepQueues(redis, prefix);
-  const store = new BatchStore(redis, prefix);
+  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
 
   afterAll(async () => {
     await queues.close();
@@ -107,67 +217,63 @@ describe('task chains (real Redis)', () => {
     expect(nextStep({ step: 'validate', pipeline: ['preprocess', 'ocr', 'validate'] })).toBeUndefined();
   });
 
-  it("queues each document's first step with the batch priority, then the next step once", async () => {
-    const batch: NewBatch = {
-      id: 'b',
-      priority: 10,
-      pipeline: ['ocr', 'nlp'],
-      options: {},
-      documents: [{ id: 'd1', name: 'a.png', blobKey: 'k', size: 1 }],
-    };
-    await store.createBatch(batch);
-    await enqueueBatch(queues, batch);
-    const first = await queues.get('ocr').getJob('d1.ocr');
-    expect(first!.opts.priority).toBe(1);
-    expect(first!.data).toMatchObject({ batchId: 'b', documentId: 'd1', step: 'ocr', pipeline: ['ocr', 'nlp'] });
+  it('fans a large batch out in chunks, each first task with the batch priority and the step retry policy', async () => {
+    const big = batch('fan', FAN_OUT_CHUNK * 2 + 7);
+    big.priority = 10;
+    await submitBatch(store, queues, big);
+    expect(await store.documentCount('fan')).toBe(FAN_OUT_CHUNK * 2 + 7);
+    expect(await queues.get('ocr').getJobCountByTypes('prioritized')).toBe(FAN_OUT_CHUNK * 2 + 7);
+    const first = await queues.get('ocr').getJob('fan-d0.ocr');
+    expect(first!.opts).toMatchObject({ priority: 1, attempts: config.attempts.ocr, backoff: { type: 'exponential', delay: config.backoffMs.ocr } });
+    expect(first!.data).toMatchObject({ batchId: 'fan', documentId: 'fan-d0', step: 'ocr', pipeline: ['ocr', 'nlp'] });
+  });
 
-    const ok = { status: 'completed' as const, startedAt: Date.now(), attempts: 1 };
-    expect(await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority)).toBe('running');
-    // a re-run step records again but queues nothing twice
-    expect(await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority)).toBe('running');
+  it('queues the next step once, however often a step completes', async () => {
+    await submitBatch(store, queues, batch('b', 1));
+    const first = await queues.get('ocr').getJob('b-d0.ocr');
+    const done = { attempts: 1, stored: { resultJson: '{}' }, handedOn: 0 };
+    expect(await completeStep(store, queues, first!.data, done, first!.opts.priority)).toBe('running');
+    expect(await completeStep(store, queues, first!.data, done, first!.opts.priority)).toBe('running');
     expect(await queues.get('nlp').getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 1, waiting: 0 });
-    expect((await queues.get('nlp').getJob('d1.nlp'))!.data).toMatchObject({ step: 'nlp', documentId: 'd1' });
-    expect((await store.getDocuments('b')).map((d) => [d.status, d.steps.ocr?.status])).toEqual([['running', 'completed']]);
+    expect((await queues.get('nlp').getJob('b-d0.nlp'))!.opts.priority).toBe(9);
   });
 
-  it('queues one job per page of a paged step, and cancelling takes them off again', async () => {
-    const batch: NewBatch = {
-      id: 'p',
-      priority: 0,
-      pipeline: ['preprocess', 'ocr'],
-      options: {},
-      documents: [{ id: 'p1', name: 'a.pdf', blobKey: 'k', size: 1 }],
-    };
-    await store.createBatch(batch);
-    await enqueueBatch(queues, batch);
-    const first = await queues.get('preprocess').getJob('p1.preprocess');
-    const ok = { status: 'completed' as const, startedAt: Date.now(), attempts: 1 };
-    await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority, { pageCount: 3 });
-    const pages = (await queues.get('ocr').getJobs(['prioritized', 'waiting'])).filter((job) => job.data.batchId === 'p');
-    expect(pages.map((job) => [job.id, job.data.page]).sort()).toEqual([
-      ['p1.ocr.p0', { index: 0, count: 3 }],
-      ['p1.ocr.p1', { index: 1, count: 3 }],
-      ['p1.ocr.p2', { index: 2, count: 3 }],
+  it('hands pages on one task each; when they were all read first, the step before queues the task that combines them', async () => {
+    await submitBatch(store, queues, batch('p', 1, ['preprocess', 'ocr']));
+    const payload = (await queues.get('preprocess').getJob('p-d0.preprocess'))!.data as StepPayload;
+    const pages: PreprocessPage[] = [0, 1, 2].map((index) => ({
+      index,
+      blobKey: `p${index}`,
+      width: 1,
+      height: 1,
+      rotation: 0,
+      skewAngle: 0,
+      despeckled: false,
+      dpi: 300,
+      text: null,
+    }));
+    await store.setPageCount('p-d0', 'ocr', 3);
+    await handPagesOn(queues, payload, pages, 3, 11);
+    const queued = (await queues.get('ocr').getJobs(['prioritized'])).filter((job) => job.data.batchId === 'p');
+    expect(queued.map((job) => [job.id, job.data.page.index, job.data.page.count, job.data.page.source.blobKey]).sort()).toEqual([
+      ['p-d0.ocr.p0', 0, 3, 'p0'],
+      ['p-d0.ocr.p1', 1, 3, 'p1'],
+      ['p-d0.ocr.p2', 2, 3, 'p2'],
     ]);
-    await store.cancelBatch('p');
-    await removeQueuedSteps(queues, store, batch);
-    expect((await queues.get('ocr').getJobs(['prioritized', 'waiting'])).filter((job) => job.data.batchId === 'p')).toEqual([]);
+    for (const page of pages) await store.recordPageDone('p', 'p-d0', 'ocr', 'preprocess', { index: page.index, count: 3 });
+    await completeStep(store, queues, payload, { attempts: 1, stored: { resultJson: '{}' }, handedOn: 3 }, 11);
+    expect((await queues.get('ocr').getJob('p-d0.ocr'))!.data.combine).toEqual({ count: 3 });
   });
 
-  it('takes the next step off its queue when the batch was cancelled meanwhile', async () => {
-    const batch: NewBatch = {
-      id: 'c',
-      priority: 0,
-      pipeline: ['ocr', 'nlp'],
-      options: {},
-      documents: [{ id: 'c1', name: 'a.png', blobKey: 'k', size: 1 }],
-    };
-    await store.createBatch(batch);
-    await enqueueBatch(queues, batch);
-    const first = await queues.get('ocr').getJob('c1.ocr');
+  it('takes a cancelled batch’s waiting tasks, page tasks included, off the queues', async () => {
+    await submitBatch(store, queues, batch('c', 1, ['preprocess', 'ocr']));
+    const payload = (await queues.get('preprocess').getJob('c-d0.preprocess'))!.data as StepPayload;
+    const page: PreprocessPage = { index: 0, blobKey: 'p0', width: 1, height: 1, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null };
+    await store.setPageCount('c-d0', 'ocr', 2);
+    await handPagesOn(queues, payload, [page, { ...page, index: 1 }], 2, 11);
     await store.cancelBatch('c');
-    const ok = { status: 'completed' as const, startedAt: Date.now(), attempts: 1 };
-    expect(await recordStepAndQueueNext(store, queues, first!.data, ok, first!.opts.priority)).toBe('cancelled');
-    expect(await queues.get('nlp').getJob('c1.nlp')).toBeUndefined();
+    await removeQueuedSteps(queues, store, (await store.getBatch('c'))!);
+    expect(await queues.get('preprocess').getJob('c-d0.preprocess')).toBeUndefined();
+    expect((await queues.get('ocr').getJobs(['prioritized', 'waiting'])).filter((job) => job.data.batchId === 'c')).toEqual([]);
   });
 });

@@ -46,8 +46,11 @@ describe('priorities', () => {
 });
 
 describe('schemas', () => {
-  it('validates job options and keeps unknown keys for custom steps', () => {
-    expect(jobOptionsSchema.parse({ minConfidence: 70, custom: 'x' })).toEqual({ minConfidence: 70, custom: 'x' });
+  it('validates job options and refuses unknown keys (a typo must not pass silently)', () => {
+    expect(jobOptionsSchema.parse({ minConfidence: 70, timeouts: { ocr: 5000 } })).toEqual({ minConfidence: 70, timeouts: { ocr: 5000 } });
+    expect(jobOptionsSchema.safeParse({ minConfidance: 70 }).success).toBe(false);
+    expect(jobOptionsSchema.safeParse({ timeouts: { ocrr: 5000 } }).success).toBe(false);
+    expect(jobOptionsSchema.safeParse({ timeouts: { ocr: 5 } }).success).toBe(false);
     expect(jobOptionsSchema.safeParse({ minConfidence: 170 }).success).toBe(false);
     expect(jobOptionsSchema.safeParse({ languages: ['../etc'] }).success).toBe(false);
   });

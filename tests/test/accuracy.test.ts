@@ -1,9 +1,11 @@
 import sharp from 'sharp';
 import { characterErrorRate, makePdf, renderTextPng, stepContext } from '@docproc/testkit';
-import { OrientationDetector } from '../../worker-preprocessing/src/orientation';
-import { DEFAULT_PREPROCESS_SETTINGS, preprocess } from '../../worker-preprocessing/src/preprocess';
-import { combinePages, ocrPage } from '../src/ocr';
-import { TesseractEngine } from '../src/tesseract-engine';
+import { loadConfig } from '@docproc/config';
+import { OrientationDetector, preprocess, preprocessSettings } from '@docproc/worker-preprocessing';
+import { TesseractEngine, combinePages, ocrPage, ocrSettings } from '@docproc/worker-ocr';
+
+/** The platform's defaults, as a fresh install runs. */
+const config = loadConfig({});
 
 /** Text whose every character is known: a page of plain English prose with digits and punctuation. */
 const PROSE = [
@@ -37,7 +39,7 @@ const PAGES: GeneratedPage[] = [
 ];
 
 describe('OCR accuracy on generated pages (character error rate)', () => {
-  const engine = new TesseractEngine();
+  const engine = new TesseractEngine({ recyclePages: config.ocrRecyclePages, maxMemoryMb: config.ocrMaxMemoryMb });
   const orientation = new OrientationDetector(60_000);
   afterAll(async () => {
     await engine.close();
@@ -59,7 +61,7 @@ describe('OCR accuracy on generated pages (character error rate)', () => {
       document = makePdf([{ kind: 'image', jpeg: data, width: info.width, height: info.height, dpi: 300 }]);
     }
     const preCtx = await stepContext('preprocess', document);
-    const pre = await preprocess(preCtx, DEFAULT_PREPROCESS_SETTINGS, orientation);
+    const pre = await preprocess(preCtx, preprocessSettings(config), orientation);
     // as the platform runs it: each page handed on is one OCR page job, then the pages are combined
     expect(preCtx.handedOn).toEqual(pre.pages.map((p) => ({ index: p.index, count: pre.pages.length })));
     const read = [];
@@ -69,7 +71,7 @@ describe('OCR accuracy on generated pages (character error rate)', () => {
         page: { index: page.index, count: pre.pages.length, source: page },
         blobs: preCtx.blobs,
       });
-      read.push(await ocrPage(pageCtx, engine, { defaultLanguages: ['eng'], pageTimeoutMs: 60_000 }));
+      read.push(await ocrPage(pageCtx, engine, ocrSettings(config)));
     }
     const result = combinePages(read, engine.name, ['eng']);
     const rate = characterErrorRate(result.text, PROSE.join('\n'));

@@ -16,7 +16,7 @@ import {
   testPrefix,
   waitFor,
 } from '@docproc/testkit';
-import { startPlatform, type Platform, type PlatformApp } from '../src/platform';
+import { startPlatform, type Platform, type PlatformApp } from '@docproc/cli';
 
 async function freePort(): Promise<number> {
   const server = createServer();
