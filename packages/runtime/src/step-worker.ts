@@ -100,6 +100,8 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     {
       connection,
       prefix,
+      // Kept on each task as processedBy: which process holds it (Bull Board shows it too).
+      name: workerName,
       concurrency: options.concurrency,
       lockDuration: options.lockMs,
       stalledInterval: options.stalledIntervalMs,

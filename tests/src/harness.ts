@@ -1,0 +1,154 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { startPlatform, type Platform, type PlatformApp } from '@docproc/cli';
+import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface BatchStatusBody {
+  id: string;
+  status: string;
+  progress: { total: number; completed: number; failed: number; cancelled: number; percent: number };
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface DocumentBody {
+  documentId: string;
+  name: string;
+  status: string;
+  error: { code: string; message: string } | null;
+  steps: Record<string, Record<string, unknown> | null>;
+}
+
+/**
+ * The platform as `docproc up` runs it — each app its own node process from
+ * dist/ — on a Redis key prefix and data directory of its own, with helpers
+ * to drive it over HTTP. Groups of apps can be started and stopped apart (a
+ * worker pool started late, to build a backlog first).
+ */
+export class PlatformUnderTest {
+  readonly prefix = testPrefix('sys');
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'docproc-sys-'));
+  readonly logs: string[] = [];
+  readonly exits: string[] = [];
+  readonly redis: Redis;
+  base = '';
+  private port = 0;
+  private readonly groups: Platform[] = [];
+
+  constructor(
+    private readonly env: Record<string, string> = {},
+    readonly redisUrl = TEST_REDIS_URL,
+  ) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.redis.on('error', () => undefined);
+  }
+
+  /** Starts apps (the orchestrator among them: waits until it is ready). */
+  async start(
+    apps: readonly PlatformApp[],
+    options: { env?: Record<string, string>; instances?: Partial<Record<PlatformApp, number>> } = {},
+  ): Promise<Platform> {
+    if (this.port === 0) {
+      this.port = await freePort();
+      this.base = `http://127.0.0.1:${this.port}`;
+    }
+    const group = startPlatform({
+      env: {
+        ...process.env,
+        PORT: String(this.port),
+        REDIS_URL: this.redisUrl,
+        DOCPROC_KEY_PREFIX: this.prefix,
+        DOCPROC_DATA_DIR: this.dataDir,
+        DOCPROC_HEARTBEAT_MS: '500',
+        LOG_LEVEL: 'warn',
+        ...this.env,
+        ...options.env,
+      },
+      apps,
+      instances: options.instances,
+      onLine: (app, line, name) => this.logs.push(`${name} | ${line}`),
+      onExit: (app, code, signal, name) => this.exits.push(`${name} exited with ${signal ?? code}`),
+    });
+    this.groups.push(group);
+    if (apps.includes('orchestrator')) {
+      await waitFor(
+        async () =>
+          (await fetch(`${this.base}/readyz`)
+            .then((r) => r.ok)
+            .catch(() => false)) || undefined,
+        30_000,
+        'the orchestrator',
+      );
+    }
+    return group;
+  }
+
+  /** Waits until `count` workers of `step` beat. */
+  async workersUp(step: string, count: number): Promise<void> {
+    await waitFor(
+      async () => {
+        const workers = Object.values(await this.redis.hgetall(`${this.prefix}:workers`)).filter((w) => JSON.parse(w).step === step);
+        return workers.length >= count ? true : undefined;
+      },
+      60_000,
+      `${count} ${step} worker(s)`,
+    );
+  }
+
+  async submit(files: { name: string; bytes: Buffer }[], fields: Record<string, string> = {}): Promise<string> {
+    const form = new FormData();
+    for (const file of files) form.append('files', new Blob([file.bytes]), file.name);
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    const res = await fetch(`${this.base}/v1/jobs`, { method: 'POST', body: form });
+    if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  async get<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.base}${path}`);
+    if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async post(path: string): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.base}${path}`, { method: 'POST' });
+    return { status: res.status, body: await res.json() };
+  }
+
+  status(id: string): Promise<BatchStatusBody> {
+    return this.get(`/v1/jobs/${id}`);
+  }
+
+  async finished(id: string, timeoutMs: number): Promise<BatchStatusBody> {
+    return waitFor(
+      async () => {
+        const status = await this.status(id).catch(() => undefined);
+        return status?.finishedAt ? status : undefined;
+      },
+      timeoutMs,
+      `job ${id} to finish`,
+    );
+  }
+
+  async documents(id: string): Promise<DocumentBody[]> {
+    return (await this.get<{ documents: DocumentBody[] }>(`/v1/jobs/${id}/results?limit=1000`)).documents;
+  }
+
+  /** Stops every app started, then removes the test's keys. */
+  async stop(): Promise<void> {
+    await Promise.all(this.groups.map((g) => g.stop()));
+    await deletePrefix(this.redis, this.prefix).catch(() => undefined);
+    this.redis.disconnect();
+  }
+}
