@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/cli';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -8,7 +8,7 @@ export type PlatformApp = (typeof PLATFORM_APPS)[number];
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-export function appEntry(app: PlatformApp): string {
+function appEntry(app: PlatformApp): string {
   return join(REPO_ROOT, 'apps', app, 'dist', 'main.js');
 }
 

@@ -1,9 +1,5 @@
 import express from 'express';
-import type { Redis } from 'ioredis';
-import type { BatchStore, StepQueues } from '@docproc/batches';
-import type { Config } from '@docproc/config';
-import type { Logger } from '@docproc/runtime';
-import type { BlobStore } from '@docproc/storage';
+import type { AppDeps } from './deps';
 import { requireApiKey } from './auth';
 import { eventsRoute } from './events-route';
 import { errorHandler, notFound } from './http-error';
@@ -11,15 +7,7 @@ import { jobsRoutes } from './jobs-routes';
 import { resultsRoutes } from './results-routes';
 import { submitRoute } from './submit-route';
 
-export interface AppDeps {
-  config: Config;
-  /** A producer connection (fails fast). */
-  redis: Redis;
-  store: BatchStore;
-  queues: StepQueues;
-  blobs: BlobStore;
-  logger: Logger;
-}
+export type { AppDeps } from './deps';
 
 /** The orchestrator's HTTP API; `main` only listens. */
 export function createApp(deps: AppDeps): express.Express {

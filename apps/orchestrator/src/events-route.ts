@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { oldestEventId, readEvents } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { badRequest, notFound } from './http-error';
 import { batchView } from './views';
 

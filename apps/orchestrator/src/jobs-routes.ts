@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { deleteBatch, removeQueuedSteps, retryBatch } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { HttpError, notFound } from './http-error';
 import { batchStatusParam, cursorParam, limitParam, timeParam, toCursor } from './query';
 import { batchView } from './views';

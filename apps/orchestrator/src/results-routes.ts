@@ -4,7 +4,7 @@ import { readStepResult, type BatchRecord, type DocumentRecord } from '@docproc/
 import { BlobNotFoundError } from '@docproc/storage';
 import type { TaskStatus } from '@docproc/catalog';
 import { detectMediaType } from '@docproc/media';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { badRequest, notFound } from './http-error';
 import { cursorParam, documentStatusParam, formatParam, includeParam, limitParam, toCursor } from './query';
 import { documentView, fullDocumentView, type Extra } from './views';

@@ -5,7 +5,7 @@ import { submitBatch, type NewDocument } from '@docproc/batches';
 import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { badRequest } from './http-error';
 import { parseSubmission } from './submission';
 import { uploadFiles } from './upload';

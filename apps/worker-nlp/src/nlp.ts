@@ -14,7 +14,7 @@ const tokenizer = new RegexpTokenizer({ pattern: /[^\p{L}\p{N}]+/u });
 /** franc needs some text to tell languages apart; below this it answers "und". */
 const MIN_LANGUAGE_CHARS = 20;
 
-export function tokenize(text: string): string[] {
+function tokenize(text: string): string[] {
   return tokenizer.tokenize(text) ?? [];
 }
 

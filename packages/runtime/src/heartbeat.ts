@@ -26,7 +26,7 @@ export function workersKey(prefix: string): string {
 }
 
 /** The capabilities each step's workers announced last (kept while no worker of the step is alive). */
-export function capabilitiesKey(prefix: string): string {
+function capabilitiesKey(prefix: string): string {
   return `${prefix}:capabilities`;
 }
 
