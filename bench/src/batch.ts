@@ -1,0 +1,199 @@
+/**
+ * pnpm bench:batch [documents] — a large batch through the real platform, next to
+ * plain BullMQ, on a Redis server of its own (so its memory and command counts are
+ * the batch's alone).
+ *
+ * docproc: the orchestrator, worker-nlp and worker-validation as `docproc up` runs them
+ * (one process each), N small text documents (default 10,000) submitted in one POST
+ * with the nlp,validate pipeline. It prints the submit latency (until the 202), the
+ * end-to-end time (until the batch ended), Redis calls per document (INFO commandstats
+ * before and after), Redis memory per 1,000 finished documents while retained and after
+ * the batch is removed (DELETE, which is what retention runs), and the orchestrator's
+ * RSS before and after.
+ *
+ * plain BullMQ: the same documents as two plain queues chained by hand (nlp -> validate)
+ * in this process, the workers reading each document from disk and doing nothing else:
+ * what the queues alone cost.
+ *
+ * Env: BENCH_DOCUMENTS.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { startPlatform } from '@docproc/cli';
+import { waitFor } from '@docproc/testkit';
+
+const documents = Number(process.argv[2] ?? process.env.BENCH_DOCUMENTS ?? 10_000);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Total calls of every command so far (INFO commandstats). */
+async function commandCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+}
+
+function rssOf(pattern: string): number {
+  const pid = execFileSync('pgrep', ['-n', '-f', pattern]).toString().trim();
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
+const text = (i: number) =>
+  `Document ${i}: a short letter about the harbour authority and its quarterly figures, sent on 2025-03-${String((i % 28) + 1).padStart(2, '0')}.`;
+
+async function docproc(redisUrl: string, redis: Redis) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'docproc-bench-batch-'));
+  const platform = startPlatform({
+    env: {
+      ...process.env,
+      PORT: String(port),
+      REDIS_URL: redisUrl,
+      DOCPROC_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      DOCPROC_MAX_BACKLOG: String(documents * 4),
+    },
+    apps: ['orchestrator', 'worker-nlp', 'worker-validation'],
+    onLine: (app, line) => (/"level":"(error|warn)"/.test(line) ? process.stderr.write(`${app} | ${line}\n`) : undefined),
+  });
+  try {
+    await waitFor(
+      async () =>
+        (await fetch(`${base}/readyz`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+      30_000,
+      'the orchestrator',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // workers up
+    const rssBefore = rssOf(`orchestrator/dist/main.js`);
+    const form = new FormData();
+    for (let i = 0; i < documents; i++) form.append('files', new Blob([text(i)]), `doc-${i}.txt`);
+    form.append('pipeline', 'nlp,validate');
+    const memoryBefore = await usedMemory(redis);
+    const callsBefore = await commandCalls(redis);
+    const started = process.hrtime.bigint();
+    const res = await fetch(`${base}/v1/jobs`, { method: 'POST', body: form });
+    const submitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
+    const { id } = (await res.json()) as { id: string };
+    const ended = await waitFor(
+      async () => {
+        const status = (await (await fetch(`${base}/v1/jobs/${id}`)).json()) as {
+          status: string;
+          finishedAt: string | null;
+          progress: { completed: number };
+        };
+        return status.finishedAt ? status : undefined;
+      },
+      60 * 60_000,
+      'the batch',
+    );
+    const endSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (ended.progress.completed !== documents) throw new Error(`only ${ended.progress.completed} of ${documents} completed (${ended.status})`);
+    const calls = (await commandCalls(redis)) - callsBefore;
+    const memoryRetained = (await usedMemory(redis)) - memoryBefore;
+    const rssAfter = rssOf(`orchestrator/dist/main.js`);
+    const deleted = await fetch(`${base}/v1/jobs/${id}`, { method: 'DELETE' });
+    if (deleted.status !== 204) throw new Error(`DELETE answered ${deleted.status}`);
+    const memoryAfterExpiry = (await usedMemory(redis)) - memoryBefore;
+    return { submitSeconds, endSeconds, calls, memoryRetained, memoryAfterExpiry, rssBefore, rssAfter };
+  } finally {
+    await platform.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function plain(redis: Redis) {
+  const dir = mkdtempSync(join(tmpdir(), 'docproc-bench-plain-'));
+  for (let i = 0; i < documents; i++) writeFileSync(join(dir, `doc-${i}.txt`), text(i));
+  const prefix = `{plain-${randomUUID().slice(0, 8)}}`;
+  const connection = new Redis(redis.options);
+  const queues = ['nlp', 'validate'].map((name) => new Queue(name, { connection, prefix }));
+  let finished = 0;
+  const workers = ['nlp', 'validate'].map(
+    (name, i) =>
+      new Worker(
+        name,
+        async (job) => {
+          readFileSync(join(dir, job.data.file));
+          if (i === 0) await queues[1]!.add('validate', job.data);
+          else finished++;
+        },
+        { connection, prefix, concurrency: 4 },
+      ),
+  );
+  const memoryBefore = await usedMemory(redis);
+  const callsBefore = await commandCalls(redis);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < documents; i += 500) {
+    await queues[0]!.addBulk(Array.from({ length: Math.min(500, documents - i) }, (_, j) => ({ name: 'nlp', data: { file: `doc-${i + j}.txt` } })));
+  }
+  const submitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await waitFor(async () => (finished >= documents ? true : undefined), 60 * 60_000, 'plain BullMQ');
+  const endSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const calls = (await commandCalls(redis)) - callsBefore;
+  const memoryRetained = (await usedMemory(redis)) - memoryBefore;
+  await Promise.all(workers.map((w) => w.close()));
+  await Promise.all(queues.map((q) => q.obliterate({ force: true })));
+  const memoryAfterExpiry = (await usedMemory(redis)) - memoryBefore;
+  await Promise.all(queues.map((q) => q.close()));
+  await connection.quit();
+  rmSync(dir, { recursive: true, force: true });
+  return { submitSeconds, endSeconds, calls, memoryRetained, memoryAfterExpiry };
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const server: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const redisUrl = `redis://127.0.0.1:${port}`;
+  const redis = new Redis(redisUrl);
+  try {
+    await waitFor(async () => ((await redis.ping().catch(() => '')) === 'PONG' ? true : undefined), 10_000, 'redis-server');
+    console.log(`batch benchmark: ${documents} small text documents, pipeline nlp,validate, a redis-server of its own on port ${port}`);
+    const ours = await docproc(redisUrl, redis);
+    await redis.flushall();
+    const theirs = await plain(redis);
+    const perK = (bytes: number) => `${(((bytes / documents) * 1000) / 1024 / 1024).toFixed(2)} MiB`;
+    const rows: [string, string, string][] = [
+      ['submit (until 202 / all added)', `${ours.submitSeconds.toFixed(2)} s`, `${theirs.submitSeconds.toFixed(2)} s`],
+      ['end to end', `${ours.endSeconds.toFixed(1)} s`, `${theirs.endSeconds.toFixed(1)} s`],
+      ['documents/s end to end', (documents / ours.endSeconds).toFixed(0), (documents / theirs.endSeconds).toFixed(0)],
+      ['Redis calls per document', (ours.calls / documents).toFixed(1), (theirs.calls / documents).toFixed(1)],
+      ['Redis memory per 1,000 finished, retained', perK(ours.memoryRetained), perK(theirs.memoryRetained)],
+      ['Redis memory per 1,000, after removal', perK(ours.memoryAfterExpiry), perK(theirs.memoryAfterExpiry)],
+      ['orchestrator RSS before / after', `${(ours.rssBefore / 2 ** 20).toFixed(0)} / ${(ours.rssAfter / 2 ** 20).toFixed(0)} MiB`, '-'],
+    ];
+    console.log('');
+    console.log('| measure | docproc | plain BullMQ |');
+    console.log('|---|---:|---:|');
+    for (const [name, a, b] of rows) console.log(`| ${name} | ${a} | ${b} |`);
+  } finally {
+    redis.disconnect();
+    server.kill('SIGTERM');
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

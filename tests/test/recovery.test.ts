@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { readEvents, recordKeys } from '@docproc/batches';
+import { redisAnswers } from '@docproc/cli';
+import { renderTextPng, waitFor } from '@docproc/testkit';
+import { PlatformUnderTest } from '../src/harness';
+
+/** Scanned-looking pages; `lines` sets how long OCR takes over each (a dozen lines: about a second). */
+async function pages(count: number, lines = 3): Promise<{ name: string; bytes: Buffer }[]> {
+  const out: { name: string; bytes: Buffer }[] = [];
+  for (let i = 0; i < count; i++) {
+    const text = [
+      `Page ${i} of the recovery test`,
+      ...Array.from({ length: lines - 1 }, (_, l) => `Harbour authority quarterly figures, line ${l}, reference ${1000 + i}`),
+    ];
+    out.push({ name: `page-${String(i).padStart(2, '0')}.png`, bytes: await renderTextPng(text, { width: 1600 }) });
+  }
+  return out;
+}
+
+/** Each document's `document` events by status: every document must end exactly once. */
+async function documentEnds(platform: PlatformUnderTest, id: string): Promise<Map<string, string[]>> {
+  const ends = new Map<string, string[]>();
+  for (const event of await readEvents(platform.redis, recordKeys(platform.prefix).events(id), '0', 100_000)) {
+    if (event.type !== 'document' || event.data.status === 'queued') continue;
+    const doc = String(event.data.document);
+    ends.set(doc, [...(ends.get(doc) ?? []), String(event.data.status)]);
+  }
+  return ends;
+}
+
+const pidOf = (processedBy: string | undefined) => Number(/pid (\d+)/.exec(processedBy ?? '')?.[1]);
+
+describe('recovery with real worker processes', () => {
+  let platform: PlatformUnderTest;
+  afterEach(async () => platform.stop());
+
+  it('runs the tasks of a SIGKILLed worker again on another within 15 s, three times in a 40-document batch; every document completes once', async () => {
+    platform = new PlatformUnderTest();
+    await platform.start(['orchestrator', 'worker-ocr', 'worker-nlp'], { instances: { 'worker-ocr': 2 } });
+    await platform.workersUp('ocr', 2);
+    const id = await platform.submit(await pages(40, 14), { pipeline: 'ocr,nlp' });
+    const ocr = new Queue('ocr', { connection: platform.redis, prefix: platform.prefix });
+    const victims = new Set<string>();
+    const recoveries: number[] = [];
+    for (let kill = 0; kill < 3; kill++) {
+      // a task running now, not one killed before (a task that crashes its worker twice is a poison pill)
+      const job = await waitFor(
+        async () => (await ocr.getActive()).find((j) => !victims.has(j.id!) && pidOf(j.processedBy) > 0),
+        60_000,
+        'a running OCR task',
+      );
+      victims.add(job.id!);
+      const killedAt = Date.now();
+      process.stdout.write(`kill ${kill + 1}: ${job.id} held by ${job.processedBy}\n`);
+      process.kill(pidOf(job.processedBy), 'SIGKILL');
+      const again = await waitFor(
+        async () => {
+          const now = await ocr.getJob(job.id!);
+          return now && (now.processedOn ?? 0) > killedAt ? now : undefined;
+        },
+        30_000,
+        `task ${job.id} to run again`,
+      );
+      recoveries.push(again.processedOn! - killedAt);
+    }
+    const ended = await platform.finished(id, 240_000);
+    expect(ended).toMatchObject({ status: 'completed', progress: { completed: 40, failed: 0 } });
+    const ends = await documentEnds(platform, id);
+    expect(ends.size).toBe(40);
+    expect([...ends.values()].every((statuses) => statuses.length === 1 && statuses[0] === 'completed')).toBe(true);
+    for (const doc of await platform.documents(id)) expect(String(doc.steps.ocr?.text)).toContain('recovery test');
+    process.stdout.write(`recovery after SIGKILL (ms): ${recoveries.join(', ')}\n`);
+    for (const ms of recoveries) expect(ms).toBeLessThan(15_000);
+    expect(platform.exits.filter((e) => e.includes('SIGKILL'))).toHaveLength(3);
+    await ocr.close();
+  }, 300_000);
+
+  it('fails a document that crashes its worker again and again as worker_crashed, while the rest of its batch completes', async () => {
+    platform = new PlatformUnderTest({ DOCPROC_CONCURRENCY: '1' });
+    await platform.start(['orchestrator', 'worker-validation']);
+    // a small heap: a huge text runs the NLP worker out of memory, every time
+    await platform.start(['worker-nlp'], { env: { NODE_OPTIONS: '--max-old-space-size=96' } });
+    await platform.workersUp('nlp', 1);
+    const poison = Buffer.from('lorem ipsum dolor sit amet consectetur adipiscing elit '.repeat(400_000));
+    const files = [
+      { name: 'a.txt', bytes: Buffer.from('A short letter about the harbour.') },
+      { name: 'poison.txt', bytes: poison },
+      { name: 'b.txt', bytes: Buffer.from('Another short note about the council.') },
+    ];
+    const id = await platform.submit(files, { pipeline: 'nlp,validate' });
+    const ended = await platform.finished(id, 180_000);
+    expect(ended).toMatchObject({ status: 'completed_with_errors', progress: { completed: 2, failed: 1 } });
+    const docs = await platform.documents(id);
+    expect(docs.find((d) => d.name === 'poison.txt')).toMatchObject({
+      status: 'failed',
+      error: { code: 'worker_crashed', message: 'the nlp step stopped its worker 2 times: the document seems to crash the engine' },
+    });
+    expect(docs.filter((d) => d.name !== 'poison.txt').every((d) => d.status === 'completed')).toBe(true);
+    const dead = new Queue('dead-letter', { connection: platform.redis, prefix: platform.prefix });
+    const poisonDoc = docs.find((d) => d.name === 'poison.txt')!;
+    expect((await dead.getJob(`${poisonDoc.documentId}.nlp`))!.data.attempts.map((a: { code: string }) => a.code)).toEqual([
+      'worker_crashed',
+      'worker_crashed',
+    ]); // one per crash
+    await dead.close();
+    // the pool is still there: the launcher restarted the worker after each crash
+    await platform.workersUp('nlp', 1);
+  }, 240_000);
+
+  describe('with a Redis of its own (AOF, appendfsync everysec)', () => {
+    let redis: ChildProcess | undefined;
+    let port = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'docproc-redis-'));
+    const startRedis = async () => {
+      redis = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
+        {
+          stdio: 'ignore',
+        },
+      );
+      await waitFor(async () => ((await redisAnswers(`redis://127.0.0.1:${port}`, 300)) ? true : undefined), 10_000, 'redis-server');
+    };
+    const stopRedis = async () => {
+      const child = redis!;
+      await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM'); // a clean stop: the AOF is flushed
+      });
+    };
+    afterAll(async () => {
+      if (redis && redis.exitCode === null) await stopRedis();
+    });
+
+    it('loses nothing when Redis stops and starts mid-batch: 503 with Retry-After meanwhile, workers reconnect, every document once', async () => {
+      port = 20_000 + Math.floor(Math.random() * 20_000);
+      await startRedis();
+      platform = new PlatformUnderTest({}, `redis://127.0.0.1:${port}`);
+      await platform.start(['orchestrator', 'worker-ocr', 'worker-nlp'], { instances: { 'worker-ocr': 2 } });
+      await platform.workersUp('ocr', 2);
+      const id = await platform.submit(await pages(20), { pipeline: 'ocr,nlp' });
+      await waitFor(async () => ((await platform.status(id)).progress.completed >= 3 ? true : undefined), 120_000, 'some documents done');
+      await stopRedis();
+      const away = await fetch(`${platform.base}/v1/jobs/${id}`);
+      expect(away.status).toBe(503);
+      expect(away.headers.get('retry-after')).toBe('5');
+      expect(((await away.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await startRedis();
+      const ended = await platform.finished(id, 240_000);
+      expect(ended).toMatchObject({ status: 'completed', progress: { completed: 20, failed: 0 } });
+      const ends = await documentEnds(platform, id);
+      expect(ends.size).toBe(20);
+      expect([...ends.values()].every((statuses) => statuses.length === 1)).toBe(true);
+    }, 300_000);
+  });
+});
