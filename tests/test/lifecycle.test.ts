@@ -2,6 +2,7 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { DEAD_LETTER_QUEUE, type DeadLetter } from '@docproc/catalog';
+import { blobKeys } from '@docproc/storage';
 import { makePdf, renderTextPng, waitFor } from '@docproc/testkit';
 import { PlatformUnderTest } from '../src/harness';
 
@@ -129,7 +130,7 @@ describe('the batch lifecycle with real worker processes', () => {
     const id = await platform.submit([text(1), text(2)], { pipeline: 'nlp,validate' });
     const [a, b] = await platform.documents(id);
     // the store loses both documents for a while: reading them fails, and is retried
-    const original = (doc: string) => join(platform.dataDir, 'batches', id, 'documents', doc, 'original');
+    const original = (doc: string) => join(platform.dataDir, ...blobKeys.original(id, doc).split('/'));
     await rename(original(a!.documentId), `${original(a!.documentId)}.away`);
     await rename(original(b!.documentId), `${original(b!.documentId)}.away`);
     await platform.start(['worker-nlp', 'worker-validation']);

@@ -41,10 +41,11 @@ export function refuseWhenBusy(backlog: () => Promise<number>, maxBacklog: numbe
 }
 
 /** The media type of an uploaded file from its first bytes (null for a type docproc does not read). */
-export async function uploadedType(path: string): Promise<string | null> {
-  const file = await open(path, 'r');
+export async function uploadedType(upload: { buffer?: Buffer; path?: string }): Promise<string | null> {
+  // One byte past the text sample, so a multi-byte character cut at its end still reads as text.
+  if (upload.buffer) return detectMediaType(upload.buffer.subarray(0, 64 * 1024 + 1));
+  const file = await open(upload.path!, 'r');
   try {
-    // One byte past the text sample, so a multi-byte character cut at its end still reads as text.
     const head = Buffer.alloc(64 * 1024 + 1);
     const { bytesRead } = await file.read(head, 0, head.length, 0);
     return detectMediaType(head.subarray(0, bytesRead));

@@ -5,6 +5,7 @@ import { LocalBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
 import { startRetention } from './retention';
+import { fanOut } from './submit-route';
 
 const config = loadConfigOrExit('orchestrator');
 const logger = createLogger('orchestrator', config.logLevel);
@@ -20,6 +21,9 @@ const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
 const blobs = new LocalBlobStore(config.dataDir);
 const app = createApp({ config, redis, store, queues, blobs, logger });
 const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
+
+// Large batches whose fan-out a previous run did not finish go on now (queueing twice is a no-op).
+void store.fanningOut().then((ids) => Promise.all(ids.map((id) => fanOut({ store, queues, logger }, id))));
 
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();

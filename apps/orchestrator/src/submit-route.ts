@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
-import { Router } from 'express';
-import { submitBatch, type NewDocument } from '@docproc/batches';
+import { Router, type RequestHandler } from 'express';
+import { FAN_OUT_CHUNK, queueFirstSteps, recordBatch, type NewDocument } from '@docproc/batches';
 import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
@@ -9,6 +9,7 @@ import type { AppDeps } from './deps';
 import { badRequest } from './http-error';
 import { parseSubmission } from './submission';
 import { uploadFiles } from './upload';
+import type { UploadedFile } from './upload-storage';
 
 /** Runs `work` over the items, at most `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -23,6 +24,23 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: 
   );
 }
 
+/** Queues a large batch's first tasks after the answer; a failure is logged and left for the next start to resume. */
+export async function fanOut(deps: Pick<AppDeps, 'store' | 'queues' | 'logger'>, batchId: string): Promise<void> {
+  const started = Date.now();
+  try {
+    await queueFirstSteps(deps.store, deps.queues, batchId);
+    deps.logger.info('batch fanned out', { batchId, ms: Date.now() - started });
+  } catch (err) {
+    deps.logger.error('fan-out stopped; it resumes when the orchestrator starts again', { batchId, error: (err as Error).message });
+  }
+}
+
+/** Notes when the request came in, so the log can say how long the upload took. */
+const markStart: RequestHandler = (_req, res, next) => {
+  res.locals.startedAt = Date.now();
+  next();
+};
+
 /**
  * POST /v1/jobs: refuses at once what cannot succeed (a busy platform: 429;
  * too many or too large files: 413; bad fields, unknown options, OCR languages
@@ -35,46 +53,61 @@ export function submitRoute(deps: AppDeps): Router {
   const router = Router();
   const backlog = backlogGauge(queues);
 
-  router.post('/', refuseWhenBusy(backlog, config.maxBacklog), uploadFiles(config.dataDir, config), async (req, res) => {
-    const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+  router.post('/', markStart, refuseWhenBusy(backlog, config.maxBacklog), uploadFiles(config.dataDir, config), async (req, res) => {
+    const files = (req.files as UploadedFile[] | undefined) ?? [];
+    const ms = { upload: Date.now() - (res.locals.startedAt as number), check: 0, store: 0, queue: 0 };
+    let lap = Date.now();
+    const split = (what: keyof typeof ms) => {
+      ms[what] = Date.now() - lap;
+      lap = Date.now();
+    };
     try {
       if (files.length === 0) throw badRequest('no documents: upload one or more files in the field "files"');
       const submission = parseSubmission(req.body ?? {});
       if (submission.pipeline.includes('ocr')) await checkLanguages(redis, config.keyPrefix, config.heartbeatMs, submission.options.languages);
       const types: (string | null)[] = new Array(files.length);
-      await eachLimited(files, 32, async (file, i) => void (types[i] = file.size === 0 ? null : await uploadedType(file.path)));
+      await eachLimited(files, 32, async (file, i) => void (types[i] = file.size === 0 ? null : await uploadedType(file)));
       checkFirstStepTakes(
         submission.pipeline[0]!,
         files.flatMap((file, i) => (file.size === 0 ? [] : [{ name: file.originalname, type: types[i]! }])),
       );
 
+      split('check');
       const id = randomUUID();
       const documents: NewDocument[] = new Array(files.length);
-      await eachLimited(files, 32, async (file, i) => {
+      // A few at a time: libuv has four threads for the file system, and more only queue.
+      await eachLimited(files, 16, async (file, i) => {
         const documentId = randomUUID();
         const blobKey = blobKeys.original(id, documentId);
-        await blobs.putFile(blobKey, file.path);
+        await (file.buffer ? blobs.create(blobKey, file.buffer) : blobs.putFile(blobKey, file.path!));
         const empty = file.size === 0 ? { error: new EmptyDocumentError().toInfo() } : {};
         documents[i] = { id: documentId, name: file.originalname.slice(0, 255), blobKey, size: file.size, ...empty };
       });
+      split('store');
       const createdAt = new Date();
       try {
-        await submitBatch(store, queues, { id, ...submission, documents, createdAt });
+        await recordBatch(store, { id, ...submission, documents, createdAt });
+        // A small batch is queued before the answer; a large one goes on in chunks after it (and
+        // is resumed at the next start should this process stop mid-way).
+        if (documents.length <= FAN_OUT_CHUNK) await queueFirstSteps(store, queues, id);
+        else void fanOut(deps, id);
       } catch (err) {
-        // Half fanned out: what was queued must not run as a batch nobody was told of.
+        // Half recorded: what was queued must not run as a batch nobody was told of.
         await store.cancelBatch(id).catch(() => undefined);
         throw err;
       }
+      split('queue');
       logger.info('batch submitted', {
         batchId: id,
         documents: documents.length,
         pipeline: submission.pipeline.join(','),
         priority: submission.priority,
+        ms,
       });
       res.status(202).location(`/v1/jobs/${id}`).json({ id, status: 'queued', totalDocuments: documents.length, createdAt: createdAt.toISOString() });
     } finally {
       // Files moved into the blob store are gone from here; these are the leftovers of a refused request.
-      await eachLimited(files, 32, (f) => unlink(f.path).catch(() => undefined));
+      await eachLimited(files, 32, async (f) => void (f.path ? await unlink(f.path).catch(() => undefined) : undefined));
     }
   });
 

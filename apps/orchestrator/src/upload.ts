@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import multer from 'multer';
 import type { RequestHandler } from 'express';
 import { HttpError } from './http-error';
+import { smallInMemory } from './upload-storage';
 
 export interface UploadLimits {
   maxUploadBytes: number;
@@ -10,14 +11,15 @@ export interface UploadLimits {
 }
 
 /**
- * Multipart upload of the `files` field straight to disk (never whole files
- * in memory), under the data directory so the blob store can move them in.
+ * Multipart upload of the `files` field: small files in memory, larger ones
+ * streamed to disk under the data directory (so the blob store can move them
+ * in), never a whole large file in memory.
  */
 export function uploadFiles(dataDir: string, limits: UploadLimits): RequestHandler {
   const dest = join(dataDir, 'uploads');
   mkdirSync(dest, { recursive: true });
   const upload = multer({
-    dest,
+    storage: smallInMemory(dest),
     limits: { fileSize: limits.maxUploadBytes, files: limits.maxDocumentsPerJob, fields: 20, fieldSize: 1024 * 1024 },
   }).array('files', limits.maxDocumentsPerJob);
 

@@ -160,6 +160,17 @@ export class BatchStore {
     await this.redis.multi().hset(key, { status, finishedAt: now }).zadd(this.keys.finished, now, batchId).exec();
   }
 
+  /** Marks a batch as being fanned out (its first tasks still being queued), or done with that. */
+  async markFanOut(batchId: string, pending: boolean): Promise<void> {
+    if (pending) await this.redis.sadd(this.keys.fanningOut, batchId);
+    else await this.redis.srem(this.keys.fanningOut, batchId);
+  }
+
+  /** Batches whose fan-out did not finish (the orchestrator stopped mid-way): to be resumed. */
+  async fanningOut(): Promise<string[]> {
+    return this.redis.smembers(this.keys.fanningOut);
+  }
+
   async getBatch(batchId: string): Promise<BatchRecord | null> {
     return parseBatch(await this.redis.hgetall(this.keys.batch(batchId)));
   }
@@ -421,6 +432,7 @@ export class BatchStore {
       .unlink(this.keys.batch(batchId), this.keys.batchDocuments(batchId), this.keys.events(batchId))
       .zrem(this.keys.batches, batchId)
       .zrem(this.keys.finished, batchId)
+      .srem(this.keys.fanningOut, batchId)
       .exec();
   }
 }

@@ -83,44 +83,58 @@ export function nextStep(payload: Pick<StepPayload, 'step' | 'pipeline'>): StepN
 export const FAN_OUT_CHUNK = 500;
 
 /**
- * Records a batch and queues each document's first step, chunk by chunk: the
- * batch record first (its total is final, so it cannot end before every chunk
- * is in), then per chunk the documents' records (one MULTI) and their first
- * tasks (one addBulk). Documents refused at submit are recorded failed and not
- * queued. A document's chain is one task at a time: each step's worker queues
- * the next once its own result is stored (see docs/architecture.md).
+ * Records a batch and its documents, chunk by chunk (one MULTI each): the
+ * batch record first, its total final from the start, so the batch cannot
+ * end before every document is in and queued. Documents refused at submit
+ * are recorded failed. A batch of more than one chunk is marked as being
+ * fanned out until queueFirstSteps has queued it all.
  */
-export async function submitBatch(store: BatchStore, queues: StepQueues, batch: NewBatch): Promise<void> {
-  const first = batch.pipeline[0];
-  if (!first) throw new Error('a pipeline needs at least one step');
+export async function recordBatch(store: BatchStore, batch: NewBatch): Promise<void> {
+  if (batch.pipeline.length === 0) throw new Error('a pipeline needs at least one step');
   const createdAt = batch.createdAt ?? new Date();
-  await store.createBatch({
-    id: batch.id,
-    priority: batch.priority,
-    pipeline: batch.pipeline,
-    options: batch.options,
-    total: batch.documents.length,
-    createdAt,
-  });
-  for (let i = 0; i < batch.documents.length; i += FAN_OUT_CHUNK) {
-    const chunk = batch.documents.slice(i, i + FAN_OUT_CHUNK);
-    await store.addDocuments(batch.id, batch.pipeline, chunk);
-    const tasks = chunk
-      .filter((doc) => !doc.error)
+  const total = batch.documents.length;
+  await store.createBatch({ id: batch.id, priority: batch.priority, pipeline: batch.pipeline, options: batch.options, total, createdAt });
+  if (total > FAN_OUT_CHUNK) await store.markFanOut(batch.id, true);
+  for (let i = 0; i < total; i += FAN_OUT_CHUNK) await store.addDocuments(batch.id, batch.pipeline, batch.documents.slice(i, i + FAN_OUT_CHUNK));
+}
+
+/**
+ * Queues each recorded document's first step, one addBulk per chunk, so no
+ * single Redis call holds the server for long; stops early when the batch was
+ * cancelled meanwhile. Safe to run again (after a crash mid-way): task ids are
+ * stable, so a task already queued is not queued twice.
+ */
+export async function queueFirstSteps(store: BatchStore, queues: StepQueues, batchId: string): Promise<void> {
+  const batch = await store.getBatch(batchId);
+  const first = batch?.pipeline[0];
+  if (!batch || !first) return;
+  const total = await store.documentCount(batchId);
+  for (let start = 0; start < total; start += FAN_OUT_CHUNK) {
+    if (start > 0 && (await store.getBatch(batchId))?.status === 'cancelled') break;
+    const docs = await store.getDocuments(await store.getDocumentIds(batchId, start, start + FAN_OUT_CHUNK - 1));
+    const tasks = docs
+      .filter((doc) => doc !== null && doc.error === null)
       .map((doc) => {
         const data: StepPayload = {
-          batchId: batch.id,
-          documentId: doc.id,
+          batchId,
+          documentId: doc!.id,
           step: first,
           pipeline: batch.pipeline,
-          name: doc.name,
-          blobKey: doc.blobKey,
+          name: doc!.name,
+          blobKey: doc!.blobKey,
           options: batch.options,
         };
-        return { name: first, data, opts: queues.options(doc.id, first, toQueuePriority(batch.priority)) };
+        return { name: first, data, opts: queues.options(doc!.id, first, toQueuePriority(batch.priority)) };
       });
     if (tasks.length > 0) await queues.get(first).addBulk(tasks);
   }
+  await store.markFanOut(batchId, false);
+}
+
+/** Records a batch and queues it (tests, benchmarks; the API answers before a large batch is all queued). */
+export async function submitBatch(store: BatchStore, queues: StepQueues, batch: NewBatch): Promise<void> {
+  await recordBatch(store, batch);
+  await queueFirstSteps(store, queues, batch.id);
 }
 
 /** The payload of `step` for the same document. */

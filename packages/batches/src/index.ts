@@ -13,6 +13,8 @@ export {
   removeQueuedSteps,
   stepJobId,
   submitBatch,
+  recordBatch,
+  queueFirstSteps,
 } from './chain';
 export { deadLetter, deleteBatch, retryBatch } from './lifecycle';
 export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventType } from './events';

@@ -5,6 +5,8 @@ export function recordKeys(prefix: string) {
     batches: `${prefix}:batches`,
     /** Finished batches, scored by when they ended (ms): what retention expires. */
     finished: `${prefix}:batches:finished`,
+    /** Batches whose first tasks are still being queued (fan-out goes on after the API answered). */
+    fanningOut: `${prefix}:batches:fanning-out`,
     batch: (batchId: string) => `${prefix}:batch:${batchId}`,
     batchDocuments: (batchId: string) => `${prefix}:batch:${batchId}:docs`,
     /** The batch's progress events, a Redis stream (ids are the events' ids). */

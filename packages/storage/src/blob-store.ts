@@ -7,6 +7,11 @@ import type { Readable } from 'node:stream';
  */
 export interface BlobStore {
   put(key: string, data: Buffer | string): Promise<void>;
+  /**
+   * Writes a blob under a key that is new and that nobody reads before this returns (an
+   * upload being stored): no atomic replace is needed, so it costs one write, not two.
+   */
+  create(key: string, data: Buffer): Promise<void>;
   /** Moves a local file (an upload) into the store. */
   putFile(key: string, sourcePath: string): Promise<void>;
   get(key: string): Promise<Buffer>;

@@ -3,7 +3,8 @@ import type { StepName } from '@docproc/catalog';
 /** The one place that says where a batch's blobs live. */
 export const blobKeys = {
   batch: (batchId: string) => `batches/${batchId}`,
-  original: (batchId: string, documentId: string) => `batches/${batchId}/documents/${documentId}/original`,
+  /** The uploaded files of a batch share one directory: storing 10,000 of them must not make 10,000 directories. */
+  original: (batchId: string, documentId: string) => `batches/${batchId}/originals/${documentId}`,
   page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.png`,
   result: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/results/${step}.json`,
   /** The page results of a paged step, kept until the pages are put together ... */

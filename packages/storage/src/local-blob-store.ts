@@ -35,6 +35,17 @@ export class LocalBlobStore implements BlobStore {
     await rename(temp, path);
   }
 
+  async create(key: string, data: Buffer): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await writeFile(path, data, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dirname(path), { recursive: true }); // first blob in this directory
+      await writeFile(path, data, { flag: 'wx' });
+    }
+  }
+
   async putFile(key: string, sourcePath: string): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
