@@ -20,23 +20,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startPlatform } from '@docproc/cli';
-import { waitFor } from '@docproc/testkit';
+import { freePort, orchestratorReady, waitFor } from '@docproc/testkit';
 
 const documents = Number(process.argv[2] ?? process.env.BENCH_DOCUMENTS ?? 10_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Total calls of every command so far (INFO commandstats). */
 async function commandCalls(redis: Redis): Promise<number> {
@@ -78,14 +69,7 @@ async function docproc(redisUrl: string, redis: Redis) {
     },
   });
   try {
-    await waitFor(
-      async () =>
-        (await fetch(`${base}/readyz`)
-          .then((r) => r.ok)
-          .catch(() => false)) || undefined,
-      30_000,
-      'the orchestrator',
-    );
+    await orchestratorReady(base);
     await new Promise((resolve) => setTimeout(resolve, 2000)); // workers up
     const rssBefore = rssOf(`orchestrator/dist/main.js`);
     // The body is made before the clock starts: the figure is the platform's, not this client's.

@@ -1,18 +1,9 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/cli';
-import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { TEST_REDIS_URL, deletePrefix, freePort, orchestratorReady, testPrefix, waitFor } from '@docproc/testkit';
 
 export interface BatchStatusBody {
   id: string;
@@ -82,14 +73,7 @@ export class PlatformUnderTest {
     });
     this.groups.push(group);
     if (apps.includes('orchestrator')) {
-      await waitFor(
-        async () =>
-          (await fetch(`${this.base}/readyz`)
-            .then((r) => r.ok)
-            .catch(() => false)) || undefined,
-        30_000,
-        'the orchestrator',
-      );
+      await orchestratorReady(this.base);
     }
     return group;
   }

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -9,6 +8,8 @@ import {
   corpusExpected,
   corpusFile,
   deletePrefix,
+  freePort,
+  orchestratorReady,
   makePdf,
   missingWords,
   pngHeaderOnly,
@@ -17,14 +18,6 @@ import {
   waitFor,
 } from '@docproc/testkit';
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/cli';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface DocumentResult {
   name: string;
@@ -68,14 +61,7 @@ describe('the platform end to end', () => {
       onLine: (app: PlatformApp, line: string) => logs.push(`${app} | ${line}`),
       onExit: (app: PlatformApp, code) => exits.push(`${app} exited with ${code}`),
     });
-    await waitFor(
-      async () =>
-        (await fetch(`${base}/readyz`)
-          .then((r) => r.ok)
-          .catch(() => false)) || undefined,
-      30_000,
-      'the orchestrator',
-    );
+    await orchestratorReady(base);
   }, 40_000);
 
   afterAll(async () => {

@@ -13,8 +13,8 @@ import {
   type NewBatch,
 } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
-import type { PreprocessPage, StepPayload } from '@docproc/catalog';
-import { TEST_REDIS_URL, deletePrefix, testPrefix } from '@docproc/testkit';
+import type { StepPayload } from '@docproc/catalog';
+import { TEST_REDIS_URL, deletePrefix, preparedPage, testPrefix } from '@docproc/testkit';
 
 const config = loadConfig({});
 
@@ -241,17 +241,7 @@ describe('task chains (real Redis)', () => {
   it('hands pages on one task each; when they were all read first, the step before queues the task that combines them', async () => {
     await submitBatch(store, queues, batch('p', 1, ['preprocess', 'ocr']));
     const payload = (await queues.get('preprocess').getJob('p-d0.preprocess'))!.data as StepPayload;
-    const pages: PreprocessPage[] = [0, 1, 2].map((index) => ({
-      index,
-      blobKey: `p${index}`,
-      width: 1,
-      height: 1,
-      rotation: 0,
-      skewAngle: 0,
-      despeckled: false,
-      dpi: 300,
-      text: null,
-    }));
+    const pages = [0, 1, 2].map((index) => preparedPage(index));
     await store.setPageCount('p-d0', 'ocr', 3);
     await handPagesOn(queues, payload, pages, 3, 11);
     const queued = (await queues.get('ocr').getJobs(['prioritized'])).filter((job) => job.data.batchId === 'p');
@@ -268,7 +258,7 @@ describe('task chains (real Redis)', () => {
   it('takes a cancelled batch’s waiting tasks, page tasks included, off the queues', async () => {
     await submitBatch(store, queues, batch('c', 1, ['preprocess', 'ocr']));
     const payload = (await queues.get('preprocess').getJob('c-d0.preprocess'))!.data as StepPayload;
-    const page: PreprocessPage = { index: 0, blobKey: 'p0', width: 1, height: 1, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null };
+    const page = preparedPage(0);
     await store.setPageCount('c-d0', 'ocr', 2);
     await handPagesOn(queues, payload, [page, { ...page, index: 1 }], 2, 11);
     await store.cancelBatch('c');

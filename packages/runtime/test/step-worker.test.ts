@@ -17,7 +17,7 @@ import {
   type StepWorker,
 } from '@docproc/runtime';
 import { LocalBlobStore, blobKeys } from '@docproc/storage';
-import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
+import { TEST_REDIS_URL, deletePrefix, preparedPage, testPrefix, waitFor } from '@docproc/testkit';
 
 const logger = createLogger('test', 'error');
 /** Quick retries, so the tests see several attempts in little time. */
@@ -263,17 +263,7 @@ describe('step workers chaining real BullMQ queues', () => {
   function pagedDocument(count: number, seen: string[], failPage?: { name: string; index: number }) {
     const processors = fakeProcessors({ seen });
     processors.preprocess = async (ctx) => {
-      const pages = Array.from({ length: count }, (_, index) => ({
-        index,
-        blobKey: `p${index}`,
-        width: 1,
-        height: 1,
-        rotation: 0,
-        skewAngle: 0,
-        despeckled: false,
-        dpi: 300,
-        text: null,
-      }));
+      const pages = Array.from({ length: count }, (_, index) => preparedPage(index));
       for (const page of pages) await ctx.pageReady(page, count);
       return { mediaType: 'application/pdf', pages };
     };

@@ -5,3 +5,4 @@ export { characterErrorRate, editDistance } from './cer';
 export { TEST_REDIS_URL, testPrefix, deletePrefix, waitFor } from './redis';
 export { CORPUS_DIR, corpusAvailable, corpusExpected, corpusFile, normalizeText, missingWords, type CorpusExpectation } from './corpus';
 export { stepContext } from './step-context';
+export { freePort, orchestratorReady, preparedPage } from './fixtures';
