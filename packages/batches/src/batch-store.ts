@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
   PAGED_STEPS,
-  STEPS,
   failedAttemptSchema,
   type BatchStatus,
   type DocumentErrorInfo,
@@ -12,7 +11,7 @@ import {
 } from '@docproc/catalog';
 import { recordKeys } from './keys';
 import { CANCEL_BATCH, PAGE_DONE, RECORD_STEP, REOPEN_DOCUMENTS, STEP_STARTED } from './scripts';
-import type { BatchRecord, DocumentRecord, NewDocument, StepRecord } from './records';
+import { parseBatch, parseDocument, type BatchRecord, type DocumentRecord, type NewDocument } from './records';
 
 interface ScriptCommands {
   docprocStepStarted(batch: string, doc: string, events: string, ...args: string[]): Promise<[string, string]>;
@@ -72,8 +71,6 @@ export interface BatchListFilter {
   after?: BatchPosition;
   limit: number;
 }
-
-const iso = (ms: string | undefined | null) => (ms ? new Date(Number(ms)).toISOString() : null);
 
 /** Batch and document records in Redis: small fields and counters, never document bytes. */
 export class BatchStore {
@@ -435,56 +432,4 @@ export class BatchStore {
       .srem(this.keys.fanningOut, batchId)
       .exec();
   }
-}
-
-function parseBatch(h: Record<string, string>): BatchRecord | null {
-  if (!h.id) return null;
-  return {
-    id: h.id,
-    status: h.status as BatchStatus,
-    priority: Number(h.priority),
-    pipeline: (h.pipeline ?? '').split(',') as StepName[],
-    options: JSON.parse(h.options ?? '{}'),
-    total: Number(h.total ?? 0),
-    completed: Number(h.completed ?? 0),
-    failed: Number(h.failed ?? 0),
-    cancelled: Number(h.cancelled ?? 0),
-    createdAt: iso(h.createdAt) ?? '',
-    startedAt: iso(h.startedAt),
-    finishedAt: iso(h.finishedAt),
-  };
-}
-
-function parseDocument(h: Record<string, string>, pagesDone: number[]): DocumentRecord | null {
-  if (!h.id) return null;
-  const steps: DocumentRecord['steps'] = {};
-  for (const step of STEPS) {
-    const status = h[`${step}.status`];
-    if (!status) continue;
-    const record: StepRecord = {
-      status: status as TaskStatus,
-      attempts: Number(h[`${step}.attempts`] ?? 0),
-      startedAt: iso(h[`${step}.startedAt`]),
-      finishedAt: iso(h[`${step}.finishedAt`]),
-      resultJson: h[`${step}.result`],
-      resultKey: h[`${step}.resultKey`],
-    };
-    const pageCount = h[`${step}.pageCount`];
-    const paged = PAGED_STEPS.indexOf(step);
-    if (pageCount !== undefined && paged >= 0) record.pages = { done: pagesDone[paged] ?? 0, total: Number(pageCount) };
-    steps[step] = record;
-  }
-  return {
-    id: h.id,
-    batchId: h.batchId ?? '',
-    name: h.name ?? '',
-    blobKey: h.blobKey ?? '',
-    size: Number(h.size ?? 0),
-    status: (h.status ?? 'pending') as TaskStatus,
-    error: h.error ? (JSON.parse(h.error) as DocumentErrorInfo) : null,
-    retries: Number(h.retries ?? 0),
-    startedAt: iso(h.startedAt),
-    finishedAt: iso(h.finishedAt),
-    steps,
-  };
 }

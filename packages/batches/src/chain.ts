@@ -4,7 +4,6 @@ import {
   PAGED_STEPS,
   queueName,
   stepJobOptions,
-  stepsBefore,
   toQueuePriority,
   type BatchStatus,
   type PreprocessPage,
@@ -14,7 +13,7 @@ import {
 } from '@docproc/catalog';
 import type { BatchStore } from './batch-store';
 import type { StoredResult } from './step-results';
-import type { BatchRecord, NewBatch } from './records';
+import type { NewBatch } from './records';
 
 /** BullMQ job id of one task: a step of a document, or one page of it. Stable, so a task is never queued twice. */
 export function stepJobId(documentId: string, step: StepName, page?: number): string {
@@ -189,101 +188,6 @@ export async function queueCombine(
   await queues
     .get(step)
     .add(step, { ...payloadOf(payload, step), combine: { count } } satisfies StepPayload, queues.options(payload.documentId, step, queuePriority));
-}
-
-/** The ids of every task a document's `steps` can have (page tasks up to the known page counts), per step. */
-function documentTaskIds(documentId: string, steps: StepName[], pageCounts: Partial<Record<StepName, number>>): [StepName, string][] {
-  return steps.flatMap((step) => {
-    const pages = Array.from({ length: pageCounts[step] ?? 0 }, (_, page) => stepJobId(documentId, step, page));
-    return [stepJobId(documentId, step), ...pages].map((id) => [step, id] as [StepName, string]);
-  });
-}
-
-/**
- * Removes the tasks of the documents' `steps` (waiting, delayed, finished;
- * an active one is left to its worker) and their dead letters.
- */
-export async function removeDocumentTasks(queues: StepQueues, store: BatchStore, documentIds: string[], steps: StepName[]): Promise<void> {
-  const paged = steps.filter((step) => PAGED_STEPS.includes(step));
-  for (let i = 0; i < documentIds.length; i += 200) {
-    const chunk = documentIds.slice(i, i + 200);
-    const pageCounts = await store.pageCounts(chunk, paged);
-    const tasks = chunk.flatMap((documentId, d) => documentTaskIds(documentId, steps, pageCounts[d] ?? {}));
-    await Promise.all(
-      tasks.flatMap(([step, id]) => [
-        queues
-          .get(step)
-          .remove(id)
-          .catch(() => 0),
-        queues
-          .deadLetters()
-          .remove(id)
-          .catch(() => 0),
-      ]),
-    );
-  }
-}
-
-/**
- * Takes a cancelled batch's waiting tasks off their queues, page tasks
- * included (running ones are aborted by their workers, told by pub/sub; a
- * page task that escapes skips when it starts).
- */
-export async function removeQueuedSteps(queues: StepQueues, store: BatchStore, batch: Pick<BatchRecord, 'id' | 'pipeline'>): Promise<void> {
-  const total = await store.documentCount(batch.id);
-  for (let start = 0; start < total; start += 1000) {
-    const ids = await store.getDocumentIds(batch.id, start, start + 999);
-    const pageCounts = await store.pageCounts(
-      ids,
-      batch.pipeline.filter((step) => PAGED_STEPS.includes(step)),
-    );
-    const tasks = ids.flatMap((documentId, d) => documentTaskIds(documentId, batch.pipeline, pageCounts[d] ?? {}));
-    await Promise.all(
-      tasks.map(async ([step, id]) => {
-        const queue = queues.get(step);
-        const state = await queue.getJobState(id);
-        if (state === 'waiting' || state === 'prioritized' || state === 'delayed' || state === 'waiting-children')
-          await queue.remove(id).catch(() => 0);
-      }),
-    );
-  }
-}
-
-/**
- * Sends a reopened document round again from `step`: a paged step whose step
- * before completed gets a task for each page not read yet (or, when all were,
- * the task that puts them together); any other step one task.
- */
-export async function queueFromStep(
-  queues: StepQueues,
-  store: BatchStore,
-  batch: Pick<BatchRecord, 'id' | 'pipeline' | 'options' | 'priority'>,
-  doc: { id: string; name: string; blobKey: string },
-  step: StepName,
-  previousPages: PreprocessPage[] | undefined,
-): Promise<void> {
-  const priority = toQueuePriority(batch.priority);
-  const payload: StepPayload = {
-    batchId: batch.id,
-    documentId: doc.id,
-    step,
-    pipeline: batch.pipeline,
-    name: doc.name,
-    blobKey: doc.blobKey,
-    options: batch.options,
-  };
-  const previous = stepsBefore(batch.pipeline, step).at(-1);
-  if (!PAGED_STEPS.includes(step) || !previous || !previousPages || previousPages.length === 0) {
-    await queues.get(step).add(step, payload, queues.options(doc.id, step, priority));
-    return;
-  }
-  const count = previousPages.length;
-  await store.setPageCount(doc.id, step, count);
-  const done = await store.donePages(doc.id, step);
-  const missing = previousPages.filter((page) => !done.has(page.index));
-  const before = { ...payload, step: previous };
-  if (missing.length === 0) await queueCombine(queues, before, step, count, priority);
-  else await handPagesOn(queues, before, missing, count, priority, step);
 }
 
 /**

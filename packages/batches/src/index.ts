@@ -7,16 +7,14 @@ export {
   jobPolicy,
   nextStep,
   queueCombine,
-  queueFromStep,
   queueNextStep,
-  removeDocumentTasks,
-  removeQueuedSteps,
   stepJobId,
   submitBatch,
   recordBatch,
   queueFirstSteps,
 } from './chain';
 export { deadLetter, deleteBatch, retryBatch } from './lifecycle';
+export { removeDocumentTasks, removeQueuedSteps } from './task-removal';
 export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventType } from './events';
 export { INLINE_RESULT_BYTES, readStepResult, writeStepResult, type StoredResult } from './step-results';
 export { recordKeys, type RecordKeys } from './keys';

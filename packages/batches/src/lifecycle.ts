@@ -1,7 +1,18 @@
-import { PAGED_STEPS, stepsBefore, type DeadLetter, type PreprocessResult } from '@docproc/catalog';
+import {
+  PAGED_STEPS,
+  stepsBefore,
+  toQueuePriority,
+  type DeadLetter,
+  type PreprocessPage,
+  type PreprocessResult,
+  type StepName,
+  type StepPayload,
+} from '@docproc/catalog';
+import type { BatchRecord } from './records';
 import { blobKeys, type BlobStore } from '@docproc/storage';
 import type { BatchStore } from './batch-store';
-import { queueFromStep, removeDocumentTasks, type StepQueues } from './chain';
+import { handPagesOn, queueCombine, type StepQueues } from './chain';
+import { removeDocumentTasks } from './task-removal';
 import { readStepResult } from './step-results';
 
 /** Keeps a task that ran out of attempts in the dead-letter queue, with its error history (replacing an older letter of it). */
@@ -71,4 +82,41 @@ export async function deleteBatch(store: BatchStore, queues: StepQueues, blobs: 
   }
   await blobs.deletePrefix(blobKeys.batch(batchId));
   await store.deleteBatchRecords(batchId);
+}
+
+/**
+ * Sends a reopened document round again from `step`: a paged step whose step
+ * before completed gets a task for each page not read yet (or, when all were,
+ * the task that puts them together); any other step one task.
+ */
+async function queueFromStep(
+  queues: StepQueues,
+  store: BatchStore,
+  batch: Pick<BatchRecord, 'id' | 'pipeline' | 'options' | 'priority'>,
+  doc: { id: string; name: string; blobKey: string },
+  step: StepName,
+  previousPages: PreprocessPage[] | undefined,
+): Promise<void> {
+  const priority = toQueuePriority(batch.priority);
+  const payload: StepPayload = {
+    batchId: batch.id,
+    documentId: doc.id,
+    step,
+    pipeline: batch.pipeline,
+    name: doc.name,
+    blobKey: doc.blobKey,
+    options: batch.options,
+  };
+  const previous = stepsBefore(batch.pipeline, step).at(-1);
+  if (!PAGED_STEPS.includes(step) || !previous || !previousPages || previousPages.length === 0) {
+    await queues.get(step).add(step, payload, queues.options(doc.id, step, priority));
+    return;
+  }
+  const count = previousPages.length;
+  await store.setPageCount(doc.id, step, count);
+  const done = await store.donePages(doc.id, step);
+  const missing = previousPages.filter((page) => !done.has(page.index));
+  const before = { ...payload, step: previous };
+  if (missing.length === 0) await queueCombine(queues, before, step, count, priority);
+  else await handPagesOn(queues, before, missing, count, priority, step);
 }

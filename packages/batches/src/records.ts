@@ -1,4 +1,4 @@
-import type { BatchStatus, DocumentErrorInfo, JobOptions, StepName, TaskStatus } from '@docproc/catalog';
+import { PAGED_STEPS, STEPS, type BatchStatus, type DocumentErrorInfo, type JobOptions, type StepName, type TaskStatus } from '@docproc/catalog';
 
 export interface NewDocument {
   id: string;
@@ -58,4 +58,60 @@ export interface DocumentRecord {
   startedAt: string | null;
   finishedAt: string | null;
   steps: Partial<Record<StepName, StepRecord>>;
+}
+
+const iso = (ms: string | undefined | null) => (ms ? new Date(Number(ms)).toISOString() : null);
+
+/** A batch record as read from its Redis hash (null when there is none). */
+export function parseBatch(h: Record<string, string>): BatchRecord | null {
+  if (!h.id) return null;
+  return {
+    id: h.id,
+    status: h.status as BatchStatus,
+    priority: Number(h.priority),
+    pipeline: (h.pipeline ?? '').split(',') as StepName[],
+    options: JSON.parse(h.options ?? '{}'),
+    total: Number(h.total ?? 0),
+    completed: Number(h.completed ?? 0),
+    failed: Number(h.failed ?? 0),
+    cancelled: Number(h.cancelled ?? 0),
+    createdAt: iso(h.createdAt) ?? '',
+    startedAt: iso(h.startedAt),
+    finishedAt: iso(h.finishedAt),
+  };
+}
+
+/** A document record as read from its Redis hash, with the pages done of each paged step (null when there is none). */
+export function parseDocument(h: Record<string, string>, pagesDone: number[]): DocumentRecord | null {
+  if (!h.id) return null;
+  const steps: DocumentRecord['steps'] = {};
+  for (const step of STEPS) {
+    const status = h[`${step}.status`];
+    if (!status) continue;
+    const record: StepRecord = {
+      status: status as TaskStatus,
+      attempts: Number(h[`${step}.attempts`] ?? 0),
+      startedAt: iso(h[`${step}.startedAt`]),
+      finishedAt: iso(h[`${step}.finishedAt`]),
+      resultJson: h[`${step}.result`],
+      resultKey: h[`${step}.resultKey`],
+    };
+    const pageCount = h[`${step}.pageCount`];
+    const paged = PAGED_STEPS.indexOf(step);
+    if (pageCount !== undefined && paged >= 0) record.pages = { done: pagesDone[paged] ?? 0, total: Number(pageCount) };
+    steps[step] = record;
+  }
+  return {
+    id: h.id,
+    batchId: h.batchId ?? '',
+    name: h.name ?? '',
+    blobKey: h.blobKey ?? '',
+    size: Number(h.size ?? 0),
+    status: (h.status ?? 'pending') as TaskStatus,
+    error: h.error ? (JSON.parse(h.error) as DocumentErrorInfo) : null,
+    retries: Number(h.retries ?? 0),
+    startedAt: iso(h.startedAt),
+    finishedAt: iso(h.finishedAt),
+    steps,
+  };
 }
