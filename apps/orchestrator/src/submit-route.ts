@@ -55,7 +55,7 @@ export function submitRoute(deps: AppDeps): Router {
 
   router.post('/', markStart, refuseWhenBusy(backlog, config.maxBacklog), uploadFiles(config.dataDir, config), async (req, res) => {
     const files = (req.files as UploadedFile[] | undefined) ?? [];
-    const ms = { upload: Date.now() - (res.locals.startedAt as number), check: 0, store: 0, queue: 0 };
+    const ms = { upload: Date.now() - (res.locals.startedAt as number), check: 0, store: 0, record: 0 };
     let lap = Date.now();
     const split = (what: keyof typeof ms) => {
       ms[what] = Date.now() - lap;
@@ -96,7 +96,7 @@ export function submitRoute(deps: AppDeps): Router {
         await store.cancelBatch(id).catch(() => undefined);
         throw err;
       }
-      split('queue');
+      split('record');
       logger.info('batch submitted', {
         batchId: id,
         documents: documents.length,

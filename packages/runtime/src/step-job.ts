@@ -98,6 +98,7 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
   }, limitMs);
   const onCancel = () => controller.abort(new CancelledError());
   cancelSignal?.addEventListener('abort', onCancel, { once: true });
+  if (cancelSignal?.aborted) onCancel();
   const startedAt = Date.now();
   const ctx = stepContext(job, deps, payload, log, controller.signal);
 
