@@ -149,7 +149,9 @@ describe('recovery with real worker processes', () => {
       expect(away.status).toBe(503);
       expect(away.headers.get('retry-after')).toBe('5');
       expect(((await away.json()) as { error: { code: string } }).error.code).toBe('unavailable');
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Away for longer than a worker's blocking wait (drainDelay 5 s + 1 s): the case where BullMQ
+      // workers up to 6.1 never came back (taskforcesh/bullmq#4585); the NLP pool is idle, blocked, then.
+      await new Promise((resolve) => setTimeout(resolve, 8000));
       await startRedis();
       const ended = await platform.finished(id, 240_000);
       expect(ended).toMatchObject({ status: 'completed', progress: { completed: 20, failed: 0 } });
