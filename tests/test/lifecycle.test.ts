@@ -102,7 +102,6 @@ describe('the batch lifecycle with real worker processes', () => {
     const [longDoc, ...rest] = await platform.documents(id);
     const ocr = new Queue('ocr', { connection: platform.redis, prefix: platform.prefix });
     await waitFor(async () => ((await ocr.getJob(`${longDoc!.documentId}.ocr.p1`)) ? true : undefined), 60_000, 'the second page handed on');
-    const cancelledAt = Date.now();
     expect((await platform.post(`/v1/jobs/${id}/cancel`)).status).toBe(202);
     const preprocess = new Queue('preprocess', { connection: platform.redis, prefix: platform.prefix });
     const task = await waitFor(
@@ -113,12 +112,21 @@ describe('the batch lifecycle with real worker processes', () => {
       10_000,
       'the running task to stop',
     );
+    // from the moment the cancel was recorded (the batch's finishedAt) to the end of the running task
+    const cancelledAt = Date.parse((await platform.status(id)).finishedAt!);
     expect(task.finishedOn! - cancelledAt).toBeLessThan(1000);
     expect(task.failedReason).toContain('cancelled');
     // the waiting documents never ran: their tasks left the queue (or, taken in the instant between the
     // cancel and their removal, saw the document cancelled and skipped)
     for (const doc of rest) {
-      const left = await preprocess.getJob(`${doc.documentId}.preprocess`);
+      const left = await waitFor(
+        async () => {
+          const job = await preprocess.getJob(`${doc.documentId}.preprocess`);
+          return !job ? null : job.finishedOn ? job : undefined;
+        },
+        10_000,
+        'a task taken at the cancel to end',
+      );
       if (left) expect(left.returnvalue).toEqual({ resultKey: null });
     }
     for (const doc of (await platform.documents(id)).slice(1)) expect(doc).toMatchObject({ status: 'cancelled', steps: { preprocess: null } });

@@ -98,7 +98,7 @@ describe('the job lifecycle through the API (real Redis and BullMQ)', () => {
     });
 
     it('refuses OCR languages the OCR workers do not have', async () => {
-      await announceCapabilities(redis, prefix, 'ocr', { languages: ['eng', 'osd'].filter((l) => l !== 'osd') });
+      await announceCapabilities(redis, prefix, 'ocr', { languages: ['eng'] });
       const png = await renderTextPng(['bonjour'], { width: 300 });
       const res = await request(app)
         .post('/v1/jobs')

@@ -54,6 +54,8 @@ export interface BatchHeader {
   pipeline: StepName[];
   options: JobOptions;
   total: number;
+  /** Documents refused at submit (empty files): counted failed from the start. */
+  refused: number;
   createdAt: Date;
 }
 
@@ -96,34 +98,35 @@ export class BatchStore {
   /** The batch's record, before its documents: `total` is final from the start, so the batch cannot end before all are in. */
   async createBatch(batch: BatchHeader): Promise<void> {
     const createdAt = batch.createdAt.getTime();
-    await this.redis
-      .multi()
-      .hset(this.keys.batch(batch.id), {
-        id: batch.id,
-        status: 'queued',
-        priority: batch.priority,
-        pipeline: batch.pipeline.join(','),
-        options: JSON.stringify(batch.options),
-        total: batch.total,
-        completed: 0,
-        failed: 0,
-        cancelled: 0,
-        createdAt,
-      })
-      .zadd(this.keys.batches, createdAt, batch.id)
-      .exec();
+    // Tasks are queued only once every document is recorded: a batch ends at submit only
+    // when every document was refused.
+    const ended = batch.total > 0 && batch.refused === batch.total;
+    const multi = this.redis.multi().hset(this.keys.batch(batch.id), {
+      id: batch.id,
+      status: ended ? 'failed' : 'queued',
+      priority: batch.priority,
+      pipeline: batch.pipeline.join(','),
+      options: JSON.stringify(batch.options),
+      total: batch.total,
+      completed: 0,
+      failed: batch.refused,
+      cancelled: 0,
+      createdAt,
+      ...(ended ? { finishedAt: createdAt } : {}),
+    });
+    multi.zadd(this.keys.batches, createdAt, batch.id);
+    if (ended) multi.zadd(this.keys.finished, createdAt, batch.id);
+    await multi.exec();
   }
 
   /**
    * Adds a chunk of the batch's documents (one MULTI). A document that came
-   * with an error (refused at submit) is recorded failed and counted at once;
-   * when that makes the last document, the batch ends here.
+   * with an error (refused at submit) is recorded failed; createBatch counted it.
    */
   async addDocuments(batchId: string, pipeline: StepName[], documents: NewDocument[]): Promise<void> {
     if (documents.length === 0) return;
     const multi = this.redis.multi();
     multi.rpush(this.keys.batchDocuments(batchId), ...documents.map((d) => d.id));
-    let failed = 0;
     for (const doc of documents) {
       const steps: Record<string, string> = {};
       for (const step of pipeline) steps[`${step}.status`] = doc.error ? 'pending' : 'queued';
@@ -136,25 +139,10 @@ export class BatchStore {
         status: 'queued',
         ...steps,
       };
-      if (doc.error) {
-        Object.assign(fields, { status: 'failed', error: JSON.stringify(doc.error), finishedAt: Date.now() });
-        failed++;
-      }
+      if (doc.error) Object.assign(fields, { status: 'failed', error: JSON.stringify(doc.error), finishedAt: Date.now() });
       multi.hset(this.keys.document(doc.id), fields);
     }
     await multi.exec();
-    if (failed > 0) await this.countRefused(batchId, failed);
-  }
-
-  /** Counts documents refused at submit as failed; ends the batch when they were its last. */
-  private async countRefused(batchId: string, failed: number): Promise<void> {
-    const key = this.keys.batch(batchId);
-    await this.redis.hincrby(key, 'failed', failed);
-    const batch = await this.getBatch(batchId);
-    if (!batch || batch.completed + batch.failed + batch.cancelled < batch.total) return;
-    const status: BatchStatus = batch.failed === batch.total ? 'failed' : batch.completed > 0 ? 'completed_with_errors' : 'failed';
-    const now = Date.now();
-    await this.redis.multi().hset(key, { status, finishedAt: now }).zadd(this.keys.finished, now, batchId).exec();
   }
 
   /** Marks a batch as being fanned out (its first tasks still being queued), or done with that. */

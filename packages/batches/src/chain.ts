@@ -92,7 +92,8 @@ export async function recordBatch(store: BatchStore, batch: NewBatch): Promise<v
   if (batch.pipeline.length === 0) throw new Error('a pipeline needs at least one step');
   const createdAt = batch.createdAt ?? new Date();
   const total = batch.documents.length;
-  await store.createBatch({ id: batch.id, priority: batch.priority, pipeline: batch.pipeline, options: batch.options, total, createdAt });
+  const refused = batch.documents.filter((doc) => doc.error).length;
+  await store.createBatch({ id: batch.id, priority: batch.priority, pipeline: batch.pipeline, options: batch.options, total, refused, createdAt });
   if (total > FAN_OUT_CHUNK) await store.markFanOut(batch.id, true);
   for (let i = 0; i < total; i += FAN_OUT_CHUNK) await store.addDocuments(batch.id, batch.pipeline, batch.documents.slice(i, i + FAN_OUT_CHUNK));
 }

@@ -31,7 +31,12 @@ describe('BatchStore (real Redis)', () => {
   const prefix = testPrefix('store');
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
   const create = async (b: NewBatch) => {
-    await store.createBatch({ ...b, total: b.documents.length, createdAt: b.createdAt ?? new Date() });
+    await store.createBatch({
+      ...b,
+      total: b.documents.length,
+      refused: b.documents.filter((d) => d.error).length,
+      createdAt: b.createdAt ?? new Date(),
+    });
     await store.addDocuments(b.id, b.pipeline, b.documents);
   };
   const events = async (id: string) =>

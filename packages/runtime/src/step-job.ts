@@ -14,17 +14,7 @@ import {
   type StepResults,
   type TaskStatus,
 } from '@docproc/catalog';
-import {
-  completeStep,
-  deadLetter,
-  handPagesOn,
-  nextStep,
-  readStepResult,
-  stepJobId,
-  writeStepResult,
-  type BatchStore,
-  type StepQueues,
-} from '@docproc/batches';
+import { completeStep, deadLetter, handPagesOn, nextStep, readStepResult, writeStepResult, type BatchStore, type StepQueues } from '@docproc/batches';
 import { blobKeys, type BlobStore } from '@docproc/storage';
 import { pagedRunner } from './paged-step';
 import { untilStopped } from './stoppable';
@@ -211,9 +201,7 @@ async function recordFailure<S extends StepName>(
   const status = statusOfError(error.code);
   await store.recordStep(batchId, documentId, step, { status, attempts: attempt, documentStatus: status, error: error.toInfo() });
   if (!error.permanent) {
-    const history = (await store.failedAttempts(documentId)).filter((a) => a.step === step && a.page === page);
-    const taskId = job.id ?? stepJobId(documentId, step, page ?? undefined);
-    await deadLetter(queues, { batchId, documentId, step, page, queue: step, taskId, payload, attempts: history, deadAt: now });
+    await deadLetter(store, queues, payload, job.id);
   }
   if (error.code === 'cancelled') log.info('task stopped: its batch was cancelled');
   else log.warn('document failed', { code: error.code, error: error.message, attempt });

@@ -4,7 +4,7 @@ import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { queueName, stepPayloadSchema, type StepJobPolicy, type StepName } from '@docproc/catalog';
-import { BatchStore, StepQueues, deadLetter, jobPolicy, stepJobId } from '@docproc/batches';
+import { BatchStore, StepQueues, deadLetter, jobPolicy } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { BlobStore } from '@docproc/storage';
 import { Heartbeat, announceCapabilities, type WorkerCapabilities } from './heartbeat';
@@ -132,7 +132,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
         attempt: job.attemptsMade + 1,
         code: 'worker_crashed',
         message: 'the worker running this task stopped before it ended (crash, kill or out of memory); it runs again',
-        worker: 'unknown (it stopped)',
+        worker: job.processedBy ?? 'unknown (it stopped)',
         startedAt: new Date(job.processedOn ?? Date.now()).toISOString(),
         failedAt: now,
       });
@@ -159,19 +159,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
         documentStatus: 'failed',
         error,
       });
-      const history = (await store.failedAttempts(payload.documentId)).filter((a) => a.step === step && a.page === page);
-      const taskId = job.id ?? stepJobId(payload.documentId, step, page ?? undefined);
-      await deadLetter(queues, {
-        batchId: payload.batchId,
-        documentId: payload.documentId,
-        step,
-        page,
-        queue: step,
-        taskId,
-        payload,
-        attempts: history,
-        deadAt: new Date().toISOString(),
-      });
+      await deadLetter(store, queues, payload, job.id);
       logger.warn('document failed', { batchId: payload.batchId, documentId: payload.documentId, code: error.code, error: error.message });
     })().catch((e: Error) => logger.error('cannot record a crashed task', { taskId: job.id, error: e.message }));
   });
