@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { oldestEventId, readEvents } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
 import type { AppDeps } from './deps';
-import { badRequest, notFound } from './http-error';
+import { badRequest, batchOr404 } from './http-error';
 import { batchView } from './views';
 
 /** How often a stream looks for new events, and how often it says it is alive when there are none. */
@@ -31,8 +31,7 @@ export function eventsRoute(deps: AppDeps): Router {
   const router = Router();
 
   router.get('/:id/events', async (req, res) => {
-    const batch = await store.getBatch(req.params.id);
-    if (!batch) throw notFound(`no job ${req.params.id}`);
+    const batch = await batchOr404(store, req.params.id);
     const given = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
     if (given !== undefined && !/^\d+-\d+$/.test(given)) throw badRequest('Last-Event-ID must be an event id this stream sent');
     const key = store.keys.events(batch.id);

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
+import type { BatchRecord } from '@docproc/batches';
 import type { Logger } from '@docproc/runtime';
 
 /** An error with an HTTP status and a stable code, answered as `{ error: { code, message, details? } }`. */
@@ -16,6 +17,13 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+
+/** The batch of a route's `:id`, or a 404 that names it. */
+export async function batchOr404(store: { getBatch(id: string): Promise<BatchRecord | null> }, id: string): Promise<BatchRecord> {
+  const batch = await store.getBatch(id);
+  if (!batch) throw notFound(`no job ${id}`);
+  return batch;
+}
 
 /** ioredis errors that mean Redis cannot be reached (as opposed to a bug). */
 function isRedisUnavailable(err: unknown): boolean {

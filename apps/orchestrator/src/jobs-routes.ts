@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { deleteBatch, removeQueuedSteps, retryBatch } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
 import type { AppDeps } from './deps';
-import { HttpError, notFound } from './http-error';
+import { HttpError, batchOr404, notFound } from './http-error';
 import { batchStatusParam, cursorParam, limitParam, timeParam, toCursor } from './query';
 import { batchView } from './views';
 
@@ -12,12 +12,6 @@ const conflict = (message: string) => new HttpError(409, 'conflict', message);
 export function jobsRoutes(deps: AppDeps): Router {
   const { store, blobs, queues, logger } = deps;
   const router = Router();
-
-  const batchOr404 = async (id: string) => {
-    const batch = await store.getBatch(id);
-    if (!batch) throw notFound(`no job ${id}`);
-    return batch;
-  };
 
   /** Newest first; `status` and `since` filter; `cursor` from `nextCursor` pages on. */
   router.get('/', async (req, res) => {
@@ -34,7 +28,7 @@ export function jobsRoutes(deps: AppDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(batchView(await batchOr404(req.params.id)));
+    res.json(batchView(await batchOr404(store, req.params.id)));
   });
 
   /** Waiting tasks leave the queues; running ones are aborted by the workers that hold them. */
@@ -42,25 +36,25 @@ export function jobsRoutes(deps: AppDeps): Router {
     const before = await store.cancelBatch(req.params.id);
     if (before === null) throw notFound(`no job ${req.params.id}`);
     if (FINAL_BATCH_STATUSES.includes(before)) throw conflict(`job ${req.params.id} already ended as ${before}`);
-    const batch = await batchOr404(req.params.id);
+    const batch = await batchOr404(store, req.params.id);
     await removeQueuedSteps(queues, store, batch);
     logger.info('batch cancelled', { batchId: batch.id });
-    res.status(202).json(batchView(await batchOr404(batch.id)));
+    res.status(202).json(batchView(await batchOr404(store, batch.id)));
   });
 
   /** Failed, timed-out and dead-lettered documents go round again from the step they failed in. */
   router.post('/:id/retry', async (req, res) => {
-    const batch = await batchOr404(req.params.id);
+    const batch = await batchOr404(store, req.params.id);
     if (batch.status === 'cancelled') throw conflict(`job ${batch.id} was cancelled: a cancelled job is not retried`);
     const retried = await retryBatch(store, queues, blobs, batch.id);
     if (retried === 0) throw conflict(`job ${batch.id} has no failed or timed-out documents to retry`);
     logger.info('batch retried', { batchId: batch.id, documents: retried });
-    res.status(202).json({ ...batchView(await batchOr404(batch.id)), retried });
+    res.status(202).json({ ...batchView(await batchOr404(store, batch.id)), retried });
   });
 
   /** Removes a finished job at once: records, documents, results and tasks. */
   router.delete('/:id', async (req, res) => {
-    const batch = await batchOr404(req.params.id);
+    const batch = await batchOr404(store, req.params.id);
     if (!FINAL_BATCH_STATUSES.includes(batch.status)) throw conflict(`job ${batch.id} is ${batch.status}: cancel it first, or wait for it to end`);
     await deleteBatch(store, queues, blobs, batch.id);
     logger.info('batch deleted', { batchId: batch.id });

@@ -5,7 +5,7 @@ import { BlobNotFoundError } from '@docproc/storage';
 import type { TaskStatus } from '@docproc/catalog';
 import { detectMediaType } from '@docproc/media';
 import type { AppDeps } from './deps';
-import { badRequest, notFound } from './http-error';
+import { badRequest, batchOr404, notFound } from './http-error';
 import { cursorParam, documentStatusParam, formatParam, includeParam, limitParam, toCursor } from './query';
 import { documentView, fullDocumentView, type Extra } from './views';
 
@@ -17,11 +17,6 @@ export function resultsRoutes(deps: AppDeps): Router {
   const { store, blobs } = deps;
   const router = Router();
 
-  const batchOr404 = async (id: string): Promise<BatchRecord> => {
-    const batch = await store.getBatch(id);
-    if (!batch) throw notFound(`no job ${id}`);
-    return batch;
-  };
   const documentOr404 = async (batch: BatchRecord, documentId: string): Promise<DocumentRecord> => {
     const doc = await store.getDocument(documentId);
     if (!doc || doc.batchId !== batch.id) throw notFound(`no document ${documentId} in job ${batch.id}`);
@@ -51,7 +46,7 @@ export function resultsRoutes(deps: AppDeps): Router {
   router.get('/:id/results', async (req, res) => {
     const include = includeParam(req.query);
     const status = documentStatusParam(req.query);
-    const batch = await batchOr404(req.params.id);
+    const batch = await batchOr404(store, req.params.id);
     if (formatParam(req.query) === 'ndjson') return streamResults(res, batch, include, status);
     const limit = limitParam(req.query, 100, 1000);
     const cursor = cursorParam(req.query);
@@ -83,19 +78,19 @@ export function resultsRoutes(deps: AppDeps): Router {
   }
 
   router.get('/:id/documents/:documentId', async (req, res) => {
-    const batch = await batchOr404(req.params.id);
+    const batch = await batchOr404(store, req.params.id);
     const doc = await documentOr404(batch, req.params.documentId);
     res.json(await fullDocumentView(blobs, batch.pipeline, doc, await store.failedAttempts(doc.id)));
   });
 
   router.get('/:id/documents/:documentId/original', async (req, res) => {
-    const batch = await batchOr404(req.params.id);
+    const batch = await batchOr404(store, req.params.id);
     const doc = await documentOr404(batch, req.params.documentId);
     await sendBlob(res, doc.blobKey, doc.name);
   });
 
   router.get('/:id/documents/:documentId/pages/:index/hocr', async (req, res) => {
-    const batch = await batchOr404(req.params.id);
+    const batch = await batchOr404(store, req.params.id);
     const doc = await documentOr404(batch, req.params.documentId);
     const index = Number(req.params.index);
     if (!Number.isInteger(index) || index < 0) throw badRequest('the page index is a whole number from 0');
