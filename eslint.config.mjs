@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The pages' scripts run in the browser, as they are.
+    files: ['apps/*/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
     // Configuration is parsed once, by @docproc/config: nothing else reads the environment.
     files: ['apps/*/src/**/*.ts', 'packages/*/src/**/*.ts'],
     ignores: ['packages/config/src/**', 'packages/testkit/src/**'],

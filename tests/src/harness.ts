@@ -72,10 +72,20 @@ export class PlatformUnderTest {
       onExit: (app, code, signal, name) => this.exits.push(`${name} exited with ${signal ?? code}`),
     });
     this.groups.push(group);
+    await group.ready;
     if (apps.includes('orchestrator')) {
       await orchestratorReady(this.base);
     }
     return group;
+  }
+
+  /** The first of DOCPROC_API_KEYS, when the platform was given keys. */
+  get apiKey(): string | undefined {
+    return this.env.DOCPROC_API_KEYS?.split(',')[0];
+  }
+
+  auth(): Record<string, string> {
+    return this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
   }
 
   /** Waits until `count` workers of `step` beat. */
@@ -94,19 +104,19 @@ export class PlatformUnderTest {
     const form = new FormData();
     for (const file of files) form.append('files', new Blob([file.bytes]), file.name);
     for (const [key, value] of Object.entries(fields)) form.append(key, value);
-    const res = await fetch(`${this.base}/v1/jobs`, { method: 'POST', body: form });
+    const res = await fetch(`${this.base}/v1/jobs`, { method: 'POST', body: form, headers: this.auth() });
     if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { id: string }).id;
   }
 
   async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.base}${path}`);
+    const res = await fetch(`${this.base}${path}`, { headers: this.auth() });
     if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
   }
 
   async post(path: string): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`${this.base}${path}`, { method: 'POST' });
+    const res = await fetch(`${this.base}${path}`, { method: 'POST', headers: this.auth() });
     return { status: res.status, body: await res.json() };
   }
 

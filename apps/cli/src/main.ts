@@ -1,26 +1,11 @@
 #!/usr/bin/env node
-import { up } from './up';
+import { CliError } from './client';
+import { buildProgram } from './program';
 
-const USAGE = `usage: docproc <command>
-
-commands:
-  up      start Redis (if none answers), the orchestrator and the four workers
-`;
-
-async function main(argv: string[]): Promise<void> {
-  const [command] = argv;
-  switch (command) {
-    case 'up':
-      return up();
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(USAGE);
-      return;
-    default:
-      process.stderr.write(`docproc: unknown command "${command}"\n\n${USAGE}`);
-      process.exit(64);
-  }
-}
-
-void main(process.argv.slice(2));
+// exitCode, not exit(): output still being written to a pipe must reach it.
+const program = buildProgram((code) => (process.exitCode = code));
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (!(err instanceof CliError)) throw err;
+  process.stderr.write(`docproc: ${err.message}\n`);
+  process.exitCode = err.exitCode;
+});

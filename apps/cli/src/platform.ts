@@ -17,63 +17,151 @@ export interface PlatformOptions {
   env?: NodeJS.ProcessEnv;
   /** Each line an app prints, with the app's name and, when it runs more than once, the instance ("worker-ocr.2"). */
   onLine(app: PlatformApp, line: string, name: string): void;
-  /** Called when an app exits while the platform is running (it is started again). */
-  onExit?(app: PlatformApp, code: number | null, signal: NodeJS.Signals | null, name: string): void;
+  /** Called when an app exits after its first launch was ready (it is started again after `restartInMs`). */
+  onExit?(app: PlatformApp, code: number | null, signal: NodeJS.Signals | null, name: string, restartInMs: number): void;
   apps?: readonly PlatformApp[];
   /** Processes per app (default 1): OCR pages spread over as many processes as there are cores. */
   instances?: Partial<Record<PlatformApp, number>>;
+  /** How long an app may take to say it is ready (default 120 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface Platform {
-  /** Sends SIGTERM to every app and waits for them (SIGKILL after `graceMs`). */
+  /**
+   * Settles once every app has said it is ready; rejects with a `LaunchError` naming the
+   * app when one exits (or stays silent past the timeout) first.
+   */
+  ready: Promise<void>;
+  /** The pids of the apps running now. */
+  pids(): number[];
+  /**
+   * Stops the apps in order: the orchestrator first (no new batches), then the
+   * workers, which finish their current tasks. SIGKILL after `graceMs`.
+   */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL to every app, at once. */
+  kill(): void;
+}
+
+class LaunchError extends Error {
+  constructor(
+    readonly app: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Restart delays after a crash: doubling from 1 s up to 30 s; an app up a minute starts over. */
+const RESTART_DELAY_MS = { first: 1000, max: 30_000, forgiveAfterMs: 60_000 };
+
+interface Running {
+  app: PlatformApp;
+  child: ChildProcess;
+  ready: boolean;
+  startedAt: number;
+  crashes: number;
+  lastLines: string[];
 }
 
 /**
- * Runs each app as its own node process, as production does, restarting one
- * that dies (after a second, so a crash loop does not spin).
+ * Runs each app as its own node process, as production does, with an IPC
+ * channel each: an app says when it is ready, and notices when this launcher
+ * dies (even by SIGKILL) and stops. One that crashes after it was ready is
+ * started again with a doubling delay.
  */
 export function startPlatform(options: PlatformOptions): Platform {
-  const children = new Map<string, ChildProcess>();
+  const running = new Map<string, Running>();
   let stopping = false;
+  let settle: { resolve(): void; reject(err: Error): void };
+  const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  ready.catch(() => undefined); // a caller that never awaits it must not crash the process
+  let waitingFor = 0;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+  const readyTimer = setTimeout(() => {
+    const silent = [...running.entries()].filter(([, r]) => !r.ready).map(([name]) => name);
+    if (silent.length > 0) settle.reject(new LaunchError(silent[0]!, `${silent.join(', ')} did not say ready within ${readyTimeoutMs / 1000} s`));
+  }, readyTimeoutMs);
+  readyTimer.unref();
 
-  const launch = (app: PlatformApp, name: string) => {
+  const launch = (app: PlatformApp, name: string, crashes: number) => {
     // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops
     // each app once, in order, instead of every app seeing two signals.
-    const child = spawn(process.execPath, [appEntry(app)], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    children.set(name, child);
+    const child = spawn(process.execPath, [appEntry(app)], { env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const entry: Running = { app, child, ready: false, startedAt: Date.now(), crashes, lastLines: [] };
+    running.set(name, entry);
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream! }).on('line', (line) => options.onLine(app, line, name));
+      createInterface({ input: stream! }).on('line', (line) => {
+        entry.lastLines = [...entry.lastLines.slice(-4), line];
+        options.onLine(app, line, name);
+      });
     }
+    child.on('message', (message: { type?: string }) => {
+      if (message?.type !== 'ready' || entry.ready) return;
+      entry.ready = true;
+      if (--waitingFor === 0) {
+        clearTimeout(readyTimer);
+        settle.resolve();
+      }
+    });
+    child.on('error', (err) => settle.reject(new LaunchError(name, `${name} could not be started: ${err.message}`)));
     child.on('exit', (code, signal) => {
       if (stopping) return;
-      options.onExit?.(app, code, signal, name);
-      setTimeout(() => !stopping && launch(app, name), 1000).unref();
+      const how = signal ?? `code ${code}`;
+      if (!entry.ready && crashes === 0) {
+        // Exiting before it was ever ready is a launch failure, not a crash to retry.
+        const why = entry.lastLines.map((l) => `    ${name} | ${l}`).join('\n');
+        settle.reject(new LaunchError(name, `${name} exited (${how}) before it was ready${why ? `:\n${why}` : ''}`));
+        return;
+      }
+      const count = Date.now() - entry.startedAt > RESTART_DELAY_MS.forgiveAfterMs ? 1 : crashes + 1;
+      const delay = Math.min(RESTART_DELAY_MS.max, RESTART_DELAY_MS.first * 2 ** (count - 1));
+      options.onExit?.(app, code, signal, name, delay);
+      setTimeout(() => !stopping && launch(app, name, count), delay).unref();
     });
+    if (crashes === 0) waitingFor++; // `ready` waits for the first launch of each app
   };
 
   for (const app of options.apps ?? PLATFORM_APPS) {
     const count = options.instances?.[app] ?? 1;
-    for (let i = 1; i <= count; i++) launch(app, count > 1 ? `${app}.${i}` : app);
+    for (let i = 1; i <= count; i++) launch(app, count > 1 ? `${app}.${i}` : app, 0);
   }
 
+  const stopGroup = (group: Running[], graceMs: number) =>
+    Promise.all(
+      group.map(
+        ({ child }) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+
   return {
+    ready,
+    pids: () => [...running.values()].map((r) => r.child.pid).filter((pid): pid is number => pid !== undefined && pid > 0),
     async stop(graceMs = 15_000) {
       stopping = true;
-      await Promise.all(
-        [...children.values()].map(
-          (child) =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null || child.signalCode !== null) return done();
-              const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-              child.once('exit', () => {
-                clearTimeout(timer);
-                done();
-              });
-              child.kill('SIGTERM');
-            }),
-        ),
+      clearTimeout(readyTimer);
+      const all = [...running.values()];
+      await stopGroup(
+        all.filter((r) => r.app === 'orchestrator'),
+        graceMs,
       );
+      await stopGroup(
+        all.filter((r) => r.app !== 'orchestrator'),
+        graceMs,
+      );
+    },
+    kill() {
+      stopping = true;
+      for (const { child } of running.values()) child.kill('SIGKILL');
     },
   };
 }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -27,42 +27,53 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/** Loopback only, AOF fsynced every second (BullMQ's production advice), never evicting keys. */
+export function redisServerArgs(url: string, dir: string): string[] {
+  const { port } = new URL(url);
+  return [
+    ...['--port', port || '6379', '--bind', '127.0.0.1', '--dir', dir, '--logfile', join(dir, 'redis-server.log')],
+    ...['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'],
+  ];
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export interface RedisServer {
+  /** The apps to outlive: should the launcher die, Redis waits until these have exited. */
+  watch(pids: number[]): void;
+  /** Stops Redis (its AOF keeps the queues) and waits for it. */
+  stop(): Promise<void>;
+  /** SIGKILL to the guard and Redis. */
+  kill(): void;
+}
 
 /**
  * Starts a redis-server for `url` (loopback only) with AOF persistence under
- * `dataDir/redis`, and waits until it answers.
+ * `dataDir/redis`, through a guard process of its own (see redis-guard.ts) in
+ * its own process group, and waits until it answers.
  */
-export async function startRedisServer(url: string, dataDir: string): Promise<ChildProcess> {
-  const { hostname, port } = new URL(url);
+export async function startRedisServer(url: string, dataDir: string): Promise<RedisServer> {
+  const { hostname } = new URL(url);
   if (!LOOPBACK.has(hostname)) throw new Error(`will not start Redis for a non-local address (${hostname})`);
   const dir = resolve(join(dataDir, 'redis'));
   mkdirSync(dir, { recursive: true });
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      port || '6379',
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  for (let i = 0; i < 50; i++) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (await redisAnswers(url, 500)) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error('redis-server did not answer within 5 s');
+  const guard = spawn(process.execPath, [join(__dirname, 'redis-guard.js'), url, dir], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    detached: true,
+  });
+  let stderr = '';
+  guard.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((done) => guard.once('exit', () => done()));
+  await new Promise<void>((ready, fail) => {
+    guard.once('message', () => ready());
+    guard.once('exit', (code) => fail(new Error(`redis-server did not start (code ${code}): ${stderr.trim() || `see ${dir}/redis-server.log`}`)));
+  });
+  return {
+    watch: (pids) => guard.connected && guard.send({ type: 'watch', pids }),
+    async stop() {
+      if (guard.connected) guard.send({ type: 'stop' });
+      await exited;
+    },
+    kill: () => process.kill(-guard.pid!, 'SIGKILL'), // the guard's group holds redis-server too
+  };
 }

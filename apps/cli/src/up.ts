@@ -1,8 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { loadConfig, ConfigError } from '@docproc/config';
+import { environmentWith, loadConfig, ConfigError } from '@docproc/config';
 import { PLATFORM_APPS, startPlatform } from './platform';
-import { hasRedisServer, redisAnswers, startRedisServer } from './redis-server';
+import { hasRedisServer, redisAnswers, startRedisServer, type RedisServer } from './redis-server';
 
 const COLORS = [36, 33, 35, 32, 34, 31];
 const width = Math.max(...PLATFORM_APPS.map((a) => a.length), 'redis'.length) + 2;
@@ -12,8 +11,17 @@ function printer(name: string, index: number): (line: string) => void {
   return (line) => process.stdout.write(`${tag} | ${line}\n`);
 }
 
-/** `docproc up`: Redis (started if needed), the orchestrator and the four workers, until Ctrl-C. */
+/** How often the launcher checks that its parent is still there (pnpm, a shell, a terminal). */
+const PARENT_CHECK_MS = 500;
+
+/**
+ * `docproc up`: Redis (started if needed), the orchestrator and the four workers,
+ * until a signal (SIGINT, SIGTERM, SIGHUP) or the launcher's parent goes away;
+ * then the API stops first, the workers drain, and Redis (if it started it) goes last.
+ */
 export async function up(): Promise<void> {
+  // A closed terminal makes writes fail: the launcher must still stop everything in order.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   let config;
   try {
     config = loadConfig();
@@ -26,7 +34,7 @@ export async function up(): Promise<void> {
   }
   const say = printer('docproc', 5);
 
-  let redisServer: ChildProcess | undefined;
+  let redisServer: RedisServer | undefined;
   if (!(await redisAnswers(config.redisUrl))) {
     if (!hasRedisServer()) {
       process.stderr.write(
@@ -37,40 +45,65 @@ export async function up(): Promise<void> {
       process.exit(69);
     }
     say(`no Redis at ${config.redisUrl}: starting redis-server with AOF persistence in ${config.dataDir}/redis`);
-    redisServer = await startRedisServer(config.redisUrl, config.dataDir);
+    try {
+      redisServer = await startRedisServer(config.redisUrl, config.dataDir);
+    } catch (err) {
+      process.stderr.write(`docproc up: ${(err as Error).message}\n`);
+      process.exit(69);
+    }
   }
 
   const ocrWorkers = config.ocrWorkers ?? availableParallelism();
   const printers = new Map<string, (line: string) => void>();
   const platform = startPlatform({
+    // Lines for a person when one is watching, JSON for a file or a log collector.
+    env: environmentWith(process.stdout.isTTY ? { DOCPROC_LOG_FORMAT: 'pretty' } : {}),
     instances: { 'worker-ocr': ocrWorkers },
     onLine: (app, line, name) => {
       if (!printers.has(name)) printers.set(name, printer(name, PLATFORM_APPS.indexOf(app)));
       printers.get(name)!(line);
     },
-    onExit: (_app, code, signal, name) => say(`${name} exited (${signal ?? `code ${code}`}); restarting it`),
+    onExit: (_app, code, signal, name, restartInMs) =>
+      say(`${name} exited (${signal ?? `code ${code}`}); starting it again in ${restartInMs / 1000} s`),
   });
-  say(`started ${PLATFORM_APPS.join(', ')} (${ocrWorkers} OCR processes); API on http://${config.host}:${config.port} — Ctrl-C stops everything`);
+  say(`starting ${PLATFORM_APPS.join(', ')} (${ocrWorkers} OCR processes)`);
 
   let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
+  const stop = async (reason: string, exitCode = 0) => {
     if (stopping) {
-      say('second signal: killing everything');
+      say(`${reason} again: killing everything`);
+      platform.kill();
+      redisServer?.kill();
       process.exit(130);
     }
     stopping = true;
-    say(`${signal}: stopping the apps`);
+    say(`${reason}: stopping the API, then the workers (they finish their current tasks)`);
     await platform.stop();
     if (redisServer) {
       say('stopping redis-server (its AOF keeps the queues)');
-      await new Promise<void>((done) => {
-        redisServer!.once('exit', () => done());
-        redisServer!.kill('SIGTERM');
-      });
+      await redisServer.stop();
     }
     say('stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+
+  // pnpm passes SIGTERM to its shell, which dies without passing it on: the launcher sees
+  // only that its parent changed. Redis, meanwhile, learns which apps it must outlive.
+  const parent = process.ppid;
+  let watched = '';
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) void stop('the launching process is gone');
+    const pids = platform.pids();
+    if (redisServer && pids.join() !== watched) redisServer.watch(pids);
+    watched = pids.join();
+  }, PARENT_CHECK_MS).unref();
+
+  try {
+    await platform.ready;
+    say(`ready: API on http://${config.host}:${config.port} — Ctrl-C stops everything`);
+  } catch (err) {
+    process.stderr.write(`docproc up: ${(err as Error).message}\n`);
+    await stop('launch failed', 1);
+  }
 }

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { FIRST_STEP_INPUTS, STEPS, type StepName } from '@docproc/catalog';
 import type { StepQueues } from '@docproc/batches';
 import { detectMediaType } from '@docproc/media';
-import { stepCapabilities } from '@docproc/runtime';
+import { staleAfterMs, stepCapabilities } from '@docproc/runtime';
 import type { Redis } from 'ioredis';
 import { HttpError, badRequest } from './http-error';
 
@@ -72,7 +72,7 @@ export function checkFirstStepTakes(first: StepName, files: { name: string; type
 /** Refuses OCR languages the OCR workers do not have (as they announced them); passes when no OCR worker ever started. */
 export async function checkLanguages(redis: Redis, prefix: string, heartbeatMs: number, languages: string[] | undefined): Promise<void> {
   if (!languages) return;
-  const ocr = await stepCapabilities(redis, prefix, 'ocr', heartbeatMs * 3);
+  const ocr = await stepCapabilities(redis, prefix, 'ocr', staleAfterMs(heartbeatMs));
   const installed = ocr?.languages;
   if (!installed) return;
   const missing = languages.filter((lang) => !installed.includes(lang));

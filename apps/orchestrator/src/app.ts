@@ -1,10 +1,17 @@
 import express from 'express';
 import type { AppDeps } from './deps';
+import { accessLog } from './access-log';
+import { BOARD_PATH, boardRouter } from './board';
+import { PAGES_PATH, batchPages } from './batch-pages';
+import { docsRoutes } from './docs-routes';
 import { requireApiKey } from './auth';
 import { eventsRoute } from './events-route';
 import { errorHandler, notFound } from './http-error';
 import { jobsRoutes } from './jobs-routes';
+import { metricsRoute } from './metrics';
+import { readPlatformState } from './platform-state';
 import { resultsRoutes } from './results-routes';
+import { statsRoute } from './stats';
 import { submitRoute } from './submit-route';
 
 export type { AppDeps } from './deps';
@@ -14,6 +21,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(accessLog(deps.logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -30,7 +38,17 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  // Pages for a browser (Basic auth, the key as password), then the API (bearer key).
+  const docs = docsRoutes();
+  app.use(BOARD_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), boardRouter(deps.queues, deps.config.boardReadOnly));
+  app.use('/docs', requireApiKey(deps.config.apiKeys, 'Basic'), docs.pages);
+  app.use(PAGES_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), batchPages(deps));
+  app.get('/', (_req, res) => res.redirect(PAGES_PATH));
   app.use(requireApiKey(deps.config.apiKeys));
+  app.use(docs.spec);
+  const readState = () => readPlatformState(deps);
+  app.get('/metrics', metricsRoute(readState));
+  app.get('/api/stats', statsRoute(readState, deps.config));
   app.use('/v1/jobs', submitRoute(deps), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps));
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

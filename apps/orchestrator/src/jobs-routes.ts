@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import { deleteBatch, removeQueuedSteps, retryBatch } from '@docproc/batches';
+import { batchEndFields, deleteBatch, removeQueuedSteps, retryBatch } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES } from '@docproc/catalog';
 import type { AppDeps } from './deps';
 import { HttpError, batchOr404, notFound } from './http-error';
-import { batchStatusParam, cursorParam, limitParam, timeParam, toCursor } from './query';
+import { afterParam, batchStatusParam, limitParam, nextCursor, timeParam } from './query';
 import { batchView } from './views';
 
 const conflict = (message: string) => new HttpError(409, 'conflict', message);
@@ -16,15 +16,9 @@ export function jobsRoutes(deps: AppDeps): Router {
   /** Newest first; `status` and `since` filter; `cursor` from `nextCursor` pages on. */
   router.get('/', async (req, res) => {
     const limit = limitParam(req.query, 20, 100);
-    const cursor = cursorParam(req.query);
-    let after;
-    if (cursor !== undefined) {
-      const [createdAt, id] = cursor.split(' ');
-      if (!id || !/^\d+$/.test(createdAt ?? '')) throw new HttpError(400, 'bad_request', '"cursor" is not one this API gave');
-      after = { createdAt: Number(createdAt), id };
-    }
+    const after = afterParam(req.query);
     const { batches, last } = await store.listBatches({ limit, status: batchStatusParam(req.query), since: timeParam(req.query, 'since'), after });
-    res.json({ jobs: batches.map(batchView), nextCursor: last ? toCursor(`${last.createdAt} ${last.id}`) : null });
+    res.json({ jobs: batches.map(batchView), nextCursor: nextCursor(last) });
   });
 
   router.get('/:id', async (req, res) => {
@@ -38,8 +32,9 @@ export function jobsRoutes(deps: AppDeps): Router {
     if (FINAL_BATCH_STATUSES.includes(before)) throw conflict(`job ${req.params.id} already ended as ${before}`);
     const batch = await batchOr404(store, req.params.id);
     await removeQueuedSteps(queues, store, batch);
-    logger.info('batch cancelled', { batchId: batch.id });
-    res.status(202).json(batchView(await batchOr404(store, batch.id)));
+    const ended = await batchOr404(store, batch.id);
+    logger.info('batch ended', batchEndFields(ended));
+    res.status(202).json(batchView(ended));
   });
 
   /** Failed, timed-out and dead-lettered documents go round again from the step they failed in. */

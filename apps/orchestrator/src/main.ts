@@ -1,14 +1,17 @@
+import { createServer } from 'node:http';
 import { BatchStore, StepQueues, jobPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
-import { createLogger, createRedis, installShutdown } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, installShutdown } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
+import { readPlatformState } from './platform-state';
 import { startRetention } from './retention';
+import { startSummaryLog } from './stats';
 import { fanOut } from './submit-route';
 
 const config = loadConfigOrExit('orchestrator');
-const logger = createLogger('orchestrator', config.logLevel);
+const logger = createLogger('orchestrator', config.logLevel, config.logFormat);
 
 if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
   logger.error('refusing to listen on a non-loopback address without API keys: set DOCPROC_API_KEYS or HOST=127.0.0.1', { host: config.host });
@@ -20,12 +23,16 @@ const queues = new StepQueues(redis, config.keyPrefix, jobPolicy(config));
 const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
 const blobs = new LocalBlobStore(config.dataDir);
 const app = createApp({ config, redis, store, queues, blobs, logger });
+const stopSummary = startSummaryLog(() => readPlatformState({ redis, queues, store, config }), logger, config.metricsLogIntervalSeconds);
 const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
 
 // Large batches whose fan-out a previous run did not finish go on now (queueing twice is a no-op).
 void store.fanningOut().then((ids) => Promise.all(ids.map((id) => fanOut({ store, queues, logger }, id))));
 
-const server = app.listen(config.port, config.host, () => {
+// Not app.listen: Express 5 calls its callback on a failed listen too.
+const server = createServer(app);
+server.listen(config.port, config.host);
+server.once('listening', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info('orchestrator listening', {
@@ -33,11 +40,21 @@ const server = app.listen(config.port, config.host, () => {
     auth: config.apiKeys.length > 0 ? 'api keys' : 'none (loopback only)',
   });
   if (config.apiKeys.length === 0) logger.warn('no DOCPROC_API_KEYS: the API is open to anyone on this machine, and only on loopback');
+  announceReady();
+});
+server.on('error', (err: NodeJS.ErrnoException) => {
+  const reason =
+    err.code === 'EADDRINUSE'
+      ? `port ${config.port} on ${config.host} is already in use (is docproc already running? PORT picks another)`
+      : `cannot listen on ${config.host}:${config.port}: ${err.message}`;
+  logger.error(reason, { code: err.code });
+  process.exit(69); // EX_UNAVAILABLE
 });
 
 installShutdown(logger, [
   ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
   ['stop the retention sweeper', stopRetention],
+  ['stop the summary line', stopSummary],
   ['close the queues', () => queues.close()],
   ['close Redis', async () => void (await redis.quit())],
 ]);

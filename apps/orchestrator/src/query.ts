@@ -1,4 +1,5 @@
 import { BATCH_STATUSES, TASK_STATUSES, type BatchStatus, type TaskStatus } from '@docproc/catalog';
+import type { BatchPosition } from '@docproc/batches';
 import { badRequest } from './http-error';
 import { EXTRAS, type Extra } from './views';
 
@@ -56,6 +57,18 @@ export function cursorParam(query: Record<string, unknown>): string | undefined 
 }
 
 export const toCursor = (position: string) => Buffer.from(position, 'utf8').toString('base64url');
+
+/** The listing's `cursor` as the batch it stopped after. */
+export function afterParam(query: Record<string, unknown>): BatchPosition | undefined {
+  const cursor = cursorParam(query);
+  if (cursor === undefined) return undefined;
+  const [createdAt, id] = cursor.split(' ');
+  if (!id || !/^\d+$/.test(createdAt ?? '')) throw badRequest('"cursor" is not one this API gave');
+  return { createdAt: Number(createdAt), id };
+}
+
+/** The cursor of the page after the one that ended at `last`. */
+export const nextCursor = (last: BatchPosition | null) => (last ? toCursor(`${last.createdAt} ${last.id}`) : null);
 
 export function formatParam(query: Record<string, unknown>): 'json' | 'ndjson' {
   const value = text(query, 'format') ?? 'json';

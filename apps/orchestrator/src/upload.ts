@@ -20,6 +20,9 @@ export function uploadFiles(dataDir: string, limits: UploadLimits): RequestHandl
   mkdirSync(dest, { recursive: true });
   const upload = multer({
     storage: smallInMemory(dest),
+    // A document's name is a label, never a storage path (blobs live under generated
+    // keys), so a folder's structure ("scans/2024/a.pdf") stays visible in results.
+    preservePath: true,
     limits: { fileSize: limits.maxUploadBytes, files: limits.maxDocumentsPerJob, fields: 20, fieldSize: 1024 * 1024 },
   }).array('files', limits.maxDocumentsPerJob);
 

@@ -1,9 +1,10 @@
 import { PAGED_STEPS, stepResultSchemas, type FailedAttempt, type StepName } from '@docproc/catalog';
 import { readStepResult, type BatchRecord, type DocumentRecord } from '@docproc/batches';
 import type { BlobStore } from '@docproc/storage';
+import type { BatchBody, DocumentBody, FullDocumentBody } from './api-schemas';
 
 /** The body of GET /v1/jobs/:id (and each entry of GET /v1/jobs). */
-export function batchView(batch: BatchRecord) {
+export function batchView(batch: BatchRecord): BatchBody {
   const done = batch.completed + batch.failed + batch.cancelled;
   return {
     id: batch.id,
@@ -51,7 +52,7 @@ function position(pipeline: StepName[], doc: DocumentRecord) {
  * One entry of `documents` in GET .../results: every step of the pipeline
  * (null until it completed), where the document stands, and its error.
  */
-export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, include: ReadonlySet<Extra>) {
+export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, include: ReadonlySet<Extra>): Promise<DocumentBody> {
   const steps: Partial<Record<StepName, unknown>> = {};
   for (const step of pipeline) {
     const record = doc.steps[step];
@@ -63,13 +64,18 @@ export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: 
     name: doc.name,
     status: doc.status,
     current: position(pipeline, doc),
-    steps,
+    steps: steps as DocumentBody['steps'], // each result was parsed by its step's schema when written
     error: doc.error,
   };
 }
 
 /** GET /v1/jobs/:id/documents/:documentId: the document whole, with each step's record and the error history. */
-export async function fullDocumentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, attempts: FailedAttempt[]) {
+export async function fullDocumentView(
+  blobs: BlobStore,
+  pipeline: StepName[],
+  doc: DocumentRecord,
+  attempts: FailedAttempt[],
+): Promise<FullDocumentBody> {
   const view = await documentView(blobs, pipeline, doc, new Set(EXTRAS));
   const tasks = Object.fromEntries(
     pipeline.map((step) => {

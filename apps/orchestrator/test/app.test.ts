@@ -176,9 +176,27 @@ describe('orchestrator HTTP API (real Redis)', () => {
       await request(keyed).get('/readyz').expect(200);
       const missing = await request(keyed).get('/v1/jobs/x').expect(401);
       expect(missing.body.error.code).toBe('unauthorized');
-      expect(missing.headers['www-authenticate']).toBe('Bearer');
+      expect(missing.headers['www-authenticate']).toMatch(/^Bearer realm="docproc", Basic realm="docproc"/);
       await request(keyed).get('/v1/jobs/x').set('Authorization', 'Bearer wrong').expect(401);
       await request(keyed).get('/v1/jobs/x').set('Authorization', 'Bearer other').expect(404);
+      for (const path of ['/metrics', '/api/stats']) await request(keyed).get(path).expect(401);
     });
+
+    it('takes the key as the password of HTTP Basic (browsers), and asks for Basic on the pages', async () => {
+      await request(keyed).get('/v1/jobs/x').auth('anyone', 's3cret').expect(404);
+      await request(keyed).get('/v1/jobs/x').auth('anyone', 'wrong').expect(401);
+      const page = await request(keyed).get('/admin/queues').expect(401);
+      expect(page.headers['www-authenticate']).toMatch(/^Basic realm="docproc"/);
+      const board = await request(keyed).get('/admin/queues/api/queues').auth('docproc', 's3cret').expect(200);
+      expect(board.body.queues.map((q: { name: string }) => q.name)).toEqual(['preprocess', 'ocr', 'nlp', 'validate', 'dead-letter']);
+      expect(board.body.queues[0].readOnlyMode).toBe(false);
+    });
+  });
+
+  it('shows Bull Board read-only when DOCPROC_BOARD_READ_ONLY is set', async () => {
+    const board = await request(appWith({ boardReadOnly: true }))
+      .get('/admin/queues/api/queues')
+      .expect(200);
+    expect(board.body.queues.every((q: { readOnlyMode: boolean; allowRetries: boolean }) => q.readOnlyMode && !q.allowRetries)).toBe(true);
   });
 });

@@ -292,7 +292,18 @@ describe('the job lifecycle through the API (real Redis and BullMQ)', () => {
       expect(second.at(-1)).toMatchObject({ event: 'end' });
       expect(JSON.parse(second.at(-1)!.data)).toEqual({ id, status: 'completed' });
       const kinds = new Set([...first, ...second].map((e) => e.event));
-      expect([...kinds].sort()).toEqual(['batch', 'document', 'end', 'snapshot', 'step']);
+      expect([...kinds].sort()).toEqual(['batch', 'document', 'end', 'snapshot', 'step', 'task']);
+      // Each task attempt ended with a task event (worker and times, for the timeline), before the job's end.
+      const all = [...first, ...second];
+      const tasks = all.filter((e) => e.event === 'task').map((e) => JSON.parse(e.data) as Record<string, unknown>);
+      const running = all.filter((e) => e.event === 'step' && JSON.parse(e.data).status === 'running');
+      expect(tasks).toHaveLength(running.length);
+      for (const task of tasks) {
+        expect(task).toMatchObject({ status: 'completed', attempt: 1, worker: expect.stringMatching(/ pid \d+ on /) });
+        expect(Date.parse(task.queued as string)).toBeLessThanOrEqual(Date.parse(task.started as string));
+        expect(Date.parse(task.started as string)).toBeLessThanOrEqual(Date.parse(task.at as string));
+      }
+      expect(all.findIndex((e) => e.event === 'end')).toBeGreaterThan(all.map((e) => e.event).lastIndexOf('task'));
     }, 60_000);
   });
 

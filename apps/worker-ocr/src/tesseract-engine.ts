@@ -1,5 +1,5 @@
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
-import { untilStopped } from '@docproc/runtime';
+import { TESSERACT_QUIET, untilStopped } from '@docproc/runtime';
 import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
 import { installedLanguagePackages, languagePath, systemLanguagePath, systemLanguages } from './tessdata';
 
@@ -49,11 +49,18 @@ export class TesseractEngine implements OcrEngine {
   async recognize(image: Buffer, options: RecognizeOptions): Promise<RecognizedPage> {
     const worker = await this.workerFor(options.languages, options.oem ?? OEM.LSTM_ONLY);
     // A known resolution helps layout analysis; 0 lets Tesseract estimate it (PGM carries none).
-    const parameters = { tessedit_pageseg_mode: String(options.psm ?? PSM.AUTO) as PSM, user_defined_dpi: String(options.dpi ?? 0) };
+    const parameters = {
+      ...TESSERACT_QUIET,
+      tessedit_pageseg_mode: String(options.psm ?? PSM.AUTO) as PSM,
+      user_defined_dpi: String(options.dpi ?? 0),
+    };
     if (JSON.stringify(parameters) !== this.parameters) {
       await worker.setParameters(parameters);
       this.parameters = JSON.stringify(parameters);
     }
+    // Aborted while the worker was being made: stop before posting the page. Terminating
+    // tesseract.js between `recognize()` and its post leaves a rejection nobody can catch.
+    options.signal?.throwIfAborted();
     this.pages++;
     // TSV rather than `blocks`: the same words and boxes without building every symbol's JSON.
     const { data } = await untilStopped(worker.recognize(image, {}, { text: true, tsv: true, hocr: options.hocr ?? false }), {

@@ -100,16 +100,27 @@ describe('ocr with tesseract.js (offline language data)', () => {
   });
 
   it('stops a page when its task is aborted (a cancel), with the abort reason, and reads the next one', async () => {
-    const png = await renderTextPng(['A page that takes a while to read'.repeat(3)], { width: 3000 });
+    // Many lines, so the page takes seconds to read on any machine and the abort lands mid-page.
+    const lines = Array.from({ length: 40 }, (_, i) => `Line ${i} of a page that takes a while to read`);
+    const pgm = await toPgm(await renderTextPng(lines, { width: 2000 }));
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(new CancelledError()), 200);
-    await expect(engine.recognize(await toPgm(png), { languages: ['eng'], timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow(
-      CancelledError,
-    );
+    await expect(engine.recognize(pgm, { languages: ['eng'], timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow(CancelledError);
     expect(Date.now() - started).toBeLessThan(1500);
     const read = await engine.recognize(await toPgm(await renderTextPng(['Back to work'])), { languages: ['eng'], timeoutMs: 60_000 });
     expect(missingWords(read.text, ['Back', 'work'])).toEqual([]);
+  });
+
+  it('stops before reading when the task was aborted while its tesseract.js worker was being made', async () => {
+    const fresh = new TesseractEngine({ recyclePages: 10, maxMemoryMb: 100_000 });
+    const pgm = await toPgm(await renderTextPng(['Never read']));
+    await expect(fresh.recognize(pgm, { languages: ['eng'], timeoutMs: 60_000, signal: AbortSignal.abort(new CancelledError()) })).rejects.toThrow(
+      CancelledError,
+    );
+    const read = await fresh.recognize(await toPgm(await renderTextPng(['Back to work'])), { languages: ['eng'], timeoutMs: 60_000 });
+    expect(missingWords(read.text, ['Back', 'work'])).toEqual([]);
+    await fresh.close();
   });
 
   it('replaces its tesseract.js worker after the set number of pages, and goes on reading', async () => {

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { createWorker, OEM, type Worker } from 'tesseract.js';
-import { untilStopped } from '@docproc/runtime';
+import { TESSERACT_QUIET, untilStopped } from '@docproc/runtime';
 
 export interface Orientation {
   /** Degrees to turn the page clockwise to stand it upright: 0, 90, 180 or 270. */
@@ -32,6 +32,9 @@ export class OrientationDetector {
       cacheMethod: 'none',
       legacyCore: true,
       legacyLang: true,
+    }).then(async (worker) => {
+      await worker.setParameters(TESSERACT_QUIET);
+      return worker;
     });
     return this.worker;
   }

@@ -11,13 +11,22 @@ import {
 } from '@docproc/catalog';
 import { recordKeys } from './keys';
 import { CANCEL_BATCH, PAGE_DONE, RECORD_STEP, REOPEN_DOCUMENTS, STEP_STARTED } from './scripts';
+import { countTask, type TaskCount, type TaskOutcome } from './counters';
 import { parseBatch, parseDocument, type BatchRecord, type DocumentRecord, type NewDocument } from './records';
 
 interface ScriptCommands {
   docprocStepStarted(batch: string, doc: string, events: string, ...args: string[]): Promise<[string, string]>;
-  docprocRecordStep(batch: string, doc: string, events: string, finished: string, pages: string, ...args: string[]): Promise<[string, number]>;
+  docprocRecordStep(
+    batch: string,
+    doc: string,
+    events: string,
+    finished: string,
+    pages: string,
+    counters: string,
+    ...args: string[]
+  ): Promise<[string, number, number?]>;
   docprocPageDone(doc: string, pages: string, events: string, ...args: string[]): Promise<[number, string, string, string]>;
-  docprocCancelBatch(batch: string, docs: string, events: string, finished: string, ...args: string[]): Promise<string>;
+  docprocCancelBatch(batch: string, docs: string, events: string, finished: string, counters: string, ...args: string[]): Promise<string>;
   docprocReopenDocuments(batch: string, events: string, finished: string, ...args: string[]): Promise<string[]>;
 }
 
@@ -39,6 +48,23 @@ export interface StepOutcome {
 }
 
 /** What a page's report learns. */
+/** One attempt of a task, as it ended: who ran it and when it was queued, started and ended (epoch ms). */
+export interface TaskSpan {
+  batchId: string;
+  documentId: string;
+  step: StepName;
+  /** The page of a page task. */
+  page?: number;
+  attempt: number;
+  worker: string;
+  queuedAt: number;
+  startedAt: number;
+  endedAt: number;
+  outcome: TaskOutcome;
+  /** Pages the task finished (a page task: 1; preprocessing: the pages it handed on). */
+  pages?: number;
+}
+
 export interface PageProgress {
   done: number;
   documentStatus: TaskStatus | null;
@@ -79,20 +105,52 @@ export class BatchStore {
   readonly keys;
   private readonly redis: Redis & ScriptCommands;
 
+  /**
+   * @param onBatchEnd called with the batch's final record when one of this store's
+   * calls ends it (its last document recorded): the worker that did logs it.
+   */
   constructor(
     redis: Redis,
     prefix: string,
     private readonly maxEvents: number,
+    private readonly onBatchEnd?: (batch: BatchRecord) => void,
   ) {
     this.keys = recordKeys(prefix);
     this.redis = redis as Redis & ScriptCommands;
     if (!('docprocRecordStep' in redis)) {
       redis.defineCommand('docprocStepStarted', { numberOfKeys: 3, lua: STEP_STARTED });
-      redis.defineCommand('docprocRecordStep', { numberOfKeys: 5, lua: RECORD_STEP });
+      redis.defineCommand('docprocRecordStep', { numberOfKeys: 6, lua: RECORD_STEP });
       redis.defineCommand('docprocPageDone', { numberOfKeys: 3, lua: PAGE_DONE });
-      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 4, lua: CANCEL_BATCH });
+      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 5, lua: CANCEL_BATCH });
       redis.defineCommand('docprocReopenDocuments', { numberOfKeys: 3, lua: REOPEN_DOCUMENTS });
     }
+  }
+
+  /** Adds a task's outcome to the platform counters (see counters.ts), for outcomes noted apart from a task's run (dead-lettered). */
+  async countTask(task: TaskCount): Promise<void> {
+    await countTask(this.redis.multi(), this.keys.counters, task).exec();
+  }
+
+  /**
+   * A task attempt ended: counted in the platform counters and, as a `task`
+   * event in its batch's stream, drawn on the batch page's timeline — in one
+   * round trip. Called before the step is recorded, so the event precedes the
+   * batch's end.
+   */
+  async taskEnded(span: TaskSpan): Promise<void> {
+    // A crashed attempt's end is only when its loss was noticed: not a duration worth a histogram.
+    const seconds = span.outcome === 'crashed' ? undefined : Math.max(0, span.endedAt - span.startedAt) / 1000;
+    const multi = countTask(this.redis.multi(), this.keys.counters, { step: span.step, outcome: span.outcome, seconds, pages: span.pages });
+    multi.xadd(
+      this.keys.events(span.batchId),
+      'MAXLEN',
+      '~',
+      this.maxEvents,
+      '*',
+      ...['type', 'task', 'document', span.documentId, 'step', span.step, 'page', span.page ?? '', 'attempt', span.attempt],
+      ...['status', span.outcome, 'worker', span.worker, 'queued', span.queuedAt, 'started', span.startedAt, 'at', span.endedAt],
+    );
+    await multi.exec();
   }
 
   /** The batch's record, before its documents: `total` is final from the start, so the batch cannot end before all are in. */
@@ -115,7 +173,8 @@ export class BatchStore {
       ...(ended ? { finishedAt: createdAt } : {}),
     });
     multi.zadd(this.keys.batches, createdAt, batch.id);
-    if (ended) multi.zadd(this.keys.finished, createdAt, batch.id);
+    if (batch.refused > 0) multi.hincrby(this.keys.counters, 'documents:failed', batch.refused);
+    if (ended) multi.zadd(this.keys.finished, createdAt, batch.id).hincrby(this.keys.counters, 'batches:failed', 1);
     await multi.exec();
   }
 
@@ -240,7 +299,7 @@ export class BatchStore {
     batchId: string,
     documentId: string,
     step: StepName,
-    task: { page?: number; attempt: number },
+    task: { page?: number; attempt: number; worker: string; queuedAt: number },
   ): Promise<{ batchStatus: BatchStatus | null; documentStatus: TaskStatus | null }> {
     const [batchStatus, documentStatus] = await this.redis.docprocStepStarted(
       this.keys.batch(batchId),
@@ -251,6 +310,8 @@ export class BatchStore {
       task.page === undefined ? '' : String(task.page),
       String(task.attempt),
       String(this.maxEvents),
+      task.worker,
+      String(task.queuedAt),
     );
     return { batchStatus: (batchStatus || null) as BatchStatus | null, documentStatus: (documentStatus || null) as TaskStatus | null };
   }
@@ -266,12 +327,13 @@ export class BatchStore {
     step: StepName,
     outcome: StepOutcome,
   ): Promise<{ batchStatus: BatchStatus; nextPagesDone: number }> {
-    const [batchStatus, nextPagesDone] = await this.redis.docprocRecordStep(
+    const [batchStatus, nextPagesDone, ended] = await this.redis.docprocRecordStep(
       this.keys.batch(batchId),
       this.keys.document(documentId),
       this.keys.events(batchId),
       this.keys.finished,
       this.keys.donePages(documentId, outcome.nextPagedStep ?? step),
+      this.keys.counters,
       step,
       outcome.status,
       String(Date.now()),
@@ -284,6 +346,10 @@ export class BatchStore {
       String(this.maxEvents),
       batchId,
     );
+    if (ended === 1 && this.onBatchEnd) {
+      const batch = await this.getBatch(batchId);
+      if (batch) this.onBatchEnd(batch);
+    }
     return { batchStatus: batchStatus as BatchStatus, nextPagesDone: outcome.nextPagedStep ? Number(nextPagesDone) : 0 };
   }
 
@@ -356,6 +422,7 @@ export class BatchStore {
       this.keys.batchDocuments(batchId),
       this.keys.events(batchId),
       this.keys.finished,
+      this.keys.counters,
       String(Date.now()),
       this.keys.document(''),
       String(this.maxEvents),

@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
 
-/** The kinds of progress event a batch's stream holds (written by the Lua scripts with each change). */
-export type BatchEventType = 'batch' | 'document' | 'step' | 'page';
+/**
+ * The kinds of progress event a batch's stream holds: written by the Lua scripts
+ * with each change, and `task` by a worker as each task attempt ends (its worker,
+ * and when it was queued, started and ended: the batch page's timeline).
+ */
+export type BatchEventType = 'batch' | 'document' | 'step' | 'page' | 'task';
 
 /** One progress event: its stream id (the SSE event id), its kind, and its fields. */
 export interface BatchEvent {
@@ -10,9 +14,11 @@ export interface BatchEvent {
   data: Record<string, string | number>;
 }
 
-const NUMERIC = new Set(['total', 'completed', 'failed', 'cancelled', 'page', 'done', 'count', 'attempt', 'at']);
+const NUMERIC = new Set(['total', 'completed', 'failed', 'cancelled', 'page', 'done', 'count', 'attempt']);
+/** Times, kept as epoch milliseconds in the stream. */
+const TIMES = new Set(['at', 'queued', 'started']);
 
-/** A stream entry as an event: numbers as numbers, `at` as an ISO time, empty fields left out. */
+/** A stream entry as an event: numbers as numbers, times as ISO strings, empty fields left out. */
 export function toEvent([id, fields]: [string, string[]]): BatchEvent {
   const data: Record<string, string | number> = {};
   let type: BatchEventType = 'batch';
@@ -20,7 +26,7 @@ export function toEvent([id, fields]: [string, string[]]): BatchEvent {
     const [name, value] = [fields[i]!, fields[i + 1] ?? ''];
     if (name === 'type') type = value as BatchEventType;
     else if (value === '') continue;
-    else if (name === 'at') data.at = new Date(Number(value)).toISOString();
+    else if (TIMES.has(name)) data[name] = new Date(Number(value)).toISOString();
     else data[name] = NUMERIC.has(name) ? Number(value) : value;
   }
   return { id, type, data };

@@ -1,4 +1,12 @@
-export { BatchStore, type BatchHeader, type BatchListFilter, type BatchPosition, type PageProgress, type StepOutcome } from './batch-store';
+export {
+  BatchStore,
+  type BatchHeader,
+  type BatchListFilter,
+  type BatchPosition,
+  type PageProgress,
+  type StepOutcome,
+  type TaskSpan,
+} from './batch-store';
 export {
   FAN_OUT_CHUNK,
   StepQueues,
@@ -19,3 +27,6 @@ export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventTyp
 export { INLINE_RESULT_BYTES, readStepResult, writeStepResult, type StoredResult } from './step-results';
 export { recordKeys, type RecordKeys } from './keys';
 export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, StepRecord } from './records';
+export { batchEndFields } from './batch-end';
+export { DURATION_BUCKETS_SECONDS, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
+export { queueSignals, type QueueSignals } from './queue-signals';

@@ -16,6 +16,8 @@ export function recordKeys(prefix: string) {
     donePages: (documentId: string, step: string) => `${prefix}:doc:${documentId}:pages:${step}`,
     /** The document's failed attempts (JSON each), the error history of its tasks. */
     failedAttempts: (documentId: string) => `${prefix}:doc:${documentId}:attempts`,
+    /** The platform's counters (a hash; see metrics/counters.ts): what /metrics reports, whoever wrote them. */
+    counters: `${prefix}:counters`,
     /** Pub/sub channel on which cancelled batch ids are announced to every worker. */
     cancelChannel: `${prefix}:cancel`,
   };

@@ -42,6 +42,7 @@ export async function deadLetter(store: BatchStore, queues: StepQueues, payload:
     removeOnComplete: { age: queues.policy.retentionSeconds },
     removeOnFail: { age: queues.policy.retentionSeconds },
   });
+  await store.countTask({ step, outcome: 'dead_lettered' });
 }
 
 /**

@@ -31,11 +31,12 @@ end
  * A task of a step starts (a page task: `page` set). Marks the step running
  * (a paged step from its first page), the document running, and the batch
  * running with its start time if it was queued.
- * KEYS: batch, document, events. ARGV: step, now, page ('' for a whole step), attempt, maxEvents.
+ * KEYS: batch, document, events. ARGV: step, now, page ('' for a whole step), attempt, maxEvents,
+ * worker, queued (when the task became ready, epoch ms).
  * Returns { batch status, document status }; a final document status means: skip the task.
  */
 export const STEP_STARTED = `${PRELUDE}
-local step, now, page, attempt, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local step, now, page, attempt, maxlen, worker, queued = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local batchStatus = redis.call('HGET', KEYS[1], 'status') or ''
 local docStatus = redis.call('HGET', KEYS[2], 'status') or ''
 if docStatus == '' or FINAL[docStatus] then return {batchStatus, docStatus} end
@@ -51,9 +52,11 @@ if page == '' or (stepStatus ~= 'running' and stepStatus ~= 'completed') then
 end
 local id = redis.call('HGET', KEYS[2], 'id')
 if page == '' then
-  emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', 'running', 'attempt', attempt, 'at', now)
+  emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', 'running', 'attempt', attempt,
+    'worker', worker, 'queued', queued, 'at', now)
 else
-  emit(KEYS[3], maxlen, 'type', 'page', 'document', id, 'step', step, 'page', page, 'status', 'running', 'attempt', attempt, 'at', now)
+  emit(KEYS[3], maxlen, 'type', 'page', 'document', id, 'step', step, 'page', page, 'status', 'running', 'attempt', attempt,
+    'worker', worker, 'queued', queued, 'at', now)
 end
 return {batchStatus, 'running'}
 `;
@@ -63,13 +66,14 @@ return {batchStatus, 'running'}
  * and, when the document is done (its last step completed, or it failed), the
  * document, its count in the batch and, with the last document, the batch.
  *
- * KEYS: batch, document, events, finished batches (zset), done pages of the next step.
+ * KEYS: batch, document, events, finished batches (zset), done pages of the next step, platform counters.
  * ARGV: step, stepStatus, now, startedAt ('' keeps the recorded one), attempts,
  * documentStatus ('' while the document goes on), errorJson (''), resultJson (''),
  * resultKey (''), maxEvents, batchId.
  *
  * A document of a cancelled batch is marked cancelled here, so its chain stops.
- * Returns { batch status after the change, pages of the next step done }.
+ * Counts the ended document and batch in the platform counters (documents:<status>, batches:<status>).
+ * Returns { batch status after the change, pages of the next step done, 1 when this call ended the batch }.
  */
 export const RECORD_STEP = `${PRELUDE}
 local step, stepStatus, now, startedAt, attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -100,6 +104,7 @@ if errorJson ~= '' then redis.call('HSET', KEYS[2], 'error', errorJson) end
 local counter = final
 if counter == 'timeout' then counter = 'failed' end
 redis.call('HINCRBY', KEYS[1], counter, 1)
+redis.call('HINCRBY', KEYS[6], 'documents:' .. final, 1)
 local total, completed, failed, cancelled = counts(KEYS[1])
 local code = ''
 if errorJson ~= '' then code = cjson.decode(errorJson).code end
@@ -113,8 +118,9 @@ if batchStatus ~= 'cancelled' then
 end
 redis.call('HSET', KEYS[1], 'status', batchStatus, 'finishedAt', now)
 redis.call('ZADD', KEYS[4], now, batchId)
+redis.call('HINCRBY', KEYS[6], 'batches:' .. batchStatus, 1)
 batchEvent(KEYS[1], KEYS[3], maxlen, batchStatus, now)
-return {batchStatus, pagesDone}
+return {batchStatus, pagesDone, 1}
 `;
 
 /**
@@ -137,7 +143,7 @@ return {done, fields[2] or '', fields[3] or '', previousStatus}
 
 /**
  * Cancels a batch and, at once, every document of it that is not done yet.
- * KEYS: batch, batch's document list, events, finished batches.
+ * KEYS: batch, batch's document list, events, finished batches, platform counters.
  * ARGV: now, document key prefix, maxEvents, batchId.
  * Returns the status the batch had ('' for an unknown batch).
  */
@@ -158,6 +164,8 @@ end
 redis.call('HINCRBY', KEYS[1], 'cancelled', cancelled)
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', now, 'finishedAt', now)
 redis.call('ZADD', KEYS[4], now, ARGV[4])
+redis.call('HINCRBY', KEYS[5], 'documents:cancelled', cancelled)
+redis.call('HINCRBY', KEYS[5], 'batches:cancelled', 1)
 batchEvent(KEYS[1], KEYS[3], maxlen, 'cancelled', now)
 return status
 `;

@@ -65,7 +65,10 @@ describe('BatchStore (real Redis)', () => {
   it('is running from the start of its first task, and a document shows the step it is in', async () => {
     await create(batch('b2', 2));
     const before = Date.now();
-    expect(await store.stepStarted('b2', 'b2-d0', 'ocr', { attempt: 1 })).toEqual({ batchStatus: 'running', documentStatus: 'running' });
+    expect(await store.stepStarted('b2', 'b2-d0', 'ocr', { attempt: 1, worker: 'w', queuedAt: 1 })).toEqual({
+      batchStatus: 'running',
+      documentStatus: 'running',
+    });
     const running = await store.getBatch('b2');
     expect(running!.status).toBe('running');
     expect(Date.parse(running!.startedAt!)).toBeGreaterThanOrEqual(before);
@@ -74,7 +77,7 @@ describe('BatchStore (real Redis)', () => {
 
     await store.recordStep('b2', 'b2-d0', 'ocr', { status: 'completed', attempts: 1, resultJson: '{"text":"hi"}' });
     expect(await store.stepResult('b2-d0', 'ocr')).toEqual({ resultJson: '{"text":"hi"}', resultKey: undefined });
-    await store.stepStarted('b2', 'b2-d0', 'nlp', { attempt: 1 });
+    await store.stepStarted('b2', 'b2-d0', 'nlp', { attempt: 1, worker: 'w', queuedAt: 1 });
     expect(
       (await store.recordStep('b2', 'b2-d0', 'nlp', { status: 'completed', attempts: 1, documentStatus: 'completed', resultKey: 'r.json' }))
         .batchStatus,
@@ -115,14 +118,14 @@ describe('BatchStore (real Redis)', () => {
 
   it('cancels a batch and its unfinished documents, once; a step ending later stops there', async () => {
     await create(batch('b4', 2));
-    await store.stepStarted('b4', 'b4-d0', 'ocr', { attempt: 1 });
+    await store.stepStarted('b4', 'b4-d0', 'ocr', { attempt: 1, worker: 'w', queuedAt: 1 });
     expect(await store.cancelBatch('b4')).toBe('running');
     expect((await store.getDocuments(await store.getDocumentIds('b4'))).map((d) => [d!.status, d!.error?.code])).toEqual([
       ['cancelled', 'cancelled'],
       ['cancelled', 'cancelled'],
     ]);
     // a task starting now skips; one ending now does not revive its document
-    expect((await store.stepStarted('b4', 'b4-d1', 'ocr', { attempt: 1 })).documentStatus).toBe('cancelled');
+    expect((await store.stepStarted('b4', 'b4-d1', 'ocr', { attempt: 1, worker: 'w', queuedAt: 1 })).documentStatus).toBe('cancelled');
     expect((await store.recordStep('b4', 'b4-d0', 'ocr', { status: 'completed', attempts: 1 })).batchStatus).toBe('cancelled');
     expect(await store.cancelBatch('b4')).toBe('cancelled'); // the second cancel learns it was already cancelled
     expect(await store.getBatch('b4')).toMatchObject({ status: 'cancelled', cancelled: 2, failed: 0 });

@@ -1,2 +1,2 @@
 export { settings, type Config } from './schema';
-export { loadConfig, loadConfigOrExit, ConfigError } from './load';
+export { environmentWith, loadConfig, loadConfigOrExit, ConfigError } from './load';

@@ -63,3 +63,11 @@ export function loadConfigOrExit(app: string, env: Env = process.env): Config {
     throw err;
   }
 }
+
+/**
+ * The environment for processes this one starts: `defaults` (settings by their
+ * variable names) where the user has not set them, then this process's own.
+ */
+export function environmentWith(defaults: Env, env: Env = process.env): Env {
+  return { ...defaults, ...env };
+}

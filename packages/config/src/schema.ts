@@ -76,9 +76,15 @@ export const settings = {
   },
   dataDir: { env: 'DOCPROC_DATA_DIR', schema: z.string().min(1).default('./data') },
   logLevel: { env: 'LOG_LEVEL', schema: z.enum(['error', 'warn', 'info', 'debug']).default('info') },
+  /** `pretty` for a person at a terminal (`docproc up` picks it on a TTY unless this is set). */
+  logFormat: { env: 'DOCPROC_LOG_FORMAT', schema: z.enum(['json', 'pretty']).default('json') },
   port: { env: 'PORT', schema: z.coerce.number().int().min(0).max(65535).default(3000) },
   host: { env: 'HOST', schema: z.string().min(1).default('127.0.0.1') },
   apiKeys: { env: 'DOCPROC_API_KEYS', schema: listOfStrings.default([]) },
+  /** Bull Board at /admin/queues shows but does not change (no retry, clean or remove buttons). */
+  boardReadOnly: { env: 'DOCPROC_BOARD_READ_ONLY', schema: booleanFlag.default(false) },
+  /** Seconds between the orchestrator's one-line platform summaries in the log; 0: none. */
+  metricsLogIntervalSeconds: { env: 'DOCPROC_METRICS_LOG_INTERVAL', schema: z.coerce.number().min(0).default(30) },
   maxUploadBytes: {
     env: 'DOCPROC_MAX_UPLOAD_BYTES',
     schema: z.coerce

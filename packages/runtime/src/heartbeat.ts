@@ -12,13 +12,22 @@ export interface WorkerInfo {
   processed: number;
   failed: number;
   active: number;
+  /** The ids of the tasks it runs now. */
+  current: string[];
   rssBytes: number;
+  /** CPU time (user + system) the process used since it started. */
+  cpuSeconds: number;
   /** What the worker can do beyond its step, for submit-time checks (OCR: its installed languages). */
   capabilities?: WorkerCapabilities;
 }
 
 export interface WorkerCapabilities {
   languages?: string[];
+}
+
+/** A worker unseen for three heartbeats is gone (it died without saying goodbye). */
+export function staleAfterMs(heartbeatMs: number): number {
+  return heartbeatMs * 3;
 }
 
 export function workersKey(prefix: string): string {
@@ -60,7 +69,7 @@ export class Heartbeat {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly intervalMs: number,
-    private readonly describe: () => Omit<WorkerInfo, 'pid' | 'host' | 'startedAt' | 'lastSeen' | 'rssBytes'>,
+    private readonly describe: () => Omit<WorkerInfo, 'pid' | 'host' | 'startedAt' | 'lastSeen' | 'rssBytes' | 'cpuSeconds'>,
   ) {}
 
   start(): void {
@@ -77,6 +86,7 @@ export class Heartbeat {
       startedAt: this.startedAt,
       lastSeen: new Date().toISOString(),
       rssBytes: process.memoryUsage.rss(),
+      cpuSeconds: cpuSeconds(),
     };
     await this.redis.hset(workersKey(this.prefix), info.id, JSON.stringify(info)).catch(() => undefined);
   }
@@ -85,6 +95,11 @@ export class Heartbeat {
     clearInterval(this.timer);
     await this.redis.hdel(workersKey(this.prefix), this.describe().id).catch(() => undefined);
   }
+}
+
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 /** Workers seen within `maxAgeMs`; stale entries are removed. */

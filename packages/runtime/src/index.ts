@@ -1,9 +1,18 @@
 export { createRedis, waitForRedis, type ConnectionRole } from './redis';
-export { createLogger, type Logger } from './logger';
-export { Heartbeat, announceCapabilities, liveWorkers, stepCapabilities, workersKey, type WorkerCapabilities, type WorkerInfo } from './heartbeat';
+export { createLogger, TESSERACT_QUIET, type Logger } from './logger';
+export {
+  Heartbeat,
+  announceCapabilities,
+  liveWorkers,
+  staleAfterMs,
+  stepCapabilities,
+  workersKey,
+  type WorkerCapabilities,
+  type WorkerInfo,
+} from './heartbeat';
 export type { StepContext, StepProcessor, PageWork } from './step-context';
 export { runStepJob, type StepJobDeps, type StepJobReturn, type TaskJob } from './step-job';
 export { startStepWorker, stepWorkerSettings, type StepWorker, type StepWorkerOptions } from './step-worker';
 export { runWorker, type WorkerApp } from './run-worker';
-export { installShutdown, type ShutdownStep } from './shutdown';
+export { announceReady, installShutdown, type ShutdownStep } from './shutdown';
 export { untilStopped, type StopWhen } from './stoppable';

@@ -1,17 +1,41 @@
 import winston from 'winston';
 
 export type { Logger } from 'winston';
+export type LogFormat = 'json' | 'pretty';
+
+const LEVEL_COLORS: Record<string, string> = { error: '\x1b[31m', warn: '\x1b[33m' };
+
+/** One line a person reads in a terminal: time, level, message, then the fields as key=value. */
+const pretty = winston.format.printf((entry) => {
+  const { level, message, timestamp, service: _service, ...fields } = entry;
+  const time = String(timestamp).slice(11, 23);
+  const tag = `${LEVEL_COLORS[level] ?? ''}${level.toUpperCase().padEnd(5)}${LEVEL_COLORS[level] ? '\x1b[0m' : ''}`;
+  const rest = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${time} ${tag} ${String(message)}${rest ? `  ${rest}` : ''}`;
+});
 
 /**
- * JSON logs, one object per line. Scope with `logger.child({ batchId,
- * documentId, taskId })`. Never log document content, text or secrets: ids,
- * sizes, codes and timings only.
+ * JSON logs, one object per line, or `pretty` lines for a terminal. Scope with
+ * `logger.child({ batchId, documentId, taskId })`. Never log document content,
+ * text or secrets: ids, sizes, codes and timings only.
  */
-export function createLogger(service: string, level = 'info'): winston.Logger {
+export function createLogger(service: string, level = 'info', format: LogFormat = 'json'): winston.Logger {
   return winston.createLogger({
     level,
     defaultMeta: { service },
-    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json()),
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      winston.format.errors({ stack: false }),
+      format === 'pretty' ? pretty : winston.format.json(),
+    ),
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
   });
 }
+
+/**
+ * tesseract.js parameters that send Tesseract's own diagnostics ("Invalid resolution
+ * 0 dpi", "Estimating resolution as ...") nowhere instead of raw lines on stderr.
+ */
+export const TESSERACT_QUIET = { debug_file: '/dev/null' } as const;

@@ -5,7 +5,7 @@ import type { Logger } from 'winston';
 import type { WorkerCapabilities } from './heartbeat';
 import { createLogger } from './logger';
 import { createRedis } from './redis';
-import { installShutdown } from './shutdown';
+import { announceReady, installShutdown } from './shutdown';
 import type { PageWork, StepProcessor } from './step-context';
 import { startStepWorker, stepWorkerSettings } from './step-worker';
 
@@ -29,7 +29,7 @@ export interface WorkerApp<S extends StepName> {
 export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<void> {
   const { service } = app;
   const config = loadConfigOrExit(service);
-  const logger = createLogger(service, config.logLevel);
+  const logger = createLogger(service, config.logLevel, config.logFormat);
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
 
   let step: Awaited<ReturnType<WorkerApp<S>['setup']>>;
@@ -37,7 +37,7 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     step = await app.setup(config, logger);
   } catch (err) {
     logger.error('cannot start', { error: (err as Error).message });
-    process.exit(70); // EX_SOFTWARE: the launcher says so and starts it again
+    process.exit(70); // EX_SOFTWARE: `docproc up` stops the launch with this line as the reason
   }
   const { processor, pages, close, capabilities } = step;
   const connection = createRedis(config.redisUrl, 'worker', logger);
@@ -61,4 +61,5 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     ['release the step resources', async () => close?.()],
     ['close Redis', async () => void (await connection.quit())],
   ]);
+  announceReady();
 }

@@ -12,9 +12,19 @@ import {
   type StepName,
   type StepPayload,
   type StepResults,
-  type TaskStatus,
 } from '@docproc/catalog';
-import { completeStep, deadLetter, handPagesOn, nextStep, readStepResult, writeStepResult, type BatchStore, type StepQueues } from '@docproc/batches';
+import {
+  completeStep,
+  deadLetter,
+  handPagesOn,
+  nextStep,
+  readStepResult,
+  writeStepResult,
+  type BatchStore,
+  type StepQueues,
+  type TaskOutcome,
+  type TaskSpan,
+} from '@docproc/batches';
 import { blobKeys, type BlobStore } from '@docproc/storage';
 import { pagedRunner } from './paged-step';
 import { untilStopped } from './stoppable';
@@ -25,9 +35,15 @@ export interface TaskJob {
   id?: string;
   data: unknown;
   attemptsMade: number;
-  opts: { attempts?: number; priority?: number };
+  opts: { attempts?: number; priority?: number; delay?: number };
+  /** When the task was added, and when this attempt was taken (epoch ms; BullMQ sets both). */
+  timestamp?: number;
+  processedOn?: number;
   updateProgress(percent: number): Promise<unknown>;
 }
+
+/** When the task became ready to run: added, plus any delay it was added with. */
+export const queuedAt = (job: Pick<TaskJob, 'timestamp' | 'opts'>) => (job.timestamp ?? Date.now()) + (job.opts.delay ?? 0);
 
 export interface StepJobDeps<S extends StepName> {
   step: S;
@@ -49,7 +65,8 @@ export interface StepJobReturn {
   resultKey: string | null;
 }
 
-const statusOfError = (code: string): TaskStatus => (code === 'cancelled' ? 'cancelled' : code === 'timeout' ? 'timeout' : 'failed');
+const statusOfError = (code: string): 'cancelled' | 'timeout' | 'failed' =>
+  code === 'cancelled' ? 'cancelled' : code === 'timeout' ? 'timeout' : 'failed';
 
 /**
  * Runs one task of a step and keeps the records true around the processor:
@@ -74,7 +91,7 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
   const log = logger.child({ batchId, documentId, taskId: job.id, step, ...(page === undefined ? {} : { page }) });
   const attempt = job.attemptsMade + 1;
 
-  const started = await store.stepStarted(batchId, documentId, step, { page, attempt });
+  const started = await store.stepStarted(batchId, documentId, step, { page, attempt, worker: deps.workerName, queuedAt: queuedAt(job) });
   if (started.documentStatus === null || FINAL_TASK_STATUSES.includes(started.documentStatus)) {
     if (logger.isDebugEnabled()) log.debug('document already ended: task skipped', { status: started.documentStatus });
     return { resultKey: null };
@@ -89,11 +106,12 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
   const onCancel = () => controller.abort(new CancelledError());
   cancelSignal?.addEventListener('abort', onCancel, { once: true });
   if (cancelSignal?.aborted) onCancel();
-  const startedAt = Date.now();
+  const startedAt = job.processedOn ?? Date.now();
   const ctx = stepContext(job, deps, payload, log, controller.signal);
 
   try {
     const result = await untilStopped(produce(ctx, deps, payload), { signal: controller.signal });
+    await store.taskEnded(taskSpan(job, deps, payload, startedAt, 'completed', payload.page ? 1 : ctx.handedOn));
     if (result === undefined) return { resultKey: null }; // a page done, others still to come
     const stored = await writeStepResult(blobs, payload, step, result);
     const batchStatus = await completeStep(store, queues, payload, { attempts: attempt, stored, handedOn: ctx.handedOn }, job.opts.priority);
@@ -162,6 +180,30 @@ function stepContext<S extends StepName>(
   return ctx;
 }
 
+/** This attempt of the task as it ends now: counted, and drawn on the batch's timeline. */
+function taskSpan<S extends StepName>(
+  job: TaskJob,
+  deps: StepJobDeps<S>,
+  payload: StepPayload,
+  startedAt: number,
+  outcome: TaskOutcome,
+  pages?: number,
+): TaskSpan {
+  return {
+    batchId: payload.batchId,
+    documentId: payload.documentId,
+    step: deps.step,
+    page: payload.page?.index,
+    attempt: job.attemptsMade + 1,
+    worker: deps.workerName,
+    queuedAt: queuedAt(job),
+    startedAt,
+    endedAt: Date.now(),
+    outcome,
+    pages,
+  };
+}
+
 /**
  * Keeps a failed attempt in the error history and records the step: final
  * (bad input, cancel, time limit, or no attempts left: then dead-lettered too)
@@ -194,11 +236,13 @@ async function recordFailure<S extends StepName>(
     });
   }
   if (!error.permanent && attempt < attempts) {
+    await store.taskEnded(taskSpan(job, deps, payload, startedAt, 'retried'));
     await store.recordStep(batchId, documentId, step, { status: 'queued', attempts: attempt });
     log.warn('task failed, will retry', { code: error.code, error: error.message, attempt, attempts });
     return;
   }
   const status = statusOfError(error.code);
+  await store.taskEnded(taskSpan(job, deps, payload, startedAt, status));
   await store.recordStep(batchId, documentId, step, { status, attempts: attempt, documentStatus: status, error: error.toInfo() });
   if (!error.permanent) {
     await deadLetter(store, queues, payload, job.id);

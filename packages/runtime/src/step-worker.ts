@@ -4,12 +4,12 @@ import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { queueName, stepPayloadSchema, type StepJobPolicy, type StepName } from '@docproc/catalog';
-import { BatchStore, StepQueues, deadLetter, jobPolicy } from '@docproc/batches';
+import { BatchStore, StepQueues, batchEndFields, deadLetter, jobPolicy } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { BlobStore } from '@docproc/storage';
 import { Heartbeat, announceCapabilities, type WorkerCapabilities } from './heartbeat';
 import type { PageWork, StepProcessor } from './step-context';
-import { runStepJob, type StepJobReturn } from './step-job';
+import { queuedAt, runStepJob, type StepJobReturn } from './step-job';
 
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
@@ -71,7 +71,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   // tasks ending in the same tick share one write, and none waits behind BullMQ's traffic.
   const recordsConnection = connection.duplicate({ enableAutoPipelining: true });
   recordsConnection.on('error', (err: Error) => logger.warn('redis error (records)', { error: err.message }));
-  const store = new BatchStore(recordsConnection, prefix, options.maxEvents);
+  const store = new BatchStore(recordsConnection, prefix, options.maxEvents, (batch) => logger.info('batch ended', batchEndFields(batch)));
   const queues = new StepQueues(connection, prefix, options.policy);
   const id = `${step}-${randomUUID().slice(0, 8)}`;
   const workerName = `${id} pid ${process.pid} on ${hostname()}`;
@@ -136,6 +136,19 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
         startedAt: new Date(job.processedOn ?? Date.now()).toISOString(),
         failedAt: now,
       });
+      // The attempt ended unseen (its lock ran out): drawn up to now on the timeline.
+      await store.taskEnded({
+        batchId: payload.data.batchId,
+        documentId: payload.data.documentId,
+        step,
+        page: payload.data.page?.index,
+        attempt: job.attemptsMade + 1,
+        worker: job.processedBy ?? 'unknown (it stopped)',
+        queuedAt: queuedAt(job),
+        startedAt: job.processedOn ?? Date.now(),
+        endedAt: Date.now(),
+        outcome: 'crashed',
+      });
       logger.warn('a task lost its worker: it runs again', { taskId: jobId, documentId: payload.data.documentId });
     })().catch((err: Error) => logger.warn('cannot note a stalled task', { taskId: jobId, error: err.message }));
   });
@@ -171,6 +184,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     step,
     concurrency: options.concurrency,
     ...counts,
+    current: [...running.keys()],
     ...(capabilities ? { capabilities } : {}),
   }));
   heartbeat.start();

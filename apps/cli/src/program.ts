@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '@docproc/config';
+import { ApiClient } from './client';
+import { EXIT } from './exit-codes';
+import { exitCodeOf, followJob, type JobBody } from './follow';
+import { results } from './results';
+import { submit } from './submit';
+import { up } from './up';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    done (with --wait/watch: every document completed)
+  1    usage: bad arguments or options
+  2    the job ended with documents that failed, timed out or were cancelled
+  3    no docproc answers at the URL
+  4    the API refused the request (bad input, unknown job, conflict, too large, busy)
+  5    no API key, or a wrong one
+  6    the server failed (5xx)
+  130  interrupted while waiting (the job goes on)`;
+
+/** The API's address when neither --url nor DOCPROC_URL says: the orchestrator's default host and port. */
+function defaultUrl(): string {
+  const { host, port } = loadConfig({});
+  return `http://${host}:${port}`;
+}
+
+interface GlobalOptions {
+  url: string;
+  key?: string;
+  json?: boolean;
+}
+
+/**
+ * The `docproc` command line. Each action returns its exit code; errors are
+ * CliErrors carrying theirs (main.ts prints and exits).
+ */
+export function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command('docproc')
+    .description('Document processing: submit scans, PDFs and photos, follow them, read the results; run the platform with `docproc up`.')
+    .addOption(new Option('--url <url>', 'the docproc API').env('DOCPROC_URL').default(defaultUrl()))
+    .addOption(new Option('--key <key>', 'an API key (one of DOCPROC_API_KEYS)').env('DOCPROC_API_KEY'))
+    .option('--json', 'machine-readable output (JSON; NDJSON for streams)')
+    .version((JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError('(docproc --help lists the commands)');
+
+  const globals = () => program.opts<GlobalOptions>();
+  const client = () => new ApiClient(globals().url.replace(/\/+$/, ''), globals().key);
+  const run =
+    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+    async (...args: A) =>
+      exit(await action(...args));
+  const printJob = (job: JobBody) => {
+    if (globals().json) return process.stdout.write(`${JSON.stringify(job)}\n`);
+    const p = job.progress;
+    process.stdout.write(
+      `${job.id}  ${job.status}  ${p.percent}%  (${p.completed} completed, ${p.failed} failed, ${p.cancelled} cancelled of ${p.total})\n` +
+        `  created ${job.createdAt}${job.startedAt ? `, started ${job.startedAt}` : ''}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}\n`,
+    );
+  };
+
+  program
+    .command('submit')
+    .description('submit files, folders (every file under them) or globs as one job')
+    .argument('<inputs...>', 'files, folders or globs ("scans/**/*.pdf")')
+    .option('--pipeline <steps>', 'steps in order, comma-separated: preprocess,ocr,nlp,validate (default: all)')
+    .option('--priority <n>', 'from -10 to 10; higher runs first')
+    .option('--options <json>', 'job options as JSON, or @file.json')
+    .option('--wait', 'follow the job to its end with a progress bar; exit 2 if documents failed')
+    .action(
+      run(async (inputs: string[], options: { pipeline?: string; priority?: string; options?: string; wait?: boolean }) =>
+        submit(client(), inputs, { ...options, json: globals().json ?? false }),
+      ),
+    );
+
+  program
+    .command('status')
+    .description("a job's status and progress")
+    .argument('<id>', 'job id')
+    .action(
+      run(async (id: string) => {
+        printJob(await client().json<JobBody>(`/v1/jobs/${encodeURIComponent(id)}`));
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('list')
+    .description('jobs, newest first')
+    .option('--status <status>', 'only jobs in this status')
+    .option('--limit <n>', 'how many', '20')
+    .action(
+      run(async (options: { status?: string; limit: string }) => {
+        const query = new URLSearchParams({ limit: options.limit, ...(options.status ? { status: options.status } : {}) });
+        const { jobs } = await client().json<{ jobs: JobBody[] }>(`/v1/jobs?${query}`);
+        if (globals().json) process.stdout.write(`${JSON.stringify(jobs)}\n`);
+        else if (jobs.length === 0) process.stdout.write('no jobs\n');
+        else
+          for (const job of jobs) {
+            const p = job.progress;
+            process.stdout.write(`${job.id}  ${job.status.padEnd(21)} ${String(p.percent).padStart(3)}%  ${p.total} documents  ${job.createdAt}\n`);
+          }
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('results')
+    .description("a job's documents; --out DIR writes <name>.txt and <name>.json for each")
+    .argument('<id>', 'job id')
+    .option('--out <dir>', 'write each document as <name>.txt (text) and <name>.json (all of it)')
+    .option('--include <parts>', 'bulky parts left out by default: words,tokens')
+    .action(
+      run(async (id: string, options: { out?: string; include?: string }) => {
+        const failed = await results(client(), id, { ...options, json: globals().json ?? false });
+        return failed > 0 ? EXIT.documentsFailed : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('watch')
+    .description("follow a job's events until it ends (a line per event; --json: the events)")
+    .argument('<id>', 'job id')
+    .action(run(async (id: string) => exitCodeOf(await followJob(client(), id, { json: globals().json ?? false, everyEvent: true }))));
+
+  program
+    .command('cancel')
+    .description('cancel a job: waiting tasks leave the queues, running ones stop')
+    .argument('<id>', 'job id')
+    .action(
+      run(async (id: string) => {
+        printJob(await client().json<JobBody>(`/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }));
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('retry')
+    .description("send a job's failed, timed-out and dead-lettered documents round again")
+    .argument('<id>', 'job id')
+    .option('--wait', 'follow the job to its end')
+    .action(
+      run(async (id: string, options: { wait?: boolean }) => {
+        const job = await client().json<JobBody & { retried: number }>(`/v1/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+        if (!globals().json) process.stderr.write(`retrying ${job.retried} document(s)\n`);
+        if (!options.wait) {
+          printJob(job);
+          return EXIT.ok;
+        }
+        const ended = await followJob(client(), id, { json: globals().json ?? false });
+        printJob(ended);
+        return exitCodeOf(ended);
+      }),
+    );
+
+  program
+    .command('up')
+    .description('start the platform on this machine: Redis (if none answers), the orchestrator and the workers, until Ctrl-C')
+    .action(async () => up());
+
+  return program;
+}

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import {
+  BATCH_STATUSES,
+  TASK_STATUSES,
+  documentErrorSchema,
+  failedAttemptSchema,
+  jobOptionsSchema,
+  nlpResultSchema,
+  ocrResultSchema,
+  preprocessResultSchema,
+  stepNameSchema,
+  validateResultSchema,
+} from '@docproc/catalog';
+
+/**
+ * The bodies the HTTP API answers with, as zod schemas: the views are typed by
+ * them, and /openapi.json is generated from them and the catalog's schemas the
+ * API validates with (job options, step results), so the document cannot drift
+ * from the code. API_BODIES names them as components.schemas.
+ */
+
+/** A schema with what a reader of the document sees of it. */
+function described<T extends z.ZodType>(schema: T, meta: { description?: string; examples?: unknown[] }): T {
+  return schema.meta(meta) as T;
+}
+
+const timestamp = z.string().meta({ format: 'date-time' });
+const status = z.enum(BATCH_STATUSES);
+const taskStatus = z.enum(TASK_STATUSES);
+
+const errorBodySchema = described(
+  z.object({
+    error: z.object({
+      code: z.string().meta({ description: 'stable, e.g. bad_request, unauthorized, not_found, conflict, too_large, busy, not_ready, internal' }),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  }),
+  { description: 'Every 4xx and 5xx answer.', examples: [{ error: { code: 'not_found', message: 'no job 4f9c0d7e' } }] },
+);
+
+const submittedSchema = described(z.object({ id: z.string(), status: z.literal('queued'), totalDocuments: z.number().int(), createdAt: timestamp }), {
+  examples: [{ id: '0b0f8c7e-2a7b-4f43-9a55-5d6f3c1f0a11', status: 'queued', totalDocuments: 2, createdAt: '2026-11-24T09:00:00.000Z' }],
+});
+
+const batchSchema = described(
+  z.object({
+    id: z.string(),
+    status,
+    priority: z.number().int().min(-10).max(10),
+    pipeline: z.array(stepNameSchema),
+    progress: z.object({
+      total: z.number().int(),
+      completed: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+      percent: z.number().int().min(0).max(100),
+    }),
+    createdAt: timestamp,
+    startedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+  }),
+  {
+    description: 'A batch of documents (a job) and its progress.',
+    examples: [
+      {
+        id: '0b0f8c7e-2a7b-4f43-9a55-5d6f3c1f0a11',
+        status: 'running',
+        priority: 0,
+        pipeline: ['preprocess', 'ocr', 'nlp', 'validate'],
+        progress: { total: 2, completed: 1, failed: 0, cancelled: 0, percent: 50 },
+        createdAt: '2026-11-24T09:00:00.000Z',
+        startedAt: '2026-11-24T09:00:00.120Z',
+        finishedAt: null,
+      },
+    ],
+  },
+);
+export type BatchBody = z.infer<typeof batchSchema>;
+
+const batchListSchema = z.object({
+  jobs: z.array(batchSchema),
+  nextCursor: z.string().nullable().meta({ description: 'pass as ?cursor= for the next page; null on the last' }),
+});
+
+const retriedSchema = batchSchema.extend({ retried: z.number().int().meta({ description: 'documents sent round again' }) });
+
+/** OCR pages leave their words out unless asked (`?include=words`). */
+const ocrInResultsSchema = ocrResultSchema.extend({
+  pages: z.array(ocrResultSchema.shape.pages.element.partial({ words: true })),
+});
+const nlpInResultsSchema = nlpResultSchema.partial({ tokens: true });
+
+const documentSchema = z.object({
+  documentId: z.string(),
+  name: z.string(),
+  status: taskStatus,
+  current: z.object({
+    step: stepNameSchema.nullable().meta({ description: 'the step the document is in; null once it ended' }),
+    pages: z.object({ done: z.number().int(), total: z.number().int() }).nullable(),
+  }),
+  steps: z
+    .object({
+      preprocess: preprocessResultSchema.nullable(),
+      ocr: ocrInResultsSchema.nullable(),
+      nlp: nlpInResultsSchema.nullable(),
+      validate: validateResultSchema.nullable(),
+    })
+    .partial()
+    .meta({ description: 'each step of the pipeline: its result, or null until it completed' }),
+  error: documentErrorSchema.nullable(),
+});
+export type DocumentBody = z.infer<typeof documentSchema>;
+
+const resultsSchema = z.object({
+  id: z.string(),
+  status,
+  successful: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  documents: z.array(documentSchema),
+  nextCursor: z.string().nullable(),
+});
+
+const taskRecordSchema = z.object({
+  status: taskStatus,
+  attempts: z.number().int(),
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  pages: z.object({ done: z.number().int(), total: z.number().int() }).nullable(),
+});
+
+const fullDocumentSchema = described(
+  documentSchema.extend({
+    batchId: z.string(),
+    size: z.number().int(),
+    retries: z.number().int(),
+    startedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+    tasks: z.partialRecord(stepNameSchema, taskRecordSchema.nullable()).meta({ description: 'each step as a task: status, attempts, times' }),
+    failedAttempts: z.array(failedAttemptSchema),
+  }),
+  { description: 'One document whole: every step result with words and tokens, its tasks and its error history.' },
+);
+export type FullDocumentBody = z.infer<typeof fullDocumentSchema>;
+
+const statsSchema = described(
+  z.object({
+    at: timestamp,
+    workers: z.array(
+      z.object({
+        id: z.string(),
+        pool: z.string(),
+        pid: z.number().int(),
+        host: z.string(),
+        concurrency: z.number().int(),
+        processed: z.number().int(),
+        failed: z.number().int(),
+        active: z.number().int(),
+        currentTasks: z.array(z.string()),
+        startedAt: timestamp,
+        lastHeartbeat: timestamp,
+        rssBytes: z.number().int(),
+        cpuSeconds: z.number(),
+      }),
+    ),
+    queues: z.record(
+      z.string(),
+      z.object({
+        waiting: z.number().int(),
+        prioritized: z.number().int(),
+        active: z.number().int(),
+        delayed: z.number().int(),
+        failed: z.number().int(),
+        oldestWaitingSeconds: z.number(),
+      }),
+    ),
+    totals: z.object({
+      tasks: z.record(z.string(), z.record(z.string(), z.number().int())).meta({ description: 'step → outcome → count' }),
+      pages: z.record(z.string(), z.number().int()),
+      documents: z.record(z.string(), z.number().int()),
+      batches: z.record(z.string(), z.number().int()),
+    }),
+    limits: z.record(z.string(), z.unknown()),
+  }),
+  { description: 'The platform: live workers (from heartbeats), queues, totals since Redis was new, limits.' },
+);
+export type StatsBody = z.infer<typeof statsSchema>;
+
+const jobOptionsBodySchema = described(jobOptionsSchema, {
+  description: 'Per-job options; an unknown key is refused.',
+  examples: [{ languages: ['eng'], minConfidence: 70, timeouts: { ocr: 60000 } }],
+});
+
+/** Every body schema by the name it has in the OpenAPI document. */
+export const API_BODIES = {
+  Error: errorBodySchema,
+  Submitted: submittedSchema,
+  Job: batchSchema,
+  JobList: batchListSchema,
+  Document: documentSchema,
+  Results: resultsSchema,
+  DocumentDetail: fullDocumentSchema,
+  Stats: statsSchema,
+  Retried: retriedSchema,
+  JobOptions: jobOptionsBodySchema,
+};

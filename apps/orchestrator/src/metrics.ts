@@ -1,0 +1,148 @@
+import type { RequestHandler } from 'express';
+import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { DURATION_BUCKETS_SECONDS } from '@docproc/batches';
+import { isDeadLetterQueue, type PlatformState } from './platform-state';
+
+type Labels = Record<string, string | number>;
+interface Sample {
+  labels: Labels;
+  value: number;
+  /** For a histogram's _bucket, _sum and _count lines. */
+  metricName?: string;
+}
+
+/**
+ * A metric whose samples come from the platform state read for this scrape (Redis:
+ * queues, heartbeats, the shared counters), not from this process's memory: so one
+ * orchestrator's scrape shows every worker, and any orchestrator shows the same.
+ */
+class StateMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'gauge' | 'counter' | 'histogram',
+    private readonly samples: (state: PlatformState) => Sample[],
+    private readonly current: () => PlatformState | undefined,
+  ) {}
+
+  get() {
+    const state = this.current();
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: state ? this.samples(state) : [],
+    });
+  }
+}
+
+const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+
+/** The platform's metrics, docproc_ prefixed, in base units (seconds, bytes), counters ending _total. */
+const DEFINITIONS: [name: string, help: string, type: StateMetric['type'], samples: (s: PlatformState) => Sample[]][] = [
+  [
+    'docproc_queue_tasks',
+    'Tasks in each queue by BullMQ state (prioritized tasks are waiting too); the dead-letter queue holds tasks out of attempts.',
+    'gauge',
+    (s) =>
+      s.queues.flatMap((q) =>
+        isDeadLetterQueue(q)
+          ? [{ labels: { queue: q.queue, state: 'dead_lettered' }, value: q.waiting + q.prioritized }]
+          : QUEUE_STATES.map((state) => ({ labels: { queue: q.queue, state }, value: q[state] })),
+      ),
+  ],
+  [
+    'docproc_queue_oldest_waiting_age_seconds',
+    'Seconds the oldest task that could run now has waited (wait, prioritized and due delayed tasks); 0 when none waits.',
+    'gauge',
+    (s) => s.queues.filter((q) => !isDeadLetterQueue(q)).map((q) => ({ labels: { queue: q.queue }, value: q.oldestWaitingSeconds })),
+  ],
+  [
+    'docproc_task_duration_seconds',
+    'How long task attempts ran, per step (page tasks for OCR).',
+    'histogram',
+    (s) =>
+      Object.entries(s.counters.durations).flatMap(([step, h]) => [
+        ...DURATION_BUCKETS_SECONDS.map((le, i) => ({
+          metricName: 'docproc_task_duration_seconds_bucket',
+          labels: { step, le: String(le) },
+          value: h.buckets[i] ?? 0,
+        })),
+        { metricName: 'docproc_task_duration_seconds_bucket', labels: { step, le: '+Inf' }, value: h.count },
+        { metricName: 'docproc_task_duration_seconds_sum', labels: { step }, value: h.sum },
+        { metricName: 'docproc_task_duration_seconds_count', labels: { step }, value: h.count },
+      ]),
+  ],
+  [
+    'docproc_tasks_total',
+    'Task attempts by step and outcome (completed, retried, failed, timeout, cancelled, crashed, dead_lettered).',
+    'counter',
+    (s) => s.counters.tasks.map((t) => ({ labels: { step: t.step, outcome: t.outcome }, value: t.count })),
+  ],
+  [
+    'docproc_pages_processed_total',
+    'Pages a step finished (preprocess: prepared; ocr: read).',
+    'counter',
+    (s) => Object.entries(s.counters.pages).map(([step, value]) => ({ labels: { step }, value })),
+  ],
+  [
+    'docproc_documents_total',
+    'Documents that ended, by final status (a retried document counts again when it ends again).',
+    'counter',
+    (s) => Object.entries(s.counters.documents).map(([status, value]) => ({ labels: { status }, value })),
+  ],
+  [
+    'docproc_batches_total',
+    'Batches (jobs) that ended, by final status.',
+    'counter',
+    (s) => Object.entries(s.counters.batches).map(([status, value]) => ({ labels: { status }, value })),
+  ],
+  [
+    'docproc_workers',
+    'Live workers per pool (heartbeat seen within three intervals).',
+    'gauge',
+    (s) => {
+      const pools = new Map<string, number>();
+      for (const w of s.workers) pools.set(w.step, (pools.get(w.step) ?? 0) + 1);
+      return [...pools].map(([pool, value]) => ({ labels: { pool }, value }));
+    },
+  ],
+  [
+    'docproc_worker_active_tasks',
+    'Tasks each live worker is running now.',
+    'gauge',
+    (s) => s.workers.map((w) => ({ labels: { pool: w.step, worker: w.id }, value: w.active })),
+  ],
+  [
+    'docproc_worker_resident_memory_bytes',
+    'Resident memory of each live worker process, from its last heartbeat.',
+    'gauge',
+    (s) => s.workers.map((w) => ({ labels: { pool: w.step, worker: w.id }, value: w.rssBytes })),
+  ],
+  [
+    'docproc_worker_cpu_seconds_total',
+    'CPU time (user + system) each live worker process used, from its last heartbeat.',
+    'counter',
+    (s) => s.workers.map((w) => ({ labels: { pool: w.step, worker: w.id }, value: w.cpuSeconds })),
+  ],
+];
+
+/**
+ * GET /metrics in Prometheus' text format: the platform (read from Redis at each
+ * scrape) and this orchestrator process (prom-client's default metrics, as
+ * docproc_orchestrator_process_*, docproc_orchestrator_nodejs_*).
+ */
+export function metricsRoute(readState: () => Promise<PlatformState>): RequestHandler {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'docproc_orchestrator_' });
+  let state: PlatformState | undefined;
+  for (const [name, help, type, samples] of DEFINITIONS) {
+    registry.registerMetric(new StateMetric(name, help, type, samples, () => state) as unknown as Metric);
+  }
+  return async (_req, res) => {
+    state = await readState();
+    res.type(registry.contentType).send(await registry.metrics());
+  };
+}

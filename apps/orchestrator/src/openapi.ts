@@ -1,0 +1,219 @@
+import { z } from 'zod';
+import { BATCH_STATUSES, STEPS, TASK_STATUSES } from '@docproc/catalog';
+import { API_BODIES } from './api-schemas';
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string, description: string) => ({ description, content: { 'application/json': { schema: ref(id) } } });
+const error = (description: string) => json('Error', description);
+const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const query = (name: string, description: string, schema: object) => ({ name, in: 'query', required: false, description, schema });
+const JOB_ID = path('id', 'the job id POST /v1/jobs answered');
+const DOCUMENT_ID = path('documentId', 'a documentId from the results');
+const NOT_FOUND = { '404': error('no such job (or document)') };
+
+/**
+ * Drops what the generator adds that a reader does not need: each schema's own $schema
+ * and $id (the document names its dialect once, components name the schemas), and the
+ * safe-integer bounds zod gives every integer.
+ */
+function tidy(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(tidy);
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as Record<string, unknown>;
+  delete schema.$schema;
+  delete schema.$id;
+  if (schema.minimum === Number.MIN_SAFE_INTEGER) delete schema.minimum;
+  if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
+  Object.values(schema).forEach(tidy);
+}
+
+/**
+ * The OpenAPI 3.1 document of the HTTP API: paths written here, every schema
+ * generated from the zod schemas in api-schemas.ts (JSON Schema 2020-12, which
+ * OpenAPI 3.1 uses as it is).
+ */
+export function openApiDocument(version: string) {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(API_BODIES)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
+  for (const schema of Object.values(schemas)) tidy(schema);
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    info: {
+      title: 'docproc',
+      version,
+      description:
+        'Submit batches of scans, PDFs and photos; follow them; read back text, language, entities and validation. ' +
+        'With DOCPROC_API_KEYS set every route but /healthz and /readyz needs `Authorization: Bearer <key>` ' +
+        '(or HTTP Basic with the key as the password, for browsers).',
+    },
+    security: [{ bearer: [] }, { basic: [] }],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'one of DOCPROC_API_KEYS' },
+        basic: { type: 'http', scheme: 'basic', description: 'any user name, one of DOCPROC_API_KEYS as the password' },
+      },
+    },
+    paths: {
+      '/v1/jobs': {
+        post: {
+          summary: 'Submit a batch of documents',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['files'],
+                  properties: {
+                    files: {
+                      type: 'array',
+                      items: { type: 'string', contentMediaType: 'application/octet-stream' },
+                      description: 'one or more documents',
+                    },
+                    pipeline: {
+                      type: 'string',
+                      description: `steps in order, comma-separated, from ${STEPS.join(', ')} (default: all)`,
+                      examples: ['ocr,nlp'],
+                    },
+                    type: { type: 'string', enum: [...STEPS], description: 'one step alone (instead of pipeline)' },
+                    priority: { type: 'integer', minimum: -10, maximum: 10, default: 0, description: 'higher runs first' },
+                    options: ref('JobOptions'),
+                  },
+                },
+                encoding: { options: { contentType: 'application/json' } },
+              },
+            },
+          },
+          responses: {
+            '202': { ...json('Submitted', 'accepted: the documents are stored and queued'), headers: { Location: { schema: { type: 'string' } } } },
+            '400': error('bad fields, unknown options, a language no OCR worker has, or a file the first step cannot read'),
+            '401': error('no or wrong API key'),
+            '413': error('a file, the upload or the number of documents is over its limit'),
+            '429': {
+              ...error('the platform is busy (DOCPROC_MAX_BACKLOG): try again after Retry-After seconds'),
+              headers: { 'Retry-After': { schema: { type: 'integer' } } },
+            },
+          },
+        },
+        get: {
+          summary: 'List jobs, newest first',
+          parameters: [
+            query('status', 'only jobs in this status', { type: 'string', enum: [...BATCH_STATUSES] }),
+            query('since', 'only jobs created at or after this time', { type: 'string', format: 'date-time' }),
+            query('limit', 'page size', { type: 'integer', minimum: 1, maximum: 1000, default: 50 }),
+            query('cursor', 'nextCursor of the page before', { type: 'string' }),
+          ],
+          responses: { '200': json('JobList', 'a page of jobs'), '400': error('a bad parameter') },
+        },
+      },
+      '/v1/jobs/{id}': {
+        parameters: [JOB_ID],
+        get: { summary: 'A job and its progress', responses: { '200': json('Job', 'the job'), ...NOT_FOUND } },
+        delete: {
+          summary: 'Delete a finished job now: records, tasks, stored documents',
+          responses: { '204': { description: 'deleted' }, '409': error('the job is still running'), ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/cancel': {
+        parameters: [JOB_ID],
+        post: {
+          summary: 'Cancel a job: waiting tasks leave the queues, running ones are stopped',
+          responses: { '202': json('Job', 'cancelled'), '409': error('the job already ended'), ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/retry': {
+        parameters: [JOB_ID],
+        post: {
+          summary: 'Send failed, timed-out and dead-lettered documents round again, from the step they failed in',
+          responses: { '202': json('Retried', 'retrying'), '409': error('nothing to retry, or the job was cancelled'), ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/results': {
+        parameters: [JOB_ID],
+        get: {
+          summary: 'The documents of a job with each step result, a page at a time (or all as NDJSON)',
+          parameters: [
+            query('status', 'only documents in this status', { type: 'string', enum: [...TASK_STATUSES] }),
+            query('limit', 'page size', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+            query('cursor', 'nextCursor of the page before', { type: 'string' }),
+            query('include', 'bulky parts left out by default, comma-separated', { type: 'string', examples: ['words,tokens'] }),
+            query('format', 'ndjson: every document, one JSON line each, streamed', { type: 'string', enum: ['json', 'ndjson'], default: 'json' }),
+          ],
+          responses: {
+            '200': {
+              description: 'the results',
+              content: { 'application/json': { schema: ref('Results') }, 'application/x-ndjson': { schema: ref('Document') } },
+            },
+            '400': error('a bad parameter'),
+            ...NOT_FOUND,
+          },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        get: {
+          summary: 'One document whole, with its tasks and error history',
+          responses: { '200': json('DocumentDetail', 'the document'), ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}/original': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        get: {
+          summary: 'The document as it was uploaded (Range requests work)',
+          responses: {
+            '200': { description: 'the bytes', content: { 'application/octet-stream': {} } },
+            '206': { description: 'a range' },
+            ...NOT_FOUND,
+          },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr': {
+        parameters: [JOB_ID, DOCUMENT_ID, { ...path('index', 'the page, from 0'), schema: { type: 'integer', minimum: 0 } }],
+        get: {
+          summary: "A page's hOCR (when the job asked for options.hocr)",
+          responses: { '200': { description: 'hOCR', content: { 'text/html': {} } }, ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/events': {
+        parameters: [JOB_ID],
+        get: {
+          summary: "The job's progress as Server-Sent Events: snapshot, batch, step, document, page, task (an attempt ended: worker and times), end",
+          parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'resume after this event' }],
+          responses: { '200': { description: 'an event stream', content: { 'text/event-stream': {} } }, ...NOT_FOUND },
+        },
+      },
+      '/api/stats': { get: { summary: 'Workers, queues, totals and limits', responses: { '200': json('Stats', 'the platform now') } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics of the whole platform',
+          responses: { '200': { description: 'text format 0.0.4', content: { 'text/plain': {} } } },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Alive',
+          security: [],
+          responses: {
+            '200': { description: 'alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } },
+          },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Ready: Redis answers',
+          security: [],
+          responses: {
+            '200': {
+              description: 'ready',
+              content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ready' } } } } },
+            },
+            '503': error('Redis is not reachable'),
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { queueSignals, readCounters, type PlatformCounters, type QueueSignals } from '@docproc/batches';
+import { DEAD_LETTER_QUEUE, STEPS } from '@docproc/catalog';
+import { liveWorkers, staleAfterMs, type WorkerInfo } from '@docproc/runtime';
+import type { AppDeps } from './deps';
+
+/** The whole platform at one moment, as /metrics, /api/stats and the summary line show it. */
+export interface PlatformState {
+  at: Date;
+  /** Live workers, from their heartbeats. */
+  workers: WorkerInfo[];
+  /** Each step queue, then the dead-letter queue. */
+  queues: QueueSignals[];
+  counters: PlatformCounters;
+}
+
+export async function readPlatformState(deps: Pick<AppDeps, 'redis' | 'queues' | 'store' | 'config'>): Promise<PlatformState> {
+  const { redis, queues, store, config } = deps;
+  const now = Date.now();
+  const [workers, signals, counters] = await Promise.all([
+    liveWorkers(redis, config.keyPrefix, staleAfterMs(config.heartbeatMs)),
+    Promise.all([...STEPS.map((step) => queues.get(step)), queues.deadLetters()].map((queue) => queueSignals(queue, redis, now))),
+    readCounters(redis, store.keys.counters),
+  ]);
+  return { at: new Date(now), workers, queues: signals, counters };
+}
+
+/** Waiting tasks of a queue: every state a free worker could take from now. */
+export const backlogOf = (q: QueueSignals) => q.waiting + q.prioritized;
+
+export const isDeadLetterQueue = (q: QueueSignals) => q.queue === DEAD_LETTER_QUEUE;

@@ -1,0 +1,86 @@
+import type { RequestHandler } from 'express';
+import type { Config } from '@docproc/config';
+import type { Logger } from '@docproc/runtime';
+import type { StatsBody } from './api-schemas';
+import { backlogOf, isDeadLetterQueue, type PlatformState } from './platform-state';
+
+/** GET /api/stats: the platform as JSON — workers, queues, totals and the limits in force. */
+function statsView(state: PlatformState, config: Config): StatsBody {
+  const tasks: Record<string, Record<string, number>> = {};
+  for (const t of state.counters.tasks) (tasks[t.step] ??= {})[t.outcome] = t.count;
+  return {
+    at: state.at.toISOString(),
+    workers: state.workers.map((w) => ({
+      id: w.id,
+      pool: w.step,
+      pid: w.pid,
+      host: w.host,
+      concurrency: w.concurrency,
+      processed: w.processed,
+      failed: w.failed,
+      active: w.active,
+      currentTasks: w.current ?? [],
+      startedAt: w.startedAt,
+      lastHeartbeat: w.lastSeen,
+      rssBytes: w.rssBytes,
+      cpuSeconds: w.cpuSeconds,
+    })),
+    queues: Object.fromEntries(
+      state.queues.map(({ queue, ...signals }) => [queue, { ...signals, oldestWaitingSeconds: Math.round(signals.oldestWaitingSeconds * 10) / 10 }]),
+    ),
+    totals: { tasks, pages: state.counters.pages, documents: state.counters.documents, batches: state.counters.batches },
+    limits: {
+      maxBacklog: config.maxBacklog,
+      maxDocumentsPerJob: config.maxDocumentsPerJob,
+      maxUploadBytes: config.maxUploadBytes,
+      maxDocumentBytes: config.maxDocumentBytes,
+      maxPages: config.maxPages,
+      stepTimeoutMs: config.stepTimeoutMs,
+      attempts: config.attempts,
+    },
+  };
+}
+
+export function statsRoute(readState: () => Promise<PlatformState>, config: Config): RequestHandler {
+  return async (_req, res) => {
+    res.json(statsView(await readState(), config));
+  };
+}
+
+/** One line on where the platform stands: workers per pool, waiting work per queue, what ended. */
+function summaryLine(state: PlatformState): { message: string; fields: Record<string, unknown> } {
+  const pools: Record<string, number> = {};
+  for (const w of state.workers) pools[w.step] = (pools[w.step] ?? 0) + 1;
+  const queues = state.queues.filter((q) => !isDeadLetterQueue(q));
+  const waiting = queues.map(
+    (q) => `${q.queue} ${backlogOf(q)}${q.oldestWaitingSeconds > 0 ? ` (oldest ${q.oldestWaitingSeconds.toFixed(1)} s)` : ''}`,
+  );
+  const running = queues.map((q) => `${q.queue} ${q.active}`);
+  const deadLetters = state.queues.filter(isDeadLetterQueue).reduce((n, q) => n + backlogOf(q), 0);
+  const documents = state.counters.documents;
+  const message =
+    `platform: workers ${
+      Object.entries(pools)
+        .map(([pool, n]) => `${pool} ${n}`)
+        .join(', ') || 'none'
+    }; ` +
+    `waiting ${waiting.join(', ')}; running ${running.join(', ')}; ` +
+    `documents ended ${documents.completed ?? 0} completed, ${(documents.failed ?? 0) + (documents.timeout ?? 0)} failed, ${documents.cancelled ?? 0} cancelled; ` +
+    `dead letters ${deadLetters}`;
+  return { message, fields: { workers: pools, waiting: Object.fromEntries(queues.map((q) => [q.queue, backlogOf(q)])), deadLetters } };
+}
+
+/** Logs the summary line every `intervalSeconds` (0: never). Returns a stop function. */
+export function startSummaryLog(readState: () => Promise<PlatformState>, logger: Logger, intervalSeconds: number): () => Promise<void> {
+  if (intervalSeconds <= 0) return async () => undefined;
+  const timer = setInterval(() => {
+    void readState()
+      .then((state) => {
+        const { message, fields } = summaryLine(state);
+        logger.info(message, fields);
+      })
+      .catch((err: Error) => logger.warn('cannot read the platform state for the summary line', { error: err.message }));
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return async () => clearInterval(timer);
+}

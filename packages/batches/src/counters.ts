@@ -1,0 +1,72 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { StepName } from '@docproc/catalog';
+
+/**
+ * The platform's counters, one Redis hash that every process adds to — workers
+ * (tasks, durations, pages), the Lua scripts (documents and batches as they end)
+ * — so one scrape of the orchestrator shows the whole platform and the counts
+ * outlive any process. Fields: `tasks:<step>:<outcome>`, `duration:<step>:le:<s>`,
+ * `duration:<step>:sum`, `duration:<step>:count`, `pages:<step>`,
+ * `documents:<status>`, `batches:<status>`.
+ */
+
+/** How a task attempt ended. */
+export type TaskOutcome = 'completed' | 'retried' | 'failed' | 'timeout' | 'cancelled' | 'crashed' | 'dead_lettered';
+
+/** Upper bounds (seconds) of the task duration histogram: a text snippet to a long scanned page. */
+export const DURATION_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as const;
+
+export interface TaskCount {
+  step: StepName;
+  outcome: TaskOutcome;
+  /** How long the attempt ran; none for outcomes noted after the fact (crashed, dead-lettered). */
+  seconds?: number;
+  /** Pages the task finished (a page task: 1; preprocessing: the pages it handed on). */
+  pages?: number;
+}
+
+/** Adds one task's outcome, duration and pages to the counters, as commands of `multi` (one round trip). */
+export function countTask(multi: ChainableCommander, key: string, task: TaskCount): ChainableCommander {
+  multi.hincrby(key, `tasks:${task.step}:${task.outcome}`, 1);
+  if (task.seconds !== undefined) {
+    for (const bound of DURATION_BUCKETS_SECONDS) if (task.seconds <= bound) multi.hincrby(key, `duration:${task.step}:le:${bound}`, 1);
+    multi.hincrbyfloat(key, `duration:${task.step}:sum`, task.seconds).hincrby(key, `duration:${task.step}:count`, 1);
+  }
+  if (task.pages) multi.hincrby(key, `pages:${task.step}`, task.pages);
+  return multi;
+}
+
+interface DurationHistogram {
+  /** Count at or under each of DURATION_BUCKETS_SECONDS, cumulative. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+export interface PlatformCounters {
+  tasks: { step: string; outcome: string; count: number }[];
+  durations: Record<string, DurationHistogram>;
+  pages: Record<string, number>;
+  documents: Record<string, number>;
+  batches: Record<string, number>;
+}
+
+/** Everything counted so far, in shape. */
+export async function readCounters(redis: Redis, key: string): Promise<PlatformCounters> {
+  const fields = await redis.hgetall(key);
+  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {} };
+  const histogram = (step: string) => (counters.durations[step] ??= { buckets: DURATION_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 });
+  for (const [field, raw] of Object.entries(fields)) {
+    const value = Number(raw);
+    const [kind, name, what, bound] = field.split(':') as [string, string, string?, string?];
+    if (kind === 'tasks' && what) counters.tasks.push({ step: name, outcome: what, count: value });
+    else if (kind === 'pages') counters.pages[name] = value;
+    else if (kind === 'documents') counters.documents[name] = value;
+    else if (kind === 'batches') counters.batches[name] = value;
+    else if (kind === 'duration' && what === 'le') {
+      const index = DURATION_BUCKETS_SECONDS.indexOf(Number(bound) as (typeof DURATION_BUCKETS_SECONDS)[number]);
+      if (index >= 0) histogram(name).buckets[index] = value;
+    } else if (kind === 'duration' && (what === 'sum' || what === 'count')) histogram(name)[what] = value;
+  }
+  return counters;
+}

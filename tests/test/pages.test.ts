@@ -1,0 +1,161 @@
+import type { Browser } from 'playwright-core';
+import { renderTextPng } from '@docproc/testkit';
+import { hasChromium, launchChromium, screenshotPath } from '../src/browser';
+import { PlatformUnderTest } from '../src/harness';
+
+const KEY = 'pages-test-key';
+const describeWithBrowser = hasChromium() ? describe : describe.skip;
+
+/**
+ * The pages a person opens, in a real headless Chromium: Bull Board, the batch
+ * page and its list, and the API docs, behind the API key (HTTP Basic, the key
+ * as the password). Screenshots go to tests/output/.
+ */
+describeWithBrowser('pages in a real browser', () => {
+  jest.setTimeout(180_000);
+  const platform = new PlatformUnderTest({ DOCPROC_API_KEYS: KEY });
+  let browser: Browser;
+  let batchId: string;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    // The orchestrator alone first: the batch's tasks wait in the preprocess queue, where the board shows them.
+    await platform.start(['orchestrator']);
+    const page = (text: string) => renderTextPng([text], { width: 900 });
+    batchId = await platform.submit([
+      { name: 'invoice-one.png', bytes: await page('Invoice 1001 total 250 EUR') },
+      { name: 'letter-two.png', bytes: await page('Dear reader, a short letter') },
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform.stop();
+  });
+
+  it('Bull Board refuses a wrong password and no password', async () => {
+    // Chromium shows the 401 or, having tried the credentials, gives up on them: refused either way.
+    const wrong = await browser.newContext({ httpCredentials: { username: 'docproc', password: 'wrong' } });
+    const refused = await (await wrong.newPage()).goto(`${platform.base}/admin/queues`).then(
+      (response) => `status ${response?.status()}`,
+      (err: Error) => err.message,
+    );
+    expect(refused).toMatch(/status 401|ERR_INVALID_AUTH_CREDENTIALS/);
+    await wrong.close();
+    // Without credentials the page answers 401 with a Basic challenge (what makes a browser ask).
+    const none = await browser.newContext();
+    const response = await none.request.get(`${platform.base}/admin/queues`);
+    expect(response.status()).toBe(401);
+    expect(response.headers()['www-authenticate']).toMatch(/^Basic/);
+    expect(await response.text()).not.toContain('preprocess');
+    await none.close();
+  });
+
+  it('Bull Board lists every queue, and a task opens showing document, batch, step — not the raw payload', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'docproc', password: KEY } });
+    const page = await context.newPage();
+    await page.goto(`${platform.base}/admin/queues`);
+    for (const queue of ['preprocess', 'ocr', 'nlp', 'validate', 'dead-letter']) {
+      await page.getByRole('link', { name: queue, exact: true }).first().waitFor({ timeout: 15_000 });
+    }
+    await page.screenshot({ path: screenshotPath('bull-board-queues'), fullPage: true });
+
+    await page.goto(`${platform.base}/admin/queues/queue/preprocess?status=prioritized`);
+    const task = page.getByText('preprocess · invoice-one.png').first();
+    await task.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: screenshotPath('bull-board-preprocess-queue'), fullPage: true });
+    const body = await page.locator('body').innerText();
+    expect(body).toContain(batchId);
+    expect(body).not.toContain('blobKey'); // the formatter, not the raw payload
+
+    const [documentId] = (await platform.documents(batchId)).filter((d) => d.name === 'invoice-one.png').map((d) => d.documentId);
+    await page.goto(`${platform.base}/admin/queues/queue/preprocess/${documentId}.preprocess`);
+    await page.getByText('invoice-one.png').first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: screenshotPath('bull-board-task'), fullPage: true });
+    await context.close();
+  });
+
+  it('the batch page follows a batch live to its end and draws one bar per task on a row per worker', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'docproc', password: KEY } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${platform.base}/batches/${batchId}`);
+    // Opened while the batch waits (no worker yet): nothing drawn, then live as the workers come.
+    await expect(page.locator('#batch-status').innerText()).resolves.toBe('queued');
+    await page.getByText('No task has started yet').waitFor();
+    await platform.start(['worker-preprocessing', 'worker-ocr', 'worker-nlp', 'worker-validation']);
+    await page.locator('#batch-status', { hasText: /^completed$/ }).waitFor({ timeout: 60_000 });
+    await page.locator('main[data-ended="true"]').waitFor();
+    await page.waitForTimeout(400); // the last redraw
+
+    // Every task attempt in the job's event stream is one bar, keyed the same, on its worker's row.
+    const events = await (await fetch(`${platform.base}/v1/jobs/${batchId}/events`, { headers: platform.auth() })).text();
+    const tasks = [...events.matchAll(/^event: task\ndata: (.*)$/gm)].map(
+      (m) => JSON.parse(m[1]!) as { document: string; step: string; worker: string },
+    );
+    expect(tasks.length).toBeGreaterThanOrEqual(2 * 4); // two documents through four steps, and OCR's page tasks
+    const bars = await page.locator('rect.task').evaluateAll((rects) => rects.map((r) => r.getAttribute('data-key')));
+    expect(bars).toHaveLength(tasks.length);
+    expect(new Set(bars).size).toBe(tasks.length);
+    const workers = new Set(tasks.map((t) => t.worker.split(' ')[0]));
+    for (const worker of workers) await expect(page.locator('#timeline text', { hasText: worker }).count()).resolves.toBe(1);
+    await expect(page.locator('#documents tbody tr[data-status="completed"]').count()).resolves.toBe(2);
+    await page.screenshot({ path: screenshotPath('batch-page'), fullPage: true });
+
+    // A bar followed: its document's bars stand out, their waiting drawn dashed, its row marked.
+    await page.locator('rect.task[data-key*="|ocr|"]').first().click();
+    await expect(page.locator('#timeline.focus rect.task.chosen').count()).resolves.toBeGreaterThanOrEqual(4);
+    await expect(page.locator('#documents tr.selected').count()).resolves.toBe(1);
+    await expect(page.locator('#timeline line.wait').count()).resolves.toBeGreaterThan(0);
+    await page.screenshot({ path: screenshotPath('batch-page-document-chosen'), fullPage: true });
+
+    // Filters by name and status, kept in the address.
+    await page.locator('#filter-name').fill('letter');
+    await expect(page.locator('#documents tbody tr:not([hidden])').count()).resolves.toBe(1);
+    await expect(page.locator('#shown').innerText()).resolves.toBe('1 of 2 documents');
+    expect(page.url()).toContain('?q=letter');
+    await page.locator('#filter-name').fill('');
+    await page.locator('#filter-status').selectOption('failed');
+    await expect(page.locator('#shown').innerText()).resolves.toBe('0 of 2 documents');
+    await page.goto(`${platform.base}/batches/${batchId}?q=invoice`);
+    await expect(page.locator('#documents tbody tr:not([hidden]) .name').innerText()).resolves.toBe('invoice-one.png');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('/batches lists the batches, filtered by status, each linking to its page', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'docproc', password: KEY } });
+    const page = await context.newPage();
+    await page.goto(`${platform.base}/`); // the root leads to the list
+    expect(new URL(page.url()).pathname).toBe('/batches');
+    const row = page.locator(`#batches tr:has(a[href="/batches/${batchId}"])`);
+    await expect(row.locator('.status').innerText()).resolves.toBe('completed');
+    await page.screenshot({ path: screenshotPath('batches-list'), fullPage: true });
+    await page.locator('select[name="status"]').selectOption('failed');
+    await page.waitForURL(/status=failed/);
+    await expect(page.locator(`a[href="/batches/${batchId}"]`).count()).resolves.toBe(0);
+    await page.goto(`${platform.base}/batches?status=completed`);
+    await page.locator(`a[href="/batches/${batchId}"]`).click();
+    await page.waitForURL(`${platform.base}/batches/${batchId}`);
+    await context.close();
+
+    const wrong = await browser.newContext();
+    const refused = await wrong.request.get(`${platform.base}/batches/${batchId}`, {
+      headers: { authorization: `Basic ${Buffer.from('docproc:wrong').toString('base64')}` },
+    });
+    expect(refused.status()).toBe(401);
+    await wrong.close();
+  });
+
+  it('/docs renders the OpenAPI document with Swagger UI served from the package', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'docproc', password: KEY } });
+    const page = await context.newPage();
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    await page.goto(`${platform.base}/docs/`);
+    await page.getByText('/v1/jobs/{id}/results').first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: screenshotPath('api-docs'), fullPage: false });
+    expect(requests.every((url) => url.startsWith(platform.base))).toBe(true); // nothing from a CDN
+    await context.close();
+  });
+});
