@@ -71,6 +71,9 @@ export async function up(): Promise<void> {
   let stopping = false;
   const stop = async (reason: string, exitCode = 0) => {
     if (stopping) {
+      // Only a second Ctrl-C means "now": a terminal that closes while we drain sends
+      // SIGHUP, and a supervisor may repeat SIGTERM; neither should cut the drain short.
+      if (reason !== 'SIGINT') return say(`${reason}: already stopping`);
       say(`${reason} again: killing everything`);
       platform.kill();
       redisServer?.kill();
