@@ -1,6 +1,16 @@
 // One jest run for the whole repo. Tests import workspace packages from
 // their TypeScript sources; processes the tests spawn run the built dist/.
-const esmPackages = ['franc-min', 'trigram-utils', 'n-gram', 'collapse-white-space'];
+// (@kubernetes/client-node 1.x is ESM, and so are the OIDC libraries it loads.)
+const esmPackages = [
+  'franc-min',
+  'trigram-utils',
+  'n-gram',
+  'collapse-white-space',
+  '@kubernetes/client-node',
+  'openid-client',
+  'oauth4webapi',
+  'jose',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -8,7 +18,7 @@ module.exports = {
   roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/bench', '<rootDir>/tests'],
   testMatch: ['**/test/**/*.test.ts'],
   moduleNameMapper: {
-    '^@docproc/(orchestrator|cli|worker-[a-z]+)$': '<rootDir>/apps/$1/src/index.ts',
+    '^@docproc/(orchestrator|cli|autoscaler|worker-[a-z]+)$': '<rootDir>/apps/$1/src/index.ts',
     '^@docproc/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
   },
   transform: {

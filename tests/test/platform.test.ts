@@ -17,7 +17,7 @@ import {
   testPrefix,
   waitFor,
 } from '@docproc/testkit';
-import { startPlatform, type Platform, type PlatformApp } from '@docproc/cli';
+import { startPlatform, type Platform, type PlatformApp } from '@docproc/autoscaler';
 
 interface DocumentResult {
   name: string;

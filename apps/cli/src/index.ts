@@ -1,3 +1,2 @@
-// The platform launcher, for tests that run the apps as processes (tests/).
-export { PLATFORM_APPS, startPlatform, type Platform, type PlatformApp, type PlatformOptions } from './platform';
+// Redis for tests that run the platform as processes (tests/).
 export { startRedisServer, redisAnswers } from './redis-server';

@@ -1,10 +1,12 @@
-import { availableParallelism } from 'node:os';
 import { environmentWith, loadConfig, ConfigError } from '@docproc/config';
-import { PLATFORM_APPS, startPlatform } from './platform';
+import { dryRunBackend, localBackend, PLATFORM_APPS, startAutoscaler, startPlatform, type RunningAutoscaler } from '@docproc/autoscaler';
+import { STEPS } from '@docproc/catalog';
+import { POOL_APPS, poolSettings } from '@docproc/pools';
+import { createLogger, createRedis } from '@docproc/runtime';
 import { hasRedisServer, redisAnswers, startRedisServer, type RedisServer } from './redis-server';
 
 const COLORS = [36, 33, 35, 32, 34, 31];
-const width = Math.max(...PLATFORM_APPS.map((a) => a.length), 'redis'.length) + 2;
+const width = Math.max(...PLATFORM_APPS.map((a) => a.length + 2), 'autoscaler'.length) + 2; // worker-ocr.2
 
 function printer(name: string, index: number): (line: string) => void {
   const tag = process.stdout.isTTY ? `\x1b[${COLORS[index % COLORS.length]}m${name.padEnd(width)}\x1b[0m` : name.padEnd(width);
@@ -22,9 +24,11 @@ const PARENT_CHECK_MS = 500;
 export async function up(): Promise<void> {
   // A closed terminal makes writes fail: the launcher must still stop everything in order.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  // Lines for a person when one is watching, JSON for a file or a log collector.
+  const appEnv = environmentWith(process.stdout.isTTY ? { DOCPROC_LOG_FORMAT: 'pretty' } : {});
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(appEnv);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`docproc up: ${err.message}\n`);
@@ -53,20 +57,34 @@ export async function up(): Promise<void> {
     }
   }
 
-  const ocrWorkers = config.ocrWorkers ?? availableParallelism();
+  if (config.autoscaleBackend === 'kubernetes') {
+    process.stderr.write(
+      'docproc up: DOCPROC_AUTOSCALE_BACKEND=kubernetes sizes Deployments in a cluster (the autoscaler app there);\n' +
+        '  here the backend is local (workers on this machine) or dry-run (decide and report only).\n',
+    );
+    process.exit(78);
+  }
+  const pools = poolSettings(config);
   const printers = new Map<string, (line: string) => void>();
+  const print = (name: string, index: number, line: string) => {
+    if (!printers.has(name)) printers.set(name, printer(name, index));
+    printers.get(name)!(line);
+  };
   const platform = startPlatform({
-    // Lines for a person when one is watching, JSON for a file or a log collector.
-    env: environmentWith(process.stdout.isTTY ? { DOCPROC_LOG_FORMAT: 'pretty' } : {}),
-    instances: { 'worker-ocr': ocrWorkers },
-    onLine: (app, line, name) => {
-      if (!printers.has(name)) printers.set(name, printer(name, PLATFORM_APPS.indexOf(app)));
-      printers.get(name)!(line);
-    },
+    env: appEnv,
+    // The pools start at their minimum; the autoscaler sizes them from there.
+    instances: Object.fromEntries(STEPS.map((pool) => [POOL_APPS[pool], pools[pool].min])),
+    // A worker scaled down finishes its task first: as long as a task may run, and its lock.
+    drainGraceMs: Object.fromEntries(STEPS.map((pool) => [POOL_APPS[pool], pools[pool].taskTimeoutMs + config.lockMs + 5000])),
+    onLine: (app, line, name) => print(name, PLATFORM_APPS.indexOf(app), line),
     onExit: (_app, code, signal, name, restartInMs) =>
       say(`${name} exited (${signal ?? `code ${code}`}); starting it again in ${restartInMs / 1000} s`),
   });
-  say(`starting ${PLATFORM_APPS.join(', ')} (${ocrWorkers} OCR processes)`);
+  say(
+    `starting the orchestrator and the worker pools (min..max): ${STEPS.map((pool) => `${pool} ${pools[pool].min}..${pools[pool].max}`).join(', ')}; ` +
+      `autoscaler ${config.autoscaleBackend}, every ${config.autoscaleIntervalSeconds} s`,
+  );
+  let autoscaler: RunningAutoscaler | undefined;
 
   let stopping = false;
   const stop = async (reason: string, exitCode = 0) => {
@@ -81,6 +99,7 @@ export async function up(): Promise<void> {
     }
     stopping = true;
     say(`${reason}: stopping the API, then the workers (they finish their current tasks)`);
+    await autoscaler?.stop();
     await platform.stop();
     if (redisServer) {
       say('stopping redis-server (its AOF keeps the queues)');
@@ -104,6 +123,14 @@ export async function up(): Promise<void> {
 
   try {
     await platform.ready;
+    if (!stopping) {
+      const logger = createLogger('autoscaler', config.logLevel, config.logFormat, (line) => print('autoscaler', PLATFORM_APPS.length, line));
+      const backend =
+        config.autoscaleBackend === 'local'
+          ? localBackend(platform)
+          : dryRunBackend(createRedis(config.redisUrl, 'worker', logger), config.keyPrefix, config.heartbeatMs);
+      autoscaler = startAutoscaler(config, backend, logger);
+    }
     say(`ready: API on http://${config.host}:${config.port} — Ctrl-C stops everything`);
   } catch (err) {
     process.stderr.write(`docproc up: ${(err as Error).message}\n`);

@@ -171,6 +171,7 @@ const statsSchema = described(
         prioritized: z.number().int(),
         active: z.number().int(),
         delayed: z.number().int(),
+        due: z.number().int().meta({ description: 'delayed tasks whose time has come (waiting too)' }),
         failed: z.number().int(),
         oldestWaitingSeconds: z.number(),
       }),
@@ -182,8 +183,44 @@ const statsSchema = described(
       batches: z.record(z.string(), z.number().int()),
     }),
     limits: z.record(z.string(), z.unknown()),
+    autoscaler: z
+      .object({
+        backend: z.enum(['local', 'kubernetes', 'dry-run']),
+        at: timestamp,
+        intervalSeconds: z.number(),
+        stale: z.boolean().meta({ description: 'no look for three intervals: the autoscaler is not running' }),
+        pools: z.partialRecord(
+          stepNameSchema,
+          z.object({
+            actual: z.number().int(),
+            desired: z.number().int(),
+            recommended: z.number().int().meta({ description: 'what the measured need alone asked for' }),
+            min: z.number().int(),
+            max: z.number().int(),
+            kind: z.enum(['up', 'down', 'steady', 'held']),
+            reason: z.string(),
+            restarts: z.number().int().optional(),
+            draining: z.number().int().optional(),
+            error: z.string().optional().meta({ description: "the backend's error in applying the decision" }),
+            signals: z.object({
+              backlog: z.number().int(),
+              active: z.number().int(),
+              oldestWaitSeconds: z.number(),
+              incoming: z.number().int(),
+              arrivalsPerSecond: z.number().nullable(),
+              completionsPerSecond: z.number().nullable(),
+              meanTaskSeconds: z.number().nullable(),
+              errorRate: z.number().nullable(),
+              workerRssBytes: z.number().nullable(),
+              workerCpuCores: z.number().nullable(),
+            }),
+          }),
+        ),
+      })
+      .nullable()
+      .meta({ description: "The autoscaler's latest decision per pool, with its inputs and reason (null before its first look)." }),
   }),
-  { description: 'The platform: live workers (from heartbeats), queues, totals since Redis was new, limits.' },
+  { description: 'The platform: live workers (from heartbeats), queues, totals since Redis was new, limits, the autoscaler.' },
 );
 export type StatsBody = z.infer<typeof statsSchema>;
 

@@ -2,6 +2,7 @@ import express from 'express';
 import type { AppDeps } from './deps';
 import { accessLog } from './access-log';
 import { BOARD_PATH, boardRouter } from './board';
+import { AUTOSCALER_PATH, autoscalerPage } from './autoscaler-page';
 import { PAGES_PATH, batchPages } from './batch-pages';
 import { docsRoutes } from './docs-routes';
 import { requireApiKey } from './auth';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(BOARD_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), boardRouter(deps.queues, deps.config.boardReadOnly));
   app.use('/docs', requireApiKey(deps.config.apiKeys, 'Basic'), docs.pages);
   app.use(PAGES_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), batchPages(deps));
+  app.use(AUTOSCALER_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), autoscalerPage(deps));
   app.get('/', (_req, res) => res.redirect(PAGES_PATH));
   app.use(requireApiKey(deps.config.apiKeys));
   app.use(docs.spec);

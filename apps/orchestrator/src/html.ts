@@ -39,6 +39,7 @@ export function layout(title: string, body: Html, script?: string): string {
           <strong>docproc</strong>
           <a href="/batches">Batches</a>
           <a href="/admin/queues">Queues (Bull Board)</a>
+          <a href="/autoscaler">Autoscaler</a>
           <a href="/docs">API</a>
           <a href="/api/stats">Stats</a>
           <a href="/metrics">Metrics</a>

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { DURATION_BUCKETS_SECONDS } from '@docproc/batches';
+import type { PoolDecision } from '@docproc/pools';
 import { isDeadLetterQueue, type PlatformState } from './platform-state';
 
 type Labels = Record<string, string | number>;
@@ -40,8 +41,81 @@ class StateMetric {
 
 const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
 
+type Definition = [name: string, help: string, type: StateMetric['type'], samples: (s: PlatformState) => Sample[]];
+
+/** The autoscaler's view of each pool, from its latest look (none before the first). */
+const poolSamples = (s: PlatformState, value: (d: PoolDecision) => number | null): Sample[] =>
+  (s.scaling?.decisions ?? []).flatMap((d) => {
+    const v = value(d);
+    return v === null ? [] : [{ labels: { pool: d.pool }, value: v }];
+  });
+
+const POOL_METRICS: Definition[] = [
+  [
+    'docproc_pool_workers',
+    'Workers per pool as the autoscaler last saw them: actual (taking tasks), desired (its decision), draining (finishing a task before they exit, local).',
+    'gauge',
+    (s) =>
+      (s.scaling?.decisions ?? []).flatMap((d) => [
+        { labels: { pool: d.pool, state: 'actual' }, value: d.current },
+        { labels: { pool: d.pool, state: 'desired' }, value: d.desired },
+        ...(s.scaling?.pools[d.pool]?.draining !== undefined
+          ? [{ labels: { pool: d.pool, state: 'draining' }, value: s.scaling.pools[d.pool]!.draining! }]
+          : []),
+      ]),
+  ],
+  [
+    'docproc_pool_backlog_tasks',
+    'Tasks a free worker of the pool could take now (waiting, prioritized, due retries).',
+    'gauge',
+    (s) => poolSamples(s, (d) => d.signals.backlog),
+  ],
+  [
+    'docproc_pool_incoming_tasks',
+    "Tasks heading to the pool from the previous step (the autoscaler's estimate).",
+    'gauge',
+    (s) => poolSamples(s, (d) => d.signals.incoming),
+  ],
+  [
+    'docproc_pool_arrival_rate',
+    "Tasks per second arriving at the pool, over the autoscaler's last four looks.",
+    'gauge',
+    (s) => poolSamples(s, (d) => d.signals.arrivalsPerSecond),
+  ],
+  [
+    'docproc_pool_completion_rate',
+    "Tasks per second the pool ended, over the autoscaler's last four looks.",
+    'gauge',
+    (s) => poolSamples(s, (d) => d.signals.completionsPerSecond),
+  ],
+  [
+    'docproc_pool_task_seconds',
+    "Mean seconds one task of the pool ran, over the autoscaler's last four looks (or all time).",
+    'gauge',
+    (s) => poolSamples(s, (d) => d.signals.meanTaskSeconds),
+  ],
+  [
+    'docproc_pool_error_ratio',
+    "Share of the pool's attempts that failed, timed out or crashed, over the autoscaler's last four looks.",
+    'gauge',
+    (s) => poolSamples(s, (d) => d.signals.errorRate),
+  ],
+  [
+    'docproc_pool_restarts_total',
+    'Worker processes of the pool started again after a crash (local backend).',
+    'counter',
+    (s) => poolSamples(s, (d) => s.scaling?.pools[d.pool]?.restarts ?? null),
+  ],
+  [
+    'docproc_autoscaler_last_decision_timestamp_seconds',
+    'When the autoscaler last looked (Unix time): far behind now, it is not running.',
+    'gauge',
+    (s) => (s.scaling ? [{ labels: {}, value: s.scaling.at / 1000 }] : []),
+  ],
+];
+
 /** The platform's metrics, docproc_ prefixed, in base units (seconds, bytes), counters ending _total. */
-const DEFINITIONS: [name: string, help: string, type: StateMetric['type'], samples: (s: PlatformState) => Sample[]][] = [
+const DEFINITIONS: Definition[] = [
   [
     'docproc_queue_tasks',
     'Tasks in each queue by BullMQ state (prioritized tasks are waiting too); the dead-letter queue holds tasks out of attempts.',
@@ -127,6 +201,7 @@ const DEFINITIONS: [name: string, help: string, type: StateMetric['type'], sampl
     'counter',
     (s) => s.workers.map((w) => ({ labels: { pool: w.step, worker: w.id }, value: w.cpuSeconds })),
   ],
+  ...POOL_METRICS,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { queueSignals, readCounters, type PlatformCounters, type QueueSignals } from '@docproc/batches';
 import { DEAD_LETTER_QUEUE, STEPS } from '@docproc/catalog';
+import { readScaling, type ScalingSnapshot } from '@docproc/pools';
 import { liveWorkers, staleAfterMs, type WorkerInfo } from '@docproc/runtime';
 import type { AppDeps } from './deps';
 
@@ -11,20 +12,20 @@ export interface PlatformState {
   /** Each step queue, then the dead-letter queue. */
   queues: QueueSignals[];
   counters: PlatformCounters;
+  /** The autoscaler's latest look (null before its first). */
+  scaling: ScalingSnapshot | null;
 }
 
 export async function readPlatformState(deps: Pick<AppDeps, 'redis' | 'queues' | 'store' | 'config'>): Promise<PlatformState> {
   const { redis, queues, store, config } = deps;
   const now = Date.now();
-  const [workers, signals, counters] = await Promise.all([
+  const [workers, signals, counters, scaling] = await Promise.all([
     liveWorkers(redis, config.keyPrefix, staleAfterMs(config.heartbeatMs)),
     Promise.all([...STEPS.map((step) => queues.get(step)), queues.deadLetters()].map((queue) => queueSignals(queue, redis, now))),
     readCounters(redis, store.keys.counters),
+    readScaling(redis, config.keyPrefix, null),
   ]);
-  return { at: new Date(now), workers, queues: signals, counters };
+  return { at: new Date(now), workers, queues: signals, counters, scaling: scaling.latest };
 }
-
-/** Waiting tasks of a queue: every state a free worker could take from now. */
-export const backlogOf = (q: QueueSignals) => q.waiting + q.prioritized;
 
 export const isDeadLetterQueue = (q: QueueSignals) => q.queue === DEAD_LETTER_QUEUE;

@@ -2,7 +2,8 @@ import type { RequestHandler } from 'express';
 import type { Config } from '@docproc/config';
 import type { Logger } from '@docproc/runtime';
 import type { StatsBody } from './api-schemas';
-import { backlogOf, isDeadLetterQueue, type PlatformState } from './platform-state';
+import { backlogOf } from '@docproc/batches';
+import { isDeadLetterQueue, type PlatformState } from './platform-state';
 
 /** GET /api/stats: the platform as JSON — workers, queues, totals and the limits in force. */
 function statsView(state: PlatformState, config: Config): StatsBody {
@@ -38,6 +39,24 @@ function statsView(state: PlatformState, config: Config): StatsBody {
       stepTimeoutMs: config.stepTimeoutMs,
       attempts: config.attempts,
     },
+    autoscaler: autoscalerView(state),
+  };
+}
+
+/** The autoscaler's latest look, per pool; stale after three intervals without one. */
+function autoscalerView({ scaling, at }: PlatformState): StatsBody['autoscaler'] {
+  if (!scaling) return null;
+  return {
+    backend: scaling.backend,
+    at: new Date(scaling.at).toISOString(),
+    intervalSeconds: scaling.intervalSeconds,
+    stale: at.getTime() - scaling.at > 3 * scaling.intervalSeconds * 1000,
+    pools: Object.fromEntries(
+      scaling.decisions.map(({ pool, current, desired, recommended, kind, reason, signals: { pool: _pool, ...signals } }) => [
+        pool,
+        { actual: current, desired, recommended, kind, reason, min: 0, max: 0, ...scaling.pools[pool], signals },
+      ]),
+    ),
   };
 }
 

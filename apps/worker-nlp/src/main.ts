@@ -4,6 +4,5 @@ import { nlp } from './nlp';
 void runWorker({
   service: 'worker-nlp',
   step: 'nlp',
-  defaultConcurrency: 4,
   setup: async () => ({ processor: (ctx) => nlp(ctx) }),
 });

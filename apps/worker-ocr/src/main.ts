@@ -8,7 +8,6 @@ void runWorker({
   service: 'worker-ocr',
   step: 'ocr',
   // One page at a time per process, on one core: scale OCR with processes (each page is its own job).
-  defaultConcurrency: 1,
   setup: async (config, logger) => {
     const engine: OcrEngine =
       config.ocrEngine === 'tesseract'

@@ -6,7 +6,6 @@ void runWorker({
   service: 'worker-preprocessing',
   step: 'preprocess',
   // sharp works on libuv's thread pool, pdf.js and OSD on worker threads: two jobs keep both cores busy.
-  defaultConcurrency: 2,
   setup: async (config) => {
     const settings = preprocessSettings(config);
     // One detector per running job (a tesseract.js worker reads one page at a time): a job

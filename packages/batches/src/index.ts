@@ -29,4 +29,4 @@ export { recordKeys, type RecordKeys } from './keys';
 export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, StepRecord } from './records';
 export { batchEndFields } from './batch-end';
 export { DURATION_BUCKETS_SECONDS, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
-export { queueSignals, type QueueSignals } from './queue-signals';
+export { backlogOf, queueSignals, type QueueSignals } from './queue-signals';

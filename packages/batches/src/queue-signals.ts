@@ -11,6 +11,8 @@ export interface QueueSignals {
   active: number;
   /** Retries in backoff (and due ones not yet moved back). */
   delayed: number;
+  /** Of those, the ones whose time has come: waiting too. */
+  due: number;
   failed: number;
   /**
    * Seconds since the oldest task that could run now was queued (wait, prioritized, or
@@ -25,7 +27,7 @@ export interface QueueSignals {
  * the wait list's right end (BullMQ pushes left, takes right); the first task of each priority
  * band of the prioritized set (score = priority * 2^32 + insertion counter, so a band's first is
  * its oldest); the earliest due delayed task (score = due time (ms) * 4096 + counter).
- * KEYS: wait, prioritized, delayed. ARGV: job key prefix, now (ms). Returns ms or false.
+ * KEYS: wait, prioritized, delayed. ARGV: job key prefix, now (ms). Returns { ms or false, due delayed tasks }.
  */
 const OLDEST_WAITING = `
 local oldest = nil
@@ -41,17 +43,18 @@ for _ = 1, 100 do
   consider(queuedAt(first[1]))
   from = (math.floor(tonumber(first[2]) / band) + 1) * band
 end
-local due = redis.call('ZRANGEBYSCORE', KEYS[3], 0, (tonumber(ARGV[2]) + 1) * 4096 - 1, 'WITHSCORES', 'LIMIT', 0, 1)
+local dueBelow = (tonumber(ARGV[2]) + 1) * 4096 - 1
+local due = redis.call('ZRANGEBYSCORE', KEYS[3], 0, dueBelow, 'WITHSCORES', 'LIMIT', 0, 1)
 if #due > 0 then consider(math.floor(tonumber(due[2]) / 4096)) end
-return oldest or false
+return { oldest or false, redis.call('ZCOUNT', KEYS[3], 0, dueBelow) }
 `;
 
 /** The queue's signals; `redis` is a connection to the queue's Redis (for the one script). */
 export async function queueSignals(queue: Queue, redis: Redis, now = Date.now()): Promise<QueueSignals> {
-  const [counts, oldest] = await Promise.all([
+  const [counts, [oldest, due]] = await Promise.all([
     queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed'),
     redis.eval(OLDEST_WAITING, 3, queue.keys.wait!, queue.keys.prioritized!, queue.keys.delayed!, `${queue.qualifiedName}:`, String(now)) as Promise<
-      number | null
+      [number | null, number]
     >,
   ]);
   return {
@@ -60,7 +63,11 @@ export async function queueSignals(queue: Queue, redis: Redis, now = Date.now())
     prioritized: counts.prioritized ?? 0,
     active: counts.active ?? 0,
     delayed: counts.delayed ?? 0,
+    due: Number(due),
     failed: counts.failed ?? 0,
     oldestWaitingSeconds: oldest ? Math.max(0, (now - Number(oldest)) / 1000) : 0,
   };
 }
+
+/** A queue's backlog: every task a free worker could take now (waiting, prioritized, due). */
+export const backlogOf = (q: QueueSignals) => q.waiting + q.prioritized + q.due;

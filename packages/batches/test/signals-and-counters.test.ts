@@ -24,7 +24,7 @@ describe('queue signals (real BullMQ)', () => {
     await queue.add('e', {}, { priority: 7, timestamp: now - 2_000 });
     await queue.add('f', {}, { delay: 60_000 }); // not due: not waiting yet
     const signals = await queueSignals(queue, redis, now);
-    expect(signals).toMatchObject({ queue: 'ocr', waiting: 2, prioritized: 3, delayed: 1, active: 0, failed: 0 });
+    expect(signals).toMatchObject({ queue: 'ocr', waiting: 2, prioritized: 3, delayed: 1, due: 0, active: 0, failed: 0 });
     expect(signals.oldestWaitingSeconds).toBeCloseTo(40, 0);
 
     // Without the prioritized set (what a KEDA Redis list scaler reads) the oldest would be 5 s.
@@ -37,7 +37,9 @@ describe('queue signals (real BullMQ)', () => {
     const now = Date.now();
     await queue.add('retry', {}, { delay: 1 });
     const later = now + 12_000;
-    expect((await queueSignals(queue, redis, later)).oldestWaitingSeconds).toBeGreaterThan(11);
+    const signals = await queueSignals(queue, redis, later);
+    expect(signals.oldestWaitingSeconds).toBeGreaterThan(11);
+    expect(signals.due).toBe(1);
   });
 });
 

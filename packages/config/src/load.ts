@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { settings, type Config } from './schema';
+import { completeConfig, settings, type Config } from './schema';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -47,8 +47,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     if (result.success) config[key] = result.data;
     else problems.push(`${source}: ${result.error.issues.map((i) => i.message).join('; ')} (got ${JSON.stringify(raw)})`);
   }
-  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  return config as Config;
+  if (problems.length === 0) {
+    const complete = completeConfig(config as Parameters<typeof completeConfig>[0]);
+    problems.push(...complete.problems);
+    if (problems.length === 0) return complete.config;
+  }
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 }
 
 /** For `main`: parse or exit with the message, never a stack trace. */

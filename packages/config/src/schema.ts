@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const listOfStrings = z.preprocess(
@@ -24,37 +25,47 @@ const STEP_NAMES = ['preprocess', 'ocr', 'nlp', 'validate'] as const;
 type PerStep<T> = Record<(typeof STEP_NAMES)[number], T>;
 
 /**
- * A value per step: one number for every step ("3"), or some steps named
+ * A value per step: one value for every step ("3"), or some steps named
  * ("ocr=5,nlp=2"; an object in the config file); steps not named keep their default.
  */
-function perStep(value: z.ZodNumber, defaults: PerStep<number>) {
+function perStepOf<T extends number | string>(value: z.ZodType<T>, defaults: PerStep<T>, text: { parse(s: string): T; example: string }) {
   const steps = z.strictObject(
-    Object.fromEntries(STEP_NAMES.map((step) => [step, value.optional()])) as Record<keyof PerStep<number>, z.ZodOptional<z.ZodNumber>>,
+    Object.fromEntries(STEP_NAMES.map((step) => [step, value.optional()])) as Record<keyof PerStep<T>, z.ZodOptional<z.ZodType<T>>>,
   );
+  const everyStep = (v: unknown) => Object.fromEntries(STEP_NAMES.map((step) => [step, v]));
   return z
     .preprocess(
       (v) => {
-        if (typeof v === 'number') return Object.fromEntries(STEP_NAMES.map((step) => [step, v]));
+        if (typeof v === 'number') return everyStep(v);
         if (typeof v !== 'string') return v;
-        if (/^\s*[\d.]+\s*$/.test(v)) return Object.fromEntries(STEP_NAMES.map((step) => [step, Number(v)]));
+        if (!v.includes('=') && !v.includes(',')) return everyStep(text.parse(v.trim()));
         const entries = v
           .split(',')
           .filter((part) => part.trim() !== '')
           .map((part) => part.split('=').map((s) => s.trim()));
         if (entries.some((entry) => entry.length !== 2)) return v;
-        return Object.fromEntries(entries.map(([step, n]) => [step, Number(n)]));
+        return Object.fromEntries(entries.map(([step, given]) => [step, text.parse(given!)]));
       },
-      steps.or(z.string().refine(() => false, 'a number, or step=number pairs such as "ocr=5,nlp=2"')),
+      steps.or(z.string().refine(() => false, `one value, or step=value pairs such as "${text.example}"`)),
     )
     .transform(
       (given) =>
         ({
           ...defaults,
           ...(typeof given === 'object' ? Object.fromEntries(Object.entries(given).filter(([, n]) => n !== undefined)) : {}),
-        }) as PerStep<number>,
+        }) as PerStep<T>,
     )
     .default(defaults);
 }
+
+const perStep = (value: z.ZodNumber, defaults: PerStep<number>) => perStepOf(value, defaults, { parse: Number, example: 'ocr=5,nlp=2' });
+const perStepText = (defaults: PerStep<string>) =>
+  perStepOf(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes name'), defaults, {
+    parse: (s) => s,
+    example: 'ocr=my-ocr,nlp=my-nlp',
+  });
+
+const CORES = availableParallelism();
 
 const redisUrl = z.string().refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
 
@@ -123,7 +134,6 @@ export const settings = {
   stalledIntervalMs: { env: 'DOCPROC_STALLED_INTERVAL_MS', schema: z.coerce.number().int().min(500).default(3000) },
   /** A task that crashed its worker this many times fails with worker_crashed (a poison pill). */
   maxCrashes: { env: 'DOCPROC_MAX_CRASHES', schema: z.coerce.number().int().min(1).max(100).default(2) },
-  concurrency: { env: 'DOCPROC_CONCURRENCY', schema: z.coerce.number().int().min(1).max(256).optional() },
   heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(5000) },
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },
   minConfidence: { env: 'DOCPROC_MIN_CONFIDENCE', schema: z.coerce.number().min(0).max(100).default(60) },
@@ -151,9 +161,64 @@ export const settings = {
   rotateThreshold: { env: 'DOCPROC_ROTATE_THRESHOLD', schema: z.coerce.number().min(0).default(2) },
   binarize: { env: 'DOCPROC_BINARIZE', schema: booleanFlag.default(false) },
 
+  // Worker pools and the autoscaler that sizes them (docs/autoscaling.md).
+  /** Tasks one worker process runs at once: CPU-heavy steps one or two, light ones more. */
+  concurrency: { env: 'DOCPROC_CONCURRENCY', schema: perStep(z.number().int().min(1).max(256), { preprocess: 2, ocr: 1, nlp: 4, validate: 8 }) },
+  /** Fewest workers a pool runs (0: none while there is no work; the first task starts one). */
+  poolMin: { env: 'DOCPROC_POOL_MIN', schema: perStep(z.number().int().min(0).max(1000), { preprocess: 1, ocr: 1, nlp: 1, validate: 1 }) },
+  /** Most workers a pool runs: OCR and preprocessing are CPU-bound, one process per core. */
+  poolMax: {
+    env: 'DOCPROC_POOL_MAX',
+    schema: perStep(z.number().int().min(1).max(1000), { preprocess: CORES, ocr: CORES, nlp: 2, validate: 2 }),
+  },
+  /** All pools together run at most this many workers. */
+  maxWorkers: {
+    env: 'DOCPROC_MAX_WORKERS',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(2 * CORES + 4),
+  },
+  /** Waiting work should be done within this many seconds: the autoscaler sizes each pool for it. */
+  poolTargetLatencySeconds: {
+    env: 'DOCPROC_POOL_TARGET_LATENCY',
+    schema: perStep(z.number().min(1), { preprocess: 30, ocr: 30, nlp: 10, validate: 10 }),
+  },
+  /** Cores one worker may use: a pool grows only while the machine has that many idle (0: no check). */
+  poolCpuLimit: { env: 'DOCPROC_POOL_CPU_LIMIT', schema: perStep(z.number().min(0).max(64), { preprocess: 1, ocr: 1, nlp: 0.25, validate: 0.25 }) },
+  /** MiB one worker may hold: a pool grows only while the machine has that much available. */
+  poolMemoryLimitMb: {
+    env: 'DOCPROC_POOL_MEMORY_LIMIT_MB',
+    schema: perStep(z.number().int().min(64), { preprocess: 1024, ocr: 1024, nlp: 256, validate: 256 }),
+  },
+  /** Where the autoscaler acts: worker processes here (`docproc up`), Kubernetes Deployments, or nowhere (it only reports). */
+  autoscaleBackend: { env: 'DOCPROC_AUTOSCALE_BACKEND', schema: z.enum(['local', 'kubernetes', 'dry-run']).default('local') },
+  /** Seconds between the autoscaler's looks (default 5 here, 15 on Kubernetes, whose Deployments change slower). */
+  autoscaleIntervalSeconds: { env: 'DOCPROC_AUTOSCALE_INTERVAL', schema: z.coerce.number().min(0.2).max(600).optional() },
+  /** A pool shrinks only to the highest need seen over this many seconds (default 60 here, 300 on Kubernetes, as its HPA). */
+  autoscaleDownStabilizationSeconds: { env: 'DOCPROC_AUTOSCALE_DOWN_STABILIZATION', schema: z.coerce.number().min(0).max(3600).optional() },
+  /** ... and not within this many seconds of its last change. */
+  autoscaleCooldownSeconds: { env: 'DOCPROC_AUTOSCALE_COOLDOWN', schema: z.coerce.number().min(0).max(3600).default(30) },
+  /** A pool whose attempts fail more often than this (0..1) does not grow: more workers would fail faster. */
+  autoscaleMaxErrorRate: { env: 'DOCPROC_AUTOSCALE_MAX_ERROR_RATE', schema: z.coerce.number().min(0).max(1).default(0.5) },
+  /** Kubernetes backend: the namespace of the pool Deployments (default: the autoscaler's own, in a cluster). */
+  kubernetesNamespace: { env: 'DOCPROC_K8S_NAMESPACE', schema: z.string().min(1).optional() },
+  /** ... and each pool's Deployment. */
+  kubernetesDeployments: {
+    env: 'DOCPROC_K8S_DEPLOYMENTS',
+    schema: perStepText({
+      preprocess: 'docproc-worker-preprocessing',
+      ocr: 'docproc-worker-ocr',
+      nlp: 'docproc-worker-nlp',
+      validate: 'docproc-worker-validation',
+    }),
+  },
+  /** ... and how long one call to the API server may take. */
+  kubernetesTimeoutMs: { env: 'DOCPROC_K8S_TIMEOUT_MS', schema: z.coerce.number().int().min(100).default(10_000) },
+
   // OCR engine.
-  /** `docproc up`: OCR worker processes to run (default: one per core). */
-  ocrWorkers: { env: 'DOCPROC_OCR_WORKERS', schema: z.coerce.number().int().min(1).max(64).optional() },
   ocrEngine: { env: 'DOCPROC_OCR_ENGINE', schema: z.enum(['tesseract.js', 'tesseract']).default('tesseract.js') },
   /** The native binary for DOCPROC_OCR_ENGINE=tesseract. */
   tesseractPath: { env: 'DOCPROC_TESSERACT_PATH', schema: z.string().min(1).default('tesseract') },
@@ -170,4 +235,31 @@ export const settings = {
 } as const;
 
 type Settings = typeof settings;
-export type Config = { [K in keyof Settings]: z.infer<Settings[K]['schema']> };
+type Parsed = { [K in keyof Settings]: z.infer<Settings[K]['schema']> };
+
+/** Settings whose default depends on another setting: the autoscaler's timing, by backend. */
+const DERIVED_DEFAULTS = {
+  autoscaleIntervalSeconds: { local: 5, 'dry-run': 5, kubernetes: 15 },
+  autoscaleDownStabilizationSeconds: { local: 60, 'dry-run': 60, kubernetes: 300 },
+} as const;
+type Derived = keyof typeof DERIVED_DEFAULTS;
+
+export type Config = Omit<Parsed, Derived> & { [K in Derived]: number };
+
+/** Fills in the derived defaults and checks the rules that span settings (each problem names them). */
+export function completeConfig(parsed: Parsed): { config: Config; problems: string[] } {
+  const config = { ...parsed } as Config;
+  for (const [key, byBackend] of Object.entries(DERIVED_DEFAULTS) as [Derived, Record<Parsed['autoscaleBackend'], number>][]) {
+    config[key] = parsed[key] ?? byBackend[parsed.autoscaleBackend];
+  }
+  const problems: string[] = [];
+  for (const step of STEP_NAMES) {
+    if (config.poolMin[step] > config.poolMax[step]) {
+      problems.push(`DOCPROC_POOL_MIN: ${step}=${config.poolMin[step]} is above DOCPROC_POOL_MAX ${step}=${config.poolMax[step]}`);
+    }
+  }
+  const minimum = STEP_NAMES.reduce((n, step) => n + config.poolMin[step], 0);
+  if (minimum > config.maxWorkers)
+    problems.push(`DOCPROC_MAX_WORKERS: ${config.maxWorkers} is below the pools' minimums together (DOCPROC_POOL_MIN: ${minimum})`);
+  return { config, problems };
+}

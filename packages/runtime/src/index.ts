@@ -1,5 +1,5 @@
 export { createRedis, waitForRedis, type ConnectionRole } from './redis';
-export { createLogger, TESSERACT_QUIET, type Logger } from './logger';
+export { createLogger, TESSERACT_QUIET, type Logger, type LogFormat } from './logger';
 export {
   Heartbeat,
   announceCapabilities,

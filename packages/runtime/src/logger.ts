@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import winston from 'winston';
 
 export type { Logger } from 'winston';
@@ -21,7 +22,18 @@ const pretty = winston.format.printf((entry) => {
  * `logger.child({ batchId, documentId, taskId })`. Never log document content,
  * text or secrets: ids, sizes, codes and timings only.
  */
-export function createLogger(service: string, level = 'info', format: LogFormat = 'json'): winston.Logger {
+export function createLogger(service: string, level = 'info', format: LogFormat = 'json', write?: (line: string) => void): winston.Logger {
+  // `write`: each line to a caller that prints it its own way (`docproc up` prefixes the app's name).
+  const transport = write
+    ? new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            write(chunk.toString().trimEnd());
+            done();
+          },
+        }),
+      })
+    : new winston.transports.Console({ stderrLevels: ['error', 'warn'] });
   return winston.createLogger({
     level,
     defaultMeta: { service },
@@ -30,7 +42,7 @@ export function createLogger(service: string, level = 'info', format: LogFormat 
       winston.format.errors({ stack: false }),
       format === 'pretty' ? pretty : winston.format.json(),
     ),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+    transports: [transport],
   });
 }
 

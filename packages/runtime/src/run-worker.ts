@@ -13,8 +13,6 @@ export interface WorkerApp<S extends StepName> {
   /** The app's name in logs, e.g. "worker-ocr". */
   service: string;
   step: S;
-  /** Jobs one process runs at once unless DOCPROC_CONCURRENCY says otherwise. */
-  defaultConcurrency: number;
   /** Builds the processor (and whatever it holds, like an OCR engine) from the config. */
   setup(
     config: Config,
@@ -41,7 +39,7 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
   }
   const { processor, pages, close, capabilities } = step;
   const connection = createRedis(config.redisUrl, 'worker', logger);
-  const concurrency = config.concurrency ?? app.defaultConcurrency;
+  const concurrency = config.concurrency[app.step];
   const worker = startStepWorker({
     step: app.step,
     processor,

@@ -6,3 +6,4 @@ export { TEST_REDIS_URL, testPrefix, deletePrefix, waitFor } from './redis';
 export { CORPUS_DIR, corpusAvailable, corpusExpected, corpusFile, normalizeText, missingWords, type CorpusExpectation } from './corpus';
 export { stepContext } from './step-context';
 export { freePort, orchestratorReady, preparedPage } from './fixtures';
+export { CLI, launch, processesOf, untilReady, whenAllExited, type Launch } from './launch';
