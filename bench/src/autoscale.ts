@@ -1,7 +1,7 @@
 /**
  * pnpm bench:autoscale [pages] — bursts of real scanned pages through `docproc up`,
- * three ways: the autoscaler (pools from min 0-1 to max), every pool fixed at that max,
- * and every pool fixed at one worker. Each run: a burst of N pages (default 60: the
+ * four ways: the autoscaler (pools from min 1 for preprocessing and OCR and 0 for the
+ * rest, or 0 for all, to max), every pool fixed at that max, and every pool fixed at one. Each run: a burst of N pages (default 60: the
  * corpus's scans, cycled) through the whole pipeline, a quiet spell, a second burst.
  *
  * It prints, side by side: the time each burst took to drain (submit to job end), and
@@ -38,6 +38,7 @@ interface Scenario {
 const MAX = `preprocess=${cores},ocr=${cores},nlp=1,validate=1`;
 const SCENARIOS: Scenario[] = [
   { name: 'autoscaled (min 1,1,0,0)', env: { DOCPROC_POOL_MIN: 'preprocess=1,ocr=1,nlp=0,validate=0', DOCPROC_POOL_MAX: MAX } },
+  { name: 'autoscaled (min 0)', env: { DOCPROC_POOL_MIN: '0', DOCPROC_POOL_MAX: MAX } },
   { name: 'fixed at max', env: { DOCPROC_POOL_MIN: MAX, DOCPROC_POOL_MAX: MAX } },
   { name: 'fixed at min (1 each)', env: { DOCPROC_POOL_MIN: '1', DOCPROC_POOL_MAX: '1' } },
 ];

@@ -1,5 +1,9 @@
 import type { Browser } from 'playwright-core';
-import { renderTextPng } from '@docproc/testkit';
+import { dryRunBackend, startAutoscaler } from '@docproc/autoscaler';
+import { loadConfig } from '@docproc/config';
+import { readScaling } from '@docproc/pools';
+import { createLogger } from '@docproc/runtime';
+import { renderTextPng, waitFor } from '@docproc/testkit';
 import { hasChromium, launchChromium, screenshotPath } from '../src/browser';
 import { PlatformUnderTest } from '../src/harness';
 
@@ -156,6 +160,43 @@ describeWithBrowser('pages in a real browser', () => {
     await page.getByText('/v1/jobs/{id}/results').first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: screenshotPath('api-docs'), fullPage: false });
     expect(requests.every((url) => url.startsWith(platform.base))).toBe(true); // nothing from a CDN
+    await context.close();
+  });
+
+  it("/autoscaler shows each pool's decision in words and draws desired against actual workers", async () => {
+    // A real autoscaler loop (dry-run: it decides over this platform's live workers and changes nothing).
+    const config = loadConfig({
+      REDIS_URL: platform.redisUrl,
+      DOCPROC_KEY_PREFIX: platform.prefix,
+      DOCPROC_AUTOSCALE_BACKEND: 'dry-run',
+      DOCPROC_AUTOSCALE_INTERVAL: '0.3',
+      DOCPROC_HEARTBEAT_MS: '500',
+    });
+    const logger = createLogger('autoscaler', 'warn');
+    const autoscaler = startAutoscaler(config, dryRunBackend(platform.redis, platform.prefix, config.heartbeatMs), logger);
+    try {
+      await waitFor(async () => ((await readScaling(platform.redis, platform.prefix)).history.length >= 4 ? true : undefined), 15_000, 'four looks');
+    } finally {
+      await autoscaler.stop();
+    }
+    const context = await browser.newContext({ httpCredentials: { username: 'docproc', password: KEY } });
+    const page = await context.newPage();
+    const res = await page.goto(`${platform.base}/autoscaler`);
+    expect(res?.status()).toBe(200);
+    await expect(page.locator('section.pool h2').allInnerTexts()).resolves.toEqual([
+      expect.stringMatching(/^preprocess/),
+      expect.stringMatching(/^ocr/),
+      expect.stringMatching(/^nlp/),
+      expect.stringMatching(/^validate/),
+    ]);
+    expect(await page.locator('text=Backend').innerText()).toMatch(/dry-run/);
+    const reasons = await page.locator('.reason').allInnerTexts();
+    expect(reasons.every((r) => /^(up|down|steady|held) /.test(r))).toBe(true);
+    // Each chart draws its lines: one point per look, a step to "now".
+    for (const d of await page.locator('svg.scaling-chart path.actual').evaluateAll((paths) => paths.map((p) => p.getAttribute('d') ?? ''))) {
+      expect(d).toMatch(/^M[\d.]+,[\d.]+( H[\d.]+ V[\d.]+){4,}$/);
+    }
+    await page.screenshot({ path: screenshotPath('autoscaler-page'), fullPage: true });
     await context.close();
   });
 });

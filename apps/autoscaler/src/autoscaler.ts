@@ -42,13 +42,20 @@ export class Autoscaler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private lastKind = new Map<StepName, string>();
+  private lastError = '';
+  private lastScaleError = new Map<StepName, string>();
 
   constructor(private readonly deps: AutoscalerDeps) {}
 
   start(): void {
     const loop = () => {
       this.running = this.tick()
-        .catch((err: Error) => this.deps.logger.warn('autoscaler look failed', { error: err.message }))
+        .then(() => (this.lastError = ''))
+        .catch((err: Error) => {
+          // Once per new error, not every look: a cluster that refuses says so every 15 s.
+          if (err.message !== this.lastError) this.deps.logger.warn('autoscaler look failed', { error: err.message });
+          this.lastError = err.message;
+        })
         .finally(() => {
           if (this.timer !== undefined) this.timer = setTimeout(loop, this.deps.intervalSeconds * 1000);
         });
@@ -88,9 +95,12 @@ export class Autoscaler {
           );
         } catch (err) {
           errors[d.pool] = (err as Error).message;
-          logger.error('cannot scale the pool', { pool: d.pool, desired: d.desired, backend: backend.name, error: errors[d.pool] });
+          const fields = { pool: d.pool, desired: d.desired, backend: backend.name, error: errors[d.pool] };
+          if (this.lastScaleError.get(d.pool) !== errors[d.pool]) logger.error('cannot scale the pool', fields);
+          else logger.debug('cannot scale the pool (still)', fields);
         }
       }
+      this.lastScaleError.set(d.pool, errors[d.pool] ?? '');
       this.log(d);
     }
     const details = backend.details();

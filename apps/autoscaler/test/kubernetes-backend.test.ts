@@ -1,17 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { WorkerInfo } from '@docproc/runtime';
+import { FakeKubernetesApi } from '@docproc/testkit';
 import { kubernetesBackend } from '../src/backends/kubernetes';
 import { ScaleError } from '../src/backends/backend';
-
-interface Seen {
-  method: string;
-  path: string;
-  contentType: string | undefined;
-  authorization: string | undefined;
-  body: unknown;
-}
 
 const DEPLOYMENTS = {
   preprocess: 'docproc-worker-preprocessing',
@@ -19,64 +10,6 @@ const DEPLOYMENTS = {
   nlp: 'docproc-worker-nlp',
   validate: 'docproc-worker-validation',
 };
-
-/**
- * An API server of our own on 127.0.0.1 that serves `deployments/{name}/scale` (GET,
- * PATCH) and pods (PATCH) as Kubernetes does, and answers what each test tells it to.
- */
-class FakeApiServer {
-  readonly seen: Seen[] = [];
-  replicas: Record<string, number> = { ...Object.fromEntries(Object.values(DEPLOYMENTS).map((name) => [name, 1])) };
-  /** Status to answer a scale PATCH with instead of 200 (403, 404, 409...). */
-  failWith: number | null = null;
-  /** Never answer (a hung API server). */
-  hang = false;
-  private server!: Server;
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((done) => this.server.close(() => done()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
-    const path = req.url!.split('?')[0]!;
-    this.seen.push({
-      method: req.method!,
-      path,
-      contentType: req.headers['content-type'],
-      authorization: req.headers.authorization,
-      body: raw ? JSON.parse(raw) : null,
-    });
-    if (this.hang) return; // no answer
-    const send = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    const scale = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/.exec(path);
-    if (scale) {
-      const [, namespace, name] = scale;
-      if (!(name! in this.replicas)) return send(404, status(404, 'NotFound', `deployments.apps "${name}" not found`));
-      if (req.method === 'PATCH' && this.failWith) return send(this.failWith, status(this.failWith, 'Failure', 'refused by the test'));
-      if (req.method === 'PATCH') this.replicas[name!] = (JSON.parse(raw) as { spec: { replicas: number } }).spec.replicas;
-      return send(200, {
-        apiVersion: 'autoscaling/v1',
-        kind: 'Scale',
-        metadata: { name, namespace },
-        spec: { replicas: this.replicas[name!] },
-        status: { replicas: this.replicas[name!] },
-      });
-    }
-    if (/^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+$/.test(path) && req.method === 'PATCH') return send(200, { kind: 'Pod', metadata: {} });
-    send(404, status(404, 'NotFound', 'no such path'));
-  }
-}
-
-const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
 
 function kubeConfigFor(server: string): KubeConfig {
   const kc = new KubeConfig();
@@ -106,7 +39,7 @@ const worker = (host: string, active: number): WorkerInfo => ({
 });
 
 describe('the Kubernetes backend against an API server on 127.0.0.1', () => {
-  const api = new FakeApiServer();
+  const api = new FakeKubernetesApi(Object.values(DEPLOYMENTS));
   let kubeConfig: KubeConfig;
 
   beforeAll(async () => {

@@ -197,7 +197,7 @@ export const settings = {
   autoscaleBackend: { env: 'DOCPROC_AUTOSCALE_BACKEND', schema: z.enum(['local', 'kubernetes', 'dry-run']).default('local') },
   /** Seconds between the autoscaler's looks (default 5 here, 15 on Kubernetes, whose Deployments change slower). */
   autoscaleIntervalSeconds: { env: 'DOCPROC_AUTOSCALE_INTERVAL', schema: z.coerce.number().min(0.2).max(600).optional() },
-  /** A pool shrinks only to the highest need seen over this many seconds (default 60 here, 300 on Kubernetes, as its HPA). */
+  /** A pool shrinks only to the highest need seen over this many seconds (default 30 here, 300 on Kubernetes, as its HPA). */
   autoscaleDownStabilizationSeconds: { env: 'DOCPROC_AUTOSCALE_DOWN_STABILIZATION', schema: z.coerce.number().min(0).max(3600).optional() },
   /** ... and not within this many seconds of its last change. */
   autoscaleCooldownSeconds: { env: 'DOCPROC_AUTOSCALE_COOLDOWN', schema: z.coerce.number().min(0).max(3600).default(30) },
@@ -240,7 +240,8 @@ type Parsed = { [K in keyof Settings]: z.infer<Settings[K]['schema']> };
 /** Settings whose default depends on another setting: the autoscaler's timing, by backend. */
 const DERIVED_DEFAULTS = {
   autoscaleIntervalSeconds: { local: 5, 'dry-run': 5, kubernetes: 15 },
-  autoscaleDownStabilizationSeconds: { local: 60, 'dry-run': 60, kubernetes: 300 },
+  // A local worker starts in about a second, a pod may take a minute: a shorter window here.
+  autoscaleDownStabilizationSeconds: { local: 30, 'dry-run': 30, kubernetes: 300 },
 } as const;
 type Derived = keyof typeof DERIVED_DEFAULTS;
 

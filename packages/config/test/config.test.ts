@@ -54,4 +54,34 @@ describe('loadConfig', () => {
     writeFileSync(broken, '{ port: ');
     expect(() => loadConfig({ DOCPROC_CONFIG: broken })).toThrow(/not valid JSON/);
   });
+
+  it('reads pool settings per pool, from the environment or a file, and checks them together', () => {
+    const config = loadConfig({ DOCPROC_POOL_MIN: 'ocr=0', DOCPROC_POOL_MAX: 'ocr=6,nlp=3', DOCPROC_CONCURRENCY: '2' });
+    expect(config.poolMin).toEqual({ preprocess: 1, ocr: 0, nlp: 1, validate: 1 });
+    expect(config.poolMax.ocr).toBe(6);
+    expect(config.poolMax.nlp).toBe(3);
+    expect(config.concurrency).toEqual({ preprocess: 2, ocr: 2, nlp: 2, validate: 2 });
+    const yaml = join(dir, 'pools.yaml');
+    writeFileSync(yaml, 'poolMin: { ocr: 2 }\npoolMax: { ocr: 4 }\npoolTargetLatencySeconds: { ocr: 12 }\n');
+    const fromFile = loadConfig({ DOCPROC_CONFIG: yaml });
+    expect([fromFile.poolMin.ocr, fromFile.poolMax.ocr, fromFile.poolTargetLatencySeconds.ocr]).toEqual([2, 4, 12]);
+
+    expect(() => loadConfig({ DOCPROC_POOL_MIN: 'ocr=5', DOCPROC_POOL_MAX: 'ocr=2' })).toThrow(
+      /DOCPROC_POOL_MIN: ocr=5 is above DOCPROC_POOL_MAX ocr=2/,
+    );
+    expect(() => loadConfig({ DOCPROC_POOL_MIN: '3', DOCPROC_POOL_MAX: '3', DOCPROC_MAX_WORKERS: '10' })).toThrow(
+      /DOCPROC_MAX_WORKERS: 10 is below the pools' minimums together \(DOCPROC_POOL_MIN: 12\)/,
+    );
+    expect(() => loadConfig({ DOCPROC_POOL_MAX: 'orc=2' })).toThrow(/DOCPROC_POOL_MAX/);
+    expect(() => loadConfig({ DOCPROC_AUTOSCALE_BACKEND: 'nomad' })).toThrow(/DOCPROC_AUTOSCALE_BACKEND/);
+  });
+
+  it("takes the autoscaler's timing from its backend unless set", () => {
+    expect(loadConfig({})).toMatchObject({ autoscaleIntervalSeconds: 5, autoscaleDownStabilizationSeconds: 30 });
+    expect(loadConfig({ DOCPROC_AUTOSCALE_BACKEND: 'kubernetes' })).toMatchObject({
+      autoscaleIntervalSeconds: 15,
+      autoscaleDownStabilizationSeconds: 300,
+    });
+    expect(loadConfig({ DOCPROC_AUTOSCALE_BACKEND: 'kubernetes', DOCPROC_AUTOSCALE_INTERVAL: '30' }).autoscaleIntervalSeconds).toBe(30);
+  });
 });

@@ -7,3 +7,4 @@ export { CORPUS_DIR, corpusAvailable, corpusExpected, corpusFile, normalizeText,
 export { stepContext } from './step-context';
 export { freePort, orchestratorReady, preparedPage } from './fixtures';
 export { CLI, launch, processesOf, untilReady, whenAllExited, type Launch } from './launch';
+export { FakeKubernetesApi, kubeconfigYaml, type SeenRequest } from './kubernetes-api';
