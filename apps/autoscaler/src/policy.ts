@@ -149,11 +149,12 @@ export function decide(input: PolicyInput): { decisions: PoolDecision[]; history
       continue;
     }
     const limits: { fit: number; why: string }[] = [{ fit: budget, why: `all pools together are at DOCPROC_MAX_WORKERS ${policy.maxWorkers}` }];
-    // From zero one worker always starts: the work must move, if slowly.
+    // From zero one worker always starts: the work must move, if slowly. Otherwise a worker
+    // needs half its CPU limit idle at least (the rest it takes from what is there).
     const fromZero = s.workers === 0 ? 1 : 0;
     if (idleCores !== null && settings.cpuLimit > 0) {
       limits.push({
-        fit: Math.max(fromZero, Math.floor(idleCores / settings.cpuLimit + 1e-9)),
+        fit: Math.max(fromZero, Math.floor(idleCores / settings.cpuLimit + 0.5)),
         why: `${round(Math.max(0, idleCores))} idle cores, ${settings.cpuLimit} per worker`,
       });
     }

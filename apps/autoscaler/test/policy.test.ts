@@ -165,6 +165,8 @@ describe('the autoscaling policy', () => {
     const cpu = one({ pools: [signals({ workers: 1, backlog: 200 })], headroom: { idleCores: 2.4 } });
     expect(cpu.desired).toBe(3);
     expect(cpu.reason).toMatch(/up by 2 of 6: 2.4 idle cores, 1 per worker/);
+    // Half a core idle is enough for one more worker of one core: it takes the rest from what is there.
+    expect(one({ pools: [signals({ workers: 1, backlog: 200 })], headroom: { idleCores: 0.6 } }).desired).toBe(2);
     const none = one({ pools: [signals({ workers: 1, backlog: 200 })], headroom: { idleCores: 0.3 } });
     expect([none.desired, none.kind]).toEqual([1, 'held']);
     const memory = one({ pools: [signals({ workers: 1, backlog: 200 })], headroom: { availableMemoryBytes: 1.5 * 2 ** 30 } });

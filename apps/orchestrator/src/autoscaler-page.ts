@@ -23,7 +23,7 @@ function chart(pool: StepName, history: ScalingPoint[], now: number, max: number
   const points = history.filter((p) => p.pools[pool]);
   const top_ = Math.max(1, max, ...points.flatMap((p) => p.pools[pool]!));
   // The last hour, or less while there is less history: a burst should not be a sliver.
-  const span = Math.min(HOUR_MS, Math.max(10 * 60_000, now - (points[0]?.at ?? now)));
+  const span = Math.min(HOUR_MS, Math.max(60_000, now - (points[0]?.at ?? now)));
   const x = (at: number) => left + ((at - (now - span)) / span) * (width - left - right);
   const y = (n: number) => top + (1 - n / top_) * (height - top - bottom);
   const line = (index: 0 | 1) => {
@@ -33,7 +33,8 @@ function chart(pool: StepName, history: ScalingPoint[], now: number, max: number
   };
   const ticks = [4, 3, 2, 1, 0].map((quarter) => {
     const ago = (span * quarter) / 4;
-    return { at: now - ago, label: ago === 0 ? 'now' : `−${Math.round(ago / 60_000)} min` };
+    const label = ago === 0 ? 'now' : span < 300_000 ? `−${Math.round(ago / 1000)} s` : `−${Math.round(ago / 60_000)} min`;
+    return { at: now - ago, label };
   });
   const levels = [...new Set([0, Math.round(top_ / 2), top_])];
   return html`<svg
