@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { BatchStore, StepQueues, jobPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
 import { announceReady, createLogger, createRedis, installShutdown } from '@docproc/runtime';
-import { LocalBlobStore } from '@docproc/storage';
+import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
 import { readPlatformState } from './platform-state';
@@ -18,43 +18,52 @@ if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
   process.exit(78);
 }
 
-const redis = createRedis(config.redisUrl, 'producer', logger);
-const queues = new StepQueues(redis, config.keyPrefix, jobPolicy(config));
-const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
-const blobs = new LocalBlobStore(config.dataDir);
-const app = createApp({ config, redis, store, queues, blobs, logger });
-const stopSummary = startSummaryLog(() => readPlatformState({ redis, queues, store, config }), logger, config.metricsLogIntervalSeconds);
-const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
+const blobs = openBlobStore(config);
+// A bucket that is missing or refused stops the start, with the reason, before anything listens.
+blobs.check().then(start, (err: Error) => {
+  logger.error('cannot use the blob store', { error: err.message });
+  process.exit(78); // EX_CONFIG
+});
 
-// Large batches whose fan-out a previous run did not finish go on now (queueing twice is a no-op).
-void store.fanningOut().then((ids) => Promise.all(ids.map((id) => fanOut({ store, queues, logger }, id))));
+function start(): void {
+  const redis = createRedis(config.redisUrl, 'producer', logger);
+  const queues = new StepQueues(redis, config.keyPrefix, jobPolicy(config));
+  const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
+  const app = createApp({ config, redis, store, queues, blobs, logger });
+  const stopSummary = startSummaryLog(() => readPlatformState({ redis, queues, store, config }), logger, config.metricsLogIntervalSeconds);
+  const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
 
-// Not app.listen: Express 5 calls its callback on a failed listen too.
-const server = createServer(app);
-server.listen(config.port, config.host);
-server.once('listening', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info('orchestrator listening', {
-    url: `http://${config.host}:${port}`,
-    auth: config.apiKeys.length > 0 ? 'api keys' : 'none (loopback only)',
+  // Large batches whose fan-out a previous run did not finish go on now (queueing twice is a no-op).
+  void store.fanningOut().then((ids) => Promise.all(ids.map((id) => fanOut({ store, queues, logger }, id))));
+
+  // Not app.listen: Express 5 calls its callback on a failed listen too.
+  const server = createServer(app);
+  server.listen(config.port, config.host);
+  server.once('listening', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info('orchestrator listening', {
+      url: `http://${config.host}:${port}`,
+      auth: config.apiKeys.length > 0 ? 'api keys' : 'none (loopback only)',
+    });
+    if (config.apiKeys.length === 0) logger.warn('no DOCPROC_API_KEYS: the API is open to anyone on this machine, and only on loopback');
+    announceReady();
   });
-  if (config.apiKeys.length === 0) logger.warn('no DOCPROC_API_KEYS: the API is open to anyone on this machine, and only on loopback');
-  announceReady();
-});
-server.on('error', (err: NodeJS.ErrnoException) => {
-  const reason =
-    err.code === 'EADDRINUSE'
-      ? `port ${config.port} on ${config.host} is already in use (is docproc already running? PORT picks another)`
-      : `cannot listen on ${config.host}:${config.port}: ${err.message}`;
-  logger.error(reason, { code: err.code });
-  process.exit(69); // EX_UNAVAILABLE
-});
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    const reason =
+      err.code === 'EADDRINUSE'
+        ? `port ${config.port} on ${config.host} is already in use (is docproc already running? PORT picks another)`
+        : `cannot listen on ${config.host}:${config.port}: ${err.message}`;
+    logger.error(reason, { code: err.code });
+    process.exit(69); // EX_UNAVAILABLE
+  });
 
-installShutdown(logger, [
-  ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
-  ['stop the retention sweeper', stopRetention],
-  ['stop the summary line', stopSummary],
-  ['close the queues', () => queues.close()],
-  ['close Redis', async () => void (await redis.quit())],
-]);
+  installShutdown(logger, [
+    ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
+    ['stop the retention sweeper', stopRetention],
+    ['stop the summary line', stopSummary],
+    ['close the queues', () => queues.close()],
+    ['close Redis', async () => void (await redis.quit())],
+    ['close the blob store', async () => blobs.close()],
+  ]);
+}

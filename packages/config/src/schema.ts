@@ -85,7 +85,31 @@ export const settings = {
       .regex(/^[A-Za-z0-9{}_.-]+$/, 'letters, digits, {}, _, . and - only')
       .default('{docproc}'),
   },
+  /** Uploads in flight, and the blobs too when the blob store is local (the platform on one machine). */
   dataDir: { env: 'DOCPROC_DATA_DIR', schema: z.string().min(1).default('./data') },
+  /** Where documents and results live: `local` (DOCPROC_DATA_DIR) or `s3`, which apps on several machines need. */
+  blobStore: { env: 'DOCPROC_BLOB_STORE', schema: z.enum(['local', 's3']).default('local') },
+  s3Bucket: {
+    env: 'DOCPROC_S3_BUCKET',
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+      .optional(),
+  },
+  /** Keys go under this prefix in the bucket, so deployments can share one. */
+  s3Prefix: {
+    env: 'DOCPROC_S3_PREFIX',
+    schema: z
+      .string()
+      .regex(/^([A-Za-z0-9._-]+\/?)*$/, 'slash-separated letters, digits, ., _ and -')
+      .default(''),
+  },
+  /** An S3-compatible server (MinIO, Ceph, R2...); AWS when unset. Credentials come from the standard AWS chain. */
+  s3Endpoint: { env: 'DOCPROC_S3_ENDPOINT', schema: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional() },
+  /** Else AWS_REGION or the AWS profile's. */
+  s3Region: { env: 'DOCPROC_S3_REGION', schema: z.string().min(1).optional() },
+  /** endpoint/bucket/key URLs rather than bucket.endpoint/key: most S3-compatible servers need it. */
+  s3ForcePathStyle: { env: 'DOCPROC_S3_FORCE_PATH_STYLE', schema: booleanFlag.default(false) },
   logLevel: { env: 'LOG_LEVEL', schema: z.enum(['error', 'warn', 'info', 'debug']).default('info') },
   /** `pretty` for a person at a terminal (`docproc up` picks it on a TTY unless this is set). */
   logFormat: { env: 'DOCPROC_LOG_FORMAT', schema: z.enum(['json', 'pretty']).default('json') },
@@ -259,6 +283,7 @@ export function completeConfig(parsed: Parsed): { config: Config; problems: stri
       problems.push(`DOCPROC_POOL_MIN: ${step}=${config.poolMin[step]} is above DOCPROC_POOL_MAX ${step}=${config.poolMax[step]}`);
     }
   }
+  if (config.blobStore === 's3' && config.s3Bucket === undefined) problems.push('DOCPROC_S3_BUCKET: required when DOCPROC_BLOB_STORE is s3');
   const minimum = STEP_NAMES.reduce((n, step) => n + config.poolMin[step], 0);
   if (minimum > config.maxWorkers)
     problems.push(`DOCPROC_MAX_WORKERS: ${config.maxWorkers} is below the pools' minimums together (DOCPROC_POOL_MIN: ${minimum})`);

@@ -29,6 +29,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
+  it('takes S3 settings, and wants a bucket for the S3 blob store', () => {
+    expect(() => loadConfig({ DOCPROC_BLOB_STORE: 's3' })).toThrow(/DOCPROC_S3_BUCKET: required when DOCPROC_BLOB_STORE is s3/);
+    expect(() => loadConfig({ DOCPROC_BLOB_STORE: 'gcs' })).toThrow(/DOCPROC_BLOB_STORE/);
+    expect(() => loadConfig({ DOCPROC_BLOB_STORE: 's3', DOCPROC_S3_BUCKET: 'Bad_Bucket' })).toThrow(/DOCPROC_S3_BUCKET: an S3 bucket name/);
+    expect(() => loadConfig({ DOCPROC_S3_ENDPOINT: 'minio:9000' })).toThrow(/DOCPROC_S3_ENDPOINT/);
+    const config = loadConfig({
+      DOCPROC_BLOB_STORE: 's3',
+      DOCPROC_S3_BUCKET: 'docs',
+      DOCPROC_S3_ENDPOINT: 'http://minio:9000',
+      DOCPROC_S3_FORCE_PATH_STYLE: 'yes',
+    });
+    expect(config).toMatchObject({ blobStore: 's3', s3Bucket: 'docs', s3Prefix: '', s3Endpoint: 'http://minio:9000', s3ForcePathStyle: true });
+    expect(loadConfig({}).blobStore).toBe('local');
+  });
+
   it('reads a YAML or JSON file named by DOCPROC_CONFIG, the environment winning', () => {
     const yaml = join(dir, 'docproc.yaml');
     writeFileSync(yaml, 'port: 4000\nmaxDocumentsPerJob: 7\n');

@@ -1,6 +1,6 @@
 import { type StepName } from '@docproc/catalog';
 import { loadConfigOrExit, type Config } from '@docproc/config';
-import { LocalBlobStore } from '@docproc/storage';
+import { openBlobStore } from '@docproc/storage';
 import type { Logger } from 'winston';
 import type { WorkerCapabilities } from './heartbeat';
 import { createLogger } from './logger';
@@ -38,6 +38,13 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     process.exit(70); // EX_SOFTWARE: `docproc up` stops the launch with this line as the reason
   }
   const { processor, pages, close, capabilities } = step;
+  const blobs = openBlobStore(config);
+  try {
+    await blobs.check();
+  } catch (err) {
+    logger.error('cannot use the blob store', { error: (err as Error).message });
+    process.exit(78); // EX_CONFIG
+  }
   const connection = createRedis(config.redisUrl, 'worker', logger);
   const concurrency = config.concurrency[app.step];
   const worker = startStepWorker({
@@ -46,7 +53,7 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     pages,
     connection,
     prefix: config.keyPrefix,
-    blobs: new LocalBlobStore(config.dataDir),
+    blobs,
     logger,
     concurrency,
     ...stepWorkerSettings(config, app.step),
@@ -58,6 +65,7 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     ['stop taking jobs and finish running ones', () => worker.close()],
     ['release the step resources', async () => close?.()],
     ['close Redis', async () => void (await connection.quit())],
+    ['close the blob store', async () => blobs.close()],
   ]);
   announceReady();
 }

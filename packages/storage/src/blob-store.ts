@@ -21,6 +21,20 @@ export interface BlobStore {
   size(key: string): Promise<number>;
   /** Removes every blob whose key starts with `prefix/`. */
   deletePrefix(prefix: string): Promise<void>;
+  /** Throws, saying why, when the store cannot be used (a missing bucket, refused credentials): apps check at start. */
+  check(): Promise<void>;
+  /** Lets go of connections. */
+  close(): void;
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/** Returns the key if it is a plain relative path (no "..", ".", empty or absolute parts); throws otherwise. */
+export function checkedBlobKey(key: string): string {
+  if (!KEY_PATTERN.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
+    throw new Error(`invalid blob key "${key}"`);
+  }
+  return key;
 }
 
 export class BlobNotFoundError extends Error {

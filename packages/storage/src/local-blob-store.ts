@@ -1,11 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, copyFile, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { BlobNotFoundError, type BlobStore } from './blob-store';
-
-const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+import { BlobNotFoundError, checkedBlobKey, type BlobStore } from './blob-store';
 
 /** A blob store in a local directory: one file per key. Writes are atomic (temp file + rename). */
 export class LocalBlobStore implements BlobStore {
@@ -16,10 +14,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   private pathOf(key: string): string {
-    if (!KEY_PATTERN.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
-      throw new Error(`invalid blob key "${key}"`);
-    }
-    return join(this.root, ...key.split('/'));
+    return join(this.root, ...checkedBlobKey(key).split('/'));
   }
 
   async put(key: string, data: Buffer | string): Promise<void> {
@@ -94,4 +89,13 @@ export class LocalBlobStore implements BlobStore {
     if (!path.startsWith(this.root + sep)) throw new Error(`refusing to delete "${prefix}"`);
     await rm(path, { recursive: true, force: true });
   }
+
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.W_OK).catch(() => {
+      throw new Error(`blob directory ${this.root} is not writable`);
+    });
+  }
+
+  close(): void {}
 }
