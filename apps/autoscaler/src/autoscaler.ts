@@ -1,7 +1,7 @@
 import type { StepName } from '@docproc/catalog';
 import type { Config } from '@docproc/config';
 import { writeScaling, type PoolDecision, type PoolSettings, type ScalingSnapshot } from '@docproc/pools';
-import type { Logger } from '@docproc/runtime';
+import type { HealthChecks, Logger } from '@docproc/runtime';
 import type { Redis } from 'ioredis';
 import type { ScaleBackend } from './backends/backend';
 import { decide, type Headroom, type PolicySettings, type PoolHistory } from './policy';
@@ -44,6 +44,7 @@ export class Autoscaler {
   private lastKind = new Map<StepName, string>();
   private lastError = '';
   private lastScaleError = new Map<StepName, string>();
+  private lastLookEndedAt = Date.now();
 
   constructor(private readonly deps: AutoscalerDeps) {}
 
@@ -57,10 +58,24 @@ export class Autoscaler {
           this.lastError = err.message;
         })
         .finally(() => {
+          this.lastLookEndedAt = Date.now();
           if (this.timer !== undefined) this.timer = setTimeout(loop, this.deps.intervalSeconds * 1000);
         });
     };
     this.timer = setTimeout(loop, 0);
+  }
+
+  /**
+   * For /healthz and /readyz: live while looks keep ending (a look that hangs past three
+   * intervals and a minute means a stuck loop); ready while the last one succeeded.
+   */
+  health(): HealthChecks {
+    const limitMs = (3 * this.deps.intervalSeconds + 60) * 1000;
+    const live = () => {
+      const age = Date.now() - this.lastLookEndedAt;
+      return age > limitMs ? `no look has ended for ${Math.round(age / 1000)} s` : null;
+    };
+    return { live, ready: () => live() ?? (this.lastError === '' ? null : `the last look failed: ${this.lastError}`) };
   }
 
   /** Stops looking (a look under way finishes first). */

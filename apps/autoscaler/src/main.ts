@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { loadConfigOrExit } from '@docproc/config';
-import { announceReady, createLogger, createRedis, installShutdown } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, installShutdown, startHealthServer } from '@docproc/runtime';
 import type { ScaleBackend } from './backends/backend';
 import { dryRunBackend } from './backends/dry-run';
 import { kubernetesBackend } from './backends/kubernetes';
@@ -32,5 +32,9 @@ try {
   process.exit(78);
 }
 const running = startAutoscaler(config, backend, logger);
-installShutdown(logger, [['stop the autoscaler', () => running.stop()]]);
+const health = config.healthPort > 0 ? startHealthServer(config.healthPort, config.healthHost, running.autoscaler.health(), logger) : undefined;
+installShutdown(logger, [
+  ['stop the autoscaler', () => running.stop()],
+  ['stop the health endpoint', async () => health?.close()],
+]);
 announceReady();

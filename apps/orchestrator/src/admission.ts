@@ -1,8 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { RequestHandler } from 'express';
-import { FIRST_STEP_INPUTS, STEPS, type StepName } from '@docproc/catalog';
+import { FIRST_STEP_INPUTS, STEPS, detectMediaType, type StepName } from '@docproc/catalog';
 import type { StepQueues } from '@docproc/batches';
-import { detectMediaType } from '@docproc/media';
 import { staleAfterMs, stepCapabilities } from '@docproc/runtime';
 import type { Redis } from 'ioredis';
 import { HttpError, badRequest } from './http-error';

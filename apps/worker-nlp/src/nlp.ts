@@ -2,8 +2,7 @@
 import { TfIdf } from 'natural/lib/natural/tfidf';
 import { RegexpTokenizer } from 'natural/lib/natural/tokenizers';
 import { franc } from 'franc-min';
-import { EmptyDocumentError, UnsupportedTypeError, type NlpResult } from '@docproc/catalog';
-import { detectMediaType } from '@docproc/media';
+import { EmptyDocumentError, UnsupportedTypeError, detectMediaType, type NlpResult } from '@docproc/catalog';
 import type { StepContext } from '@docproc/runtime';
 import { findEntities } from './entities';
 import { stopwordsFor } from './stopwords';

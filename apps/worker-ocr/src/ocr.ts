@@ -1,5 +1,5 @@
-import { EmptyDocumentError, UnsupportedTypeError, type OcrResult, type PreprocessResult } from '@docproc/catalog';
-import { decodeImagePages, detectMediaType, IMAGE_TYPES, toPgm } from '@docproc/media';
+import { EmptyDocumentError, IMAGE_TYPES, UnsupportedTypeError, detectMediaType, type OcrResult, type PreprocessResult } from '@docproc/catalog';
+import { decodeImagePages, toPgm } from '@docproc/media';
 import type { Config } from '@docproc/config';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';

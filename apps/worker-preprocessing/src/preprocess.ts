@@ -2,11 +2,13 @@ import {
   CorruptDocumentError,
   DocumentError,
   EmptyDocumentError,
+  IMAGE_TYPES,
   TooLargeError,
   UnsupportedTypeError,
+  detectMediaType,
   type PreprocessResult,
 } from '@docproc/catalog';
-import { detectMediaType, greyscalePage, imageInfo, IMAGE_TYPES, readPdf, type GreyImage } from '@docproc/media';
+import { greyscalePage, imageInfo, readPdf, type GreyImage } from '@docproc/media';
 import type { Config } from '@docproc/config';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';

@@ -5,3 +5,4 @@ export * from './results';
 export * from './errors';
 export * from './job-options';
 export * from './dead-letter';
+export * from './media-type';

@@ -159,6 +159,13 @@ export const settings = {
   /** A task that crashed its worker this many times fails with worker_crashed (a poison pill). */
   maxCrashes: { env: 'DOCPROC_MAX_CRASHES', schema: z.coerce.number().int().min(1).max(100).default(2) },
   heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(5000) },
+  /**
+   * A worker's or the autoscaler's /healthz and /readyz (Kubernetes probes, the image's
+   * HEALTHCHECK) on this port; 0: none (the orchestrator answers them on its API port).
+   */
+  healthPort: { env: 'DOCPROC_HEALTH_PORT', schema: z.coerce.number().int().min(0).max(65535).default(0) },
+  /** Where the health endpoint listens: every interface, as probes come from outside the pod. */
+  healthHost: { env: 'DOCPROC_HEALTH_HOST', schema: z.string().min(1).default('0.0.0.0') },
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },
   minConfidence: { env: 'DOCPROC_MIN_CONFIDENCE', schema: z.coerce.number().min(0).max(100).default(60) },
 

@@ -1,4 +1,3 @@
-export { detectMediaType, IMAGE_TYPES, type MediaType } from './media-type';
 export { decodeImagePages, imageInfo, type DecodeLimits, type ImageInfo, type PageImage, type CleanOptions } from './images';
 export { readPdf, type PdfLimits, type PdfPage, type PdfReadOptions } from './pdf';
 export { isUsableText } from './pdf-protocol';

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { CorruptDocumentError, TooLargeError } from '@docproc/catalog';
-import { decodeImagePages, detectMediaType } from '@docproc/media';
+import { CorruptDocumentError, TooLargeError, detectMediaType } from '@docproc/catalog';
+import { decodeImagePages } from '@docproc/media';
 import { renderTextPng } from '@docproc/testkit';
 
 /** Generous limits for the tests' own small images. */

@@ -64,6 +64,9 @@ export async function stepCapabilities(redis: Redis, prefix: string, step: strin
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = new Date().toISOString();
+  /** When the timer last fired (the event loop turns), and when Redis last took a beat. */
+  private lastBeatAt = Date.now();
+  private lastSentAt = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -79,6 +82,7 @@ export class Heartbeat {
   }
 
   private async beat(): Promise<void> {
+    this.lastBeatAt = Date.now();
     const info: WorkerInfo = {
       ...this.describe(),
       pid: process.pid,
@@ -88,7 +92,18 @@ export class Heartbeat {
       rssBytes: process.memoryUsage.rss(),
       cpuSeconds: cpuSeconds(),
     };
-    await this.redis.hset(workersKey(this.prefix), info.id, JSON.stringify(info)).catch(() => undefined);
+    await this.redis
+      .hset(workersKey(this.prefix), info.id, JSON.stringify(info))
+      .then(() => (this.lastSentAt = Date.now()))
+      .catch(() => undefined);
+  }
+
+  /** Null while beats go out on time and reach Redis, else what is wrong (for health probes). */
+  problems(now = Date.now()): { live: string | null; ready: string | null } {
+    const limit = staleAfterMs(this.intervalMs);
+    const live = now - this.lastBeatAt > limit ? `no heartbeat for ${now - this.lastBeatAt} ms (the event loop is blocked)` : null;
+    const ready = now - this.lastSentAt > limit ? `Redis has not taken a heartbeat for ${now - this.lastSentAt} ms` : null;
+    return { live, ready: live ?? ready };
   }
 
   async stop(): Promise<void> {

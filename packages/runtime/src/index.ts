@@ -15,4 +15,5 @@ export { runStepJob, type StepJobDeps, type StepJobReturn, type TaskJob } from '
 export { startStepWorker, stepWorkerSettings, type StepWorker, type StepWorkerOptions } from './step-worker';
 export { runWorker, type WorkerApp } from './run-worker';
 export { announceReady, installShutdown, type ShutdownStep } from './shutdown';
+export { startHealthServer, type HealthChecks } from './health-server';
 export { untilStopped, type StopWhen } from './stoppable';

@@ -6,6 +6,7 @@ import type { WorkerCapabilities } from './heartbeat';
 import { createLogger } from './logger';
 import { createRedis } from './redis';
 import { announceReady, installShutdown } from './shutdown';
+import { startHealthServer } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
 import { startStepWorker, stepWorkerSettings } from './step-worker';
 
@@ -60,12 +61,14 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     capabilities,
   });
   logger.info('worker started', { workerId: worker.id, queue: app.step, concurrency, pid: process.pid });
+  const health = config.healthPort > 0 ? startHealthServer(config.healthPort, config.healthHost, worker.health(), logger) : undefined;
 
   installShutdown(logger, [
     ['stop taking jobs and finish running ones', () => worker.close()],
     ['release the step resources', async () => close?.()],
     ['close Redis', async () => void (await connection.quit())],
     ['close the blob store', async () => blobs.close()],
+    ['stop the health endpoint', async () => health?.close()],
   ]);
   announceReady();
 }

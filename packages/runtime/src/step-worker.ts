@@ -8,6 +8,7 @@ import { BatchStore, StepQueues, batchEndFields, deadLetter, jobPolicy } from '@
 import type { Config } from '@docproc/config';
 import type { BlobStore } from '@docproc/storage';
 import { Heartbeat, announceCapabilities, type WorkerCapabilities } from './heartbeat';
+import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
 import { queuedAt, runStepJob, type StepJobReturn } from './step-job';
 
@@ -55,6 +56,8 @@ export interface StepWorker {
   readonly worker: Worker;
   /** Stops taking tasks, waits for the running ones, and says goodbye. */
   close(): Promise<void>;
+  /** For /healthz and /readyz: live while the heartbeat fires, ready while Redis takes it and no drain began. */
+  health(): HealthChecks;
 }
 
 /**
@@ -189,10 +192,16 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   }));
   heartbeat.start();
 
+  let draining = false;
   return {
     id,
     worker,
+    health: () => ({
+      live: () => heartbeat.problems().live,
+      ready: () => (draining ? 'draining: finishing its running tasks before it stops' : heartbeat.problems().ready),
+    }),
     async close() {
+      draining = true;
       await worker.close();
       await subscriber.quit().catch(() => undefined);
       await queues.close();

@@ -1,0 +1,69 @@
+import { Redis } from 'ioredis';
+import { Heartbeat, createLogger, startHealthServer, type HealthChecks } from '@docproc/runtime';
+import { TEST_REDIS_URL, deletePrefix, freePort, testPrefix, waitFor } from '@docproc/testkit';
+
+const logger = createLogger('test', 'error');
+
+describe('health', () => {
+  const prefix = testPrefix('health');
+  const redis = new Redis(TEST_REDIS_URL);
+  afterAll(async () => {
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('a heartbeat is live while its timer fires and ready while Redis takes it', async () => {
+    const beating = new Heartbeat(redis, prefix, 100, () => ({
+      id: 'w1',
+      step: 'ocr',
+      concurrency: 1,
+      processed: 0,
+      failed: 0,
+      active: 0,
+      current: [],
+    }));
+    beating.start();
+    await waitFor(async () => (beating.problems().ready === null ? true : undefined), 2000, 'a beat in Redis');
+    expect(beating.problems()).toEqual({ live: null, ready: null });
+    // Seen from a second later: the timer stopped (a blocked event loop) — neither live nor ready.
+    expect(beating.problems(Date.now() + 1000).live).toMatch(/^no heartbeat for \d+ ms/);
+    await beating.stop();
+
+    // Redis away: the timer fires, but nothing reaches it — live, not ready.
+    const away = new Redis(TEST_REDIS_URL);
+    await away.ping();
+    away.disconnect();
+    const lonely = new Heartbeat(away, prefix, 100, () => ({
+      id: 'w2',
+      step: 'ocr',
+      concurrency: 1,
+      processed: 0,
+      failed: 0,
+      active: 0,
+      current: [],
+    }));
+    lonely.start();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(lonely.problems().live).toBeNull();
+    expect(lonely.problems().ready).toMatch(/^Redis has not taken a heartbeat/);
+    await lonely.stop();
+  });
+
+  it('answers /healthz and /readyz with 200 or 503 and the reason', async () => {
+    let ready: string | null = null;
+    const checks: HealthChecks = { live: () => null, ready: () => ready };
+    const port = await freePort();
+    const server = startHealthServer(port, '127.0.0.1', checks, logger);
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    await waitFor(async () => (await get('/healthz').catch(() => undefined))?.status, 2000, 'the health endpoint');
+    expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ok' } });
+    ready = 'draining: finishing its running tasks before it stops';
+    expect(await get('/readyz')).toEqual({ status: 503, body: { status: 'unavailable', reason: ready } });
+    expect((await get('/other')).status).toBe(404);
+    await server.close();
+  });
+});
