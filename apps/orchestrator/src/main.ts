@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { BatchStore, StepQueues, jobPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
-import { announceReady, createLogger, createRedis, installShutdown } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, installShutdown, waitForRedis } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
@@ -34,7 +34,11 @@ function start(): void {
   const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
 
   // Large batches whose fan-out a previous run did not finish go on now (queueing twice is a no-op).
-  void store.fanningOut().then((ids) => Promise.all(ids.map((id) => fanOut({ store, queues, logger }, id))));
+  // Redis may come up after the orchestrator (compose, a pod): wait for it rather than crash.
+  void waitForRedis(redis, 24 * 3600_000)
+    .then(() => store.fanningOut())
+    .then((ids) => Promise.all(ids.map((id) => fanOut({ store, queues, logger }, id))))
+    .catch((err: Error) => logger.error('cannot resume the fan-out of large batches', { error: err.message }));
 
   // Not app.listen: Express 5 calls its callback on a failed listen too.
   const server = createServer(app);

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { parse } from 'yaml';
+
+/** No helm binary installs here: the chart's values are checked against its schema, as `helm install` would. */
+describe('the Helm chart', () => {
+  const chart = resolve(__dirname, '..', '..', 'k8s', 'helm', 'docproc');
+  const schema = JSON.parse(readFileSync(resolve(chart, 'values.schema.json'), 'utf8')) as object;
+  const values = parse(readFileSync(resolve(chart, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+  const validate = new Ajv2020({ allErrors: true }).compile(schema);
+
+  it('values.yaml satisfies values.schema.json', () => {
+    expect(validate(values) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('the schema refuses a wrong autoscaling mode, a pool without resources, an unknown key and a local store without a claim', () => {
+    const pools = values.pools as Record<string, Record<string, unknown>>;
+    const wrong = [
+      { ...values, autoscaling: { mode: 'hpa' } },
+      { ...values, pools: { ...pools, ocr: { ...pools.ocr, resources: undefined } } },
+      { ...values, replicas: 3 },
+      { ...values, blobStore: { type: 'local' } },
+    ].map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+    expect(wrong.map((v) => validate(v))).toEqual([false, false, false, false]);
+  });
+});
