@@ -275,6 +275,10 @@ describe('k8s/overlays/dev under podman kube play', () => {
     writeFileSync(file, objects.map((o) => stringify(o)).join('---\n'));
     writeFileSync(join(dir, 'secret.json'), JSON.stringify(secret.data));
     secretName = secret.name;
+    // What a run that was cut short may have left: the names are the manifests' own.
+    await podman(['kube', 'down', file]).catch(() => undefined);
+    await podman(['volume', 'rm', '-f', 'docproc-data', 'docproc-redis-data']).catch(() => undefined);
+    await podman(['secret', 'rm', secret.name]).catch(() => undefined);
     await podman(['secret', 'create', secret.name, join(dir, 'secret.json')]);
     await podman(['network', 'create', network]);
     const play = await podman(['kube', 'play', '--network', network, file], 300_000);
