@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
-import { corpusExpected, corpusFile, freePort, missingWords, waitFor } from '@docproc/testkit';
+import { corpusExpected, corpusFile, freePort, missingWords, renderTextPng, waitFor } from '@docproc/testkit';
 
 /**
  * The deployment, built and run here with podman: the images from docker/Dockerfile,
@@ -161,6 +161,29 @@ describe('the images', () => {
 
     const ocr = await podman(['run', '--rm', '--entrypoint', 'tesseract', `docproc/worker-ocr:${TAG}`, '--version']);
     expect(ocr.stdout + ocr.stderr).toMatch(/tesseract 5\./);
+    // The native engine as the OCR pool runs it: a read-only root, no capabilities, /tmp its only scratch.
+    const page = join(mkdtempSync(join(tmpdir(), 'docproc-native-')), 'page.png');
+    writeFileSync(page, await renderTextPng(['Native engine reads the harbour survey']));
+    const read = `const { NativeTesseractEngine } = require('./dist/native-engine.js'); const { toPgm } = require('@docproc/media');
+      toPgm(require('fs').readFileSync('/page.png')).then((pgm) => new NativeTesseractEngine().recognize(pgm, { languages: ['eng'], timeoutMs: 60000 }))
+        .then((r) => process.stdout.write(r.text), (e) => { console.error(e); process.exit(1); });`;
+    const native = await podman([
+      'run',
+      '--rm',
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--cap-drop',
+      'ALL',
+      '-v',
+      `${page}:/page.png:ro`,
+      '--entrypoint',
+      'node',
+      `docproc/worker-ocr:${TAG}`,
+      '-e',
+      read,
+    ]);
+    expect(missingWords(native.stdout, ['Native', 'engine', 'harbour', 'survey'])).toEqual([]);
     const id = await podman(['run', '--rm', '--entrypoint', 'id', `docproc/orchestrator:${TAG}`]);
     expect(id.stdout).toMatch(/^uid=10001\(docproc\)/);
   }, 1_800_000);

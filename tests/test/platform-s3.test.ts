@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { S3BlobStore, blobKeys } from '@docproc/storage';
+import { blobKeys, createS3BlobStore, type BlobStore } from '@docproc/storage';
 import {
   S3_TEST_CREDENTIALS,
   TEST_REDIS_URL,
@@ -31,7 +31,7 @@ describe('the platform on S3', () => {
   const logs: string[] = [];
   let s3: S3TestServer;
   let platform: Platform;
-  let bucket: S3BlobStore;
+  let bucket: BlobStore;
   let base: string;
   let env: Record<string, string>;
 
@@ -60,7 +60,7 @@ describe('the platform on S3', () => {
       onLine: (app: PlatformApp, line: string) => logs.push(`${app} | ${line}`),
       onExit: () => undefined,
     });
-    bucket = new S3BlobStore({
+    bucket = createS3BlobStore({
       bucket: s3.bucket,
       prefix: 'e2e',
       endpoint: s3.endpoint,

@@ -1,5 +1,5 @@
 export { type BlobStore, BlobNotFoundError, putJson, getJson } from './blob-store';
 export { LocalBlobStore } from './local-blob-store';
-export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
+export type { S3BlobStoreOptions } from './s3-blob-store';
 export * from './keys';
-export { openBlobStore } from './open-blob-store';
+export { createS3BlobStore, openBlobStore } from './open-blob-store';

@@ -44,7 +44,9 @@ const isMissing = (err: unknown) =>
  * Blobs in an S3-compatible bucket: what the platform needs once its apps run on more
  * than one machine (the local store is one machine's directory). Each write is one
  * object PUT, which S3 makes visible whole or not at all; large ones go up as a
- * multipart upload.
+ * multipart upload. Made through createS3BlobStore, which loads this module on first use.
+ *
+ * @public
  */
 export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;

@@ -1,15 +1,15 @@
-import { S3BlobStore } from '@docproc/storage';
+import { createS3BlobStore, type BlobStore } from '@docproc/storage';
 import { S3_TEST_CREDENTIALS, startS3Server, type S3TestServer } from '@docproc/testkit';
 import { blobStoreContract } from './blob-store-contract';
 
 /** The S3 store against an S3-protocol server (s3rver) this test starts on 127.0.0.1. */
 describe('S3BlobStore', () => {
   let server: S3TestServer;
-  let store: S3BlobStore;
+  let store: BlobStore;
 
   beforeAll(async () => {
     server = await startS3Server();
-    store = new S3BlobStore({
+    store = createS3BlobStore({
       bucket: server.bucket,
       prefix: 'test',
       endpoint: server.endpoint,
@@ -46,7 +46,7 @@ describe('S3BlobStore', () => {
   });
 
   it('says at the check what is wrong with a bucket that does not exist or a server that does not answer', async () => {
-    const lost = new S3BlobStore({
+    const lost = createS3BlobStore({
       bucket: 'no-such-bucket',
       endpoint: server.endpoint,
       region: 'us-east-1',
@@ -55,7 +55,7 @@ describe('S3BlobStore', () => {
     });
     await expect(lost.check()).rejects.toThrow(`S3 bucket "no-such-bucket" at ${server.endpoint} does not exist`);
     lost.close();
-    const away = new S3BlobStore({
+    const away = createS3BlobStore({
       bucket: 'docproc',
       endpoint: 'http://127.0.0.1:9',
       region: 'us-east-1',
