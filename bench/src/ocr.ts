@@ -150,7 +150,18 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
     for (const [index, page] of pages.entries()) {
       const key = blobKeys.page(batchId, documentId, index);
       await blobs.put(key, page.png);
-      pre.pages.push({ index, blobKey: key, width: 2550, height: 0, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null });
+      pre.pages.push({
+        index,
+        blobKey: key,
+        width: 2550,
+        height: 0,
+        rotation: 0,
+        skewAngle: 0,
+        despeckled: false,
+        dpi: 300,
+        text: null,
+        textScore: null,
+      });
     }
     const payload: StepPayload = { batchId, documentId, step: 'preprocess', pipeline, name: 'bench.pdf', blobKey, options: {} };
     // The workers are up (engine loaded at start-up, as in production); from here on it is the page path

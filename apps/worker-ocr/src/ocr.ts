@@ -51,7 +51,8 @@ function recognizeOptions(ctx: StepContext, settings: OcrSettings): RecognizeOpt
 /** One page through the engine, or from the PDF's text layer when it has a usable one (and OCR is not forced). */
 async function readPage(ctx: StepContext, page: PreprocessResult['pages'][number], engine: OcrEngine, settings: OcrSettings): Promise<PageText> {
   const { index } = page;
-  if (page.text !== null && !ctx.payload.options.forceOcr) return { index, text: page.text, confidence: 100, words: [], source: 'text-layer' };
+  // Preprocessing took the layer only where it could be trusted (or was told to): its score is the confidence.
+  if (page.text !== null) return { index, text: page.text, confidence: Math.round((page.textScore ?? 1) * 100), words: [], source: 'text-layer' };
   if (page.blobKey === null) return { index, text: '', confidence: 0, words: [], source: 'ocr' };
   const started = Date.now();
   const options = { ...recognizeOptions(ctx, settings), dpi: page.dpi };

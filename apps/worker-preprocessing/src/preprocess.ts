@@ -21,6 +21,8 @@ export interface PreprocessSettings extends PageSettings {
   maxPages: number;
   maxDocumentBytes: number;
   pageTimeoutMs: number;
+  /** A text layer's letters are checked against these languages' scripts unless the job names its own. */
+  languages: string[];
 }
 
 /** The step's settings, from the config. */
@@ -32,6 +34,7 @@ export function preprocessSettings(config: Config): PreprocessSettings {
     maxPages: config.maxPages,
     maxDocumentBytes: config.maxDocumentBytes,
     pageTimeoutMs: config.pageTimeoutMs,
+    languages: config.ocrLanguages,
     deskew: config.deskew,
     rotatePages: config.detectOrientation,
     rotateThreshold: config.rotateThreshold,
@@ -92,7 +95,7 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
     grey: GreyImage,
     density: { dpi: number; known: boolean } | null,
     extraRotation: number,
-    text: string | null,
+    layer: { text: string | null; textScore: number | null },
   ) => {
     const started = Date.now();
     const prepared = await preparePage(grey, density, page, orientation, ctx.signal);
@@ -108,7 +111,7 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
         skewAngle: prepared.skewAngle,
         despeckled: prepared.despeckled,
         dpi: prepared.dpi,
-        text,
+        ...layer,
       },
       count,
     );
@@ -116,26 +119,33 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
   };
 
   if (mediaType === 'application/pdf') {
-    const limits = { maxPages: settings.maxPages, maxPagePixels: settings.maxPagePixels, pageTimeoutMs: settings.pageTimeoutMs };
+    const limits = { maxPages: settings.maxPages, maxPagePixels: settings.maxPagePixels, maxImagePixels: settings.maxInputPixels, pageTimeoutMs: settings.pageTimeoutMs };
     for await (const pdfPage of readPdf(
       bytes,
-      { dpi: page.targetDpi, useTextLayer: true, forceOcr: options.forceOcr ?? false },
+      {
+        dpi: page.targetDpi,
+        textLayer: options.textLayer ?? (options.forceOcr ? 'ignore' : 'auto'),
+        languages: options.languages ?? settings.languages,
+      },
       limits,
       ctx.signal,
     )) {
-      const { index, count, rgba, width, height, dpi, text } = pdfPage;
+      const { index, count, rgba, width, height, dpi, text, textScore } = pdfPage;
       if (!rgba) {
-        await done({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text }, count);
+        await done({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text, textScore }, count);
         continue;
       }
       const grey = await decoded(index, () => greyscalePage({ kind: 'rgba', pixels: rgba, width, height }));
-      await store(index, count, grey, { dpi, known: true }, 0, text);
+      await store(index, count, grey, { dpi, known: true }, 0, { text, textScore });
     }
   } else {
     const info = await imageInfo(bytes, { maxPixels: settings.maxInputPixels, maxPages: settings.maxPages });
     for (let index = 0; index < info.pages; index++) {
       const grey = await decoded(index, () => greyscalePage({ kind: 'image', bytes, page: index, maxPixels: settings.maxInputPixels }));
-      await store(index, info.pages, grey, info.density ? { dpi: info.density, known: false } : null, info.exifRotation, null);
+      await store(index, info.pages, grey, info.density ? { dpi: info.density, known: false } : null, info.exifRotation, {
+        text: null,
+        textScore: null,
+      });
     }
   }
   ctx.logger.info('preprocessed', {

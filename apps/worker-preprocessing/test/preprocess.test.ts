@@ -7,7 +7,8 @@ import {
   TooManyPagesError,
   UnsupportedTypeError,
 } from '@docproc/catalog';
-import { makePdf, pngHeaderOnly, renderTextPng, stepContext } from '@docproc/testkit';
+import { readFileSync } from 'node:fs';
+import { corpusAvailable, corpusFile, makePdf, pngHeaderOnly, renderTextPng, stepContext } from '@docproc/testkit';
 import { OrientationDetector } from '../src/orientation';
 import { loadConfig } from '@docproc/config';
 import { preprocess, preprocessSettings, type PreprocessSettings } from '../src/preprocess';
@@ -77,10 +78,28 @@ describe('preprocess', () => {
     expect(scanned!.width).toBeGreaterThan(scan.info.width * 1.4);
     expect((await sharp(await ctx.blobs.get(scanned!.blobKey!)).metadata()).format).toBe('png');
 
-    const forced = await preprocess(await stepContext('preprocess', pdf, { jobOptions: { forceOcr: true } }), settings(), orientation);
-    expect(forced.pages[0]!.blobKey).not.toBeNull(); // rendered for OCR, text layer still kept
-    expect(forced.pages[0]!.text).toContain('typeset');
+    expect(typeset!.textScore).toBe(1);
+    // textLayer "ignore", and forceOcr, its old name: every page rendered for OCR, no layer taken
+    for (const jobOptions of [{ textLayer: 'ignore' as const }, { forceOcr: true }]) {
+      const forced = await preprocess(await stepContext('preprocess', pdf, { jobOptions }), settings(), orientation);
+      expect(forced.pages.map((p) => ({ rendered: p.blobKey !== null, text: p.text }))).toEqual([
+        { rendered: true, text: null },
+        { rendered: true, text: null },
+      ]);
+    }
   });
+
+  (corpusAvailable() ? it : it.skip)(
+    "OCRs multipage.pdf's page 4, whose invisible layer is glyph soup, and takes no layer it cannot trust",
+    async () => {
+      const ctx = await stepContext('preprocess', readFileSync(corpusFile('multipage.pdf')));
+      const result = await preprocess(ctx, settings(), orientation);
+      const page = result.pages[3]!;
+      expect({ rendered: page.blobKey !== null, text: page.text }).toEqual({ rendered: true, text: null });
+      expect(page.textScore).toBeLessThan(0.75);
+      expect(result.pages.filter((p) => p.text !== null)).toEqual([]);
+    },
+  );
 
   it('passes plain text through with no pages', async () => {
     const ctx = await stepContext('preprocess', Buffer.from('Just some text.\n'));

@@ -64,7 +64,12 @@ export const jobOptionsSchema = z
       .optional(),
     /** nlp: how many keywords to return. */
     keywords: z.number().int().min(0).max(100).optional(),
-    /** preprocess/ocr: OCR pages that have a usable PDF text layer too. */
+    /**
+     * preprocess: a PDF page's own text layer — `auto` (default) takes it when it scores as
+     * trustworthy and OCRs the page otherwise, `use` takes any layer, `ignore` OCRs every page.
+     */
+    textLayer: z.enum(['auto', 'use', 'ignore']).optional(),
+    /** preprocess: `true` is `textLayer: "ignore"` (kept from the first v1). */
     forceOcr: z.boolean().optional(),
     /** preprocess: straighten skewed pages (default on). */
     deskew: z.boolean().optional(),

@@ -17,8 +17,10 @@ export const preprocessPageSchema = z.object({
   despeckled: z.boolean().default(false),
   /** Resolution of the page image, when known. */
   dpi: z.number().nullable().default(null),
-  /** The PDF text layer of the page, when it is usable (OCR then skips the page unless forceOcr). */
+  /** The PDF text layer of the page, when it was taken (OCR then skips the page). */
   text: z.string().nullable().default(null),
+  /** How far the page's text layer could be trusted (0..1), when it has one; taken from 0.75 under `auto`. */
+  textScore: z.number().min(0).max(1).nullable().default(null),
 });
 export type PreprocessPage = z.infer<typeof preprocessPageSchema>;
 

@@ -1,15 +1,23 @@
 /** What readPdf (pdf.ts) and its worker thread (pdf-thread.ts) say to each other. */
 
+export type TextLayerMode = 'auto' | 'use' | 'ignore';
+
 export interface PdfThreadInput {
   bytes: Uint8Array;
   /** Target rendering resolution. */
   dpi: number;
   /** Pages are rendered at a lower resolution rather than with more pixels than this. */
   maxPagePixels: number;
-  /** Read each page's text layer (and skip rendering pages whose text is usable). */
-  useTextLayer: boolean;
-  /** Render every page, even those with a usable text layer. */
-  forceOcr: boolean;
+  /** A page holding an image of more pixels than this fails `too_large` (pdf.js decodes images whole). */
+  maxImagePixels: number;
+  /**
+   * What to do with a page's text layer: `auto` takes it when it scores as trustworthy
+   * (text-layer.ts) and renders the page for OCR otherwise; `use` takes any layer;
+   * `ignore` renders every page.
+   */
+  textLayer: TextLayerMode;
+  /** The page's languages (Tesseract codes), whose scripts the layer's letters should be in. */
+  languages: string[];
 }
 
 export interface PdfPageMessage {
@@ -22,8 +30,10 @@ export interface PdfPageMessage {
   /** Pixel size at `dpi`. */
   width: number;
   height: number;
-  /** The text layer when it is usable, else null. */
+  /** The text layer when it is taken, else null. */
   text: string | null;
+  /** The layer's score (0..1) when the page has one, else null. */
+  textScore: number | null;
   /** RGBA pixels, width x height, when the page was rendered. */
   pixels?: Uint8Array;
 }
@@ -32,16 +42,4 @@ export type PdfThreadMessage =
   | { type: 'opened'; pages: number }
   | PdfPageMessage
   | { type: 'done' }
-  | { type: 'error'; code: 'corrupt_document' | 'encrypted_document'; message: string };
-
-/**
- * A text layer is usable when it reads as words: enough letters or digits,
- * and most characters are not stray symbols (a font without a Unicode map
- * yields gibberish that OCR would beat).
- */
-export function isUsableText(text: string): boolean {
-  const visible = text.replace(/\s+/g, '');
-  if (visible.length < 10) return false;
-  const wordish = (visible.match(/[\p{L}\p{N}]/gu) ?? []).length;
-  return wordish / visible.length >= 0.6 && /\p{L}{3,}/u.test(text);
-}
+  | { type: 'error'; code: 'corrupt_document' | 'encrypted_document' | 'too_large'; message: string };

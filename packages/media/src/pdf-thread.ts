@@ -8,7 +8,8 @@
  */
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { isUsableText, type PdfThreadInput, type PdfThreadMessage, type PdfPageMessage } from './pdf-protocol';
+import type { PdfThreadInput, PdfThreadMessage, PdfPageMessage } from './pdf-protocol';
+import { USABLE_TEXT_SCORE, scoreTextLayer, type TextLayerSample } from './text-layer';
 
 const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
 const POINTS_PER_INCH = 72;
@@ -19,17 +20,66 @@ type PdfPageProxy = Awaited<ReturnType<PdfDocument['getPage']>>;
 
 const post = (message: PdfThreadMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
 
-/** Text of the page's text layer, lines kept; empty when it has none. */
-async function textLayer(page: PdfPageProxy): Promise<string> {
+/** The page's text layer, lines kept, with the share of it placed off the page. */
+async function textLayer(page: PdfPageProxy): Promise<{ text: string; offPageShare: number }> {
   const content = await page.getTextContent();
+  const [x0, y0, x1, y1] = page.view as [number, number, number, number];
   let text = '';
+  let characters = 0;
+  let offPage = 0;
   for (const item of content.items) {
     if (!('str' in item)) continue;
     text += item.str;
     if (item.hasEOL) text += '\n';
     else if (item.str !== '' && !text.endsWith(' ')) text += ' ';
+    const [x, y] = [item.transform[4] as number, item.transform[5] as number];
+    characters += item.str.length;
+    if (x < x0 || x > x1 || y < y0 || y > y1) offPage += item.str.length;
   }
-  return text.replace(/[ \t]+\n/g, '\n').trim();
+  return { text: text.replace(/[ \t]+\n/g, '\n').trim(), offPageShare: characters === 0 ? 0 : offPage / characters };
+}
+
+class TooLarge extends Error {}
+
+/**
+ * Refuses a page holding an image larger than the ceiling before pdf.js decodes it whole
+ * (a 1,200 dpi monochrome scan is 700 megapixels: its canvas cannot even be made).
+ */
+async function checkImages(page: PdfPageProxy, index: number, input: PdfThreadInput, OPS: Pdfjs['OPS']): Promise<void> {
+  const { fnArray, argsArray } = await page.getOperatorList();
+  for (let i = 0; i < fnArray.length; i++) {
+    const op = fnArray[i];
+    let size: [number, number] | undefined;
+    if (op === OPS.paintImageXObject) size = [(argsArray[i] as number[])[1]!, (argsArray[i] as number[])[2]!];
+    else if (op === OPS.paintInlineImageXObject || op === OPS.paintImageMaskXObject) {
+      const image = (argsArray[i] as { width: number; height: number }[])[0]!;
+      size = [image.width, image.height];
+    }
+    if (size && size[0] * size[1] > input.maxImagePixels) {
+      throw new TooLarge(`page ${index + 1} holds an image of ${size[0]} x ${size[1]} pixels, more than the limit of ${input.maxImagePixels}`);
+    }
+  }
+}
+
+/** The share of the page's text-showing operations drawn invisibly (rendering mode 3, as OCR layers are). */
+async function invisibleShare(page: PdfPageProxy, OPS: Pdfjs['OPS']): Promise<number> {
+  const { fnArray, argsArray } = await page.getOperatorList();
+  const shows = new Set<number>([OPS.showText, OPS.showSpacedText, OPS.nextLineShowText, OPS.nextLineSetSpacingShowText]);
+  const saved: number[] = [];
+  let mode = 0;
+  let shown = 0;
+  let invisible = 0;
+  for (let i = 0; i < fnArray.length; i++) {
+    const op = fnArray[i];
+    if (op === OPS.save) saved.push(mode);
+    else if (op === OPS.restore) mode = saved.pop() ?? 0;
+    else if (op === OPS.setTextRenderingMode) mode = (argsArray[i] as number[])[0]!;
+    else if (shows.has(op!)) {
+      shown++;
+      if (mode === 3) invisible++;
+    }
+  }
+  return shown === 0 ? 0 : invisible / shown;
 }
 
 /** The resolution to render at: the target, lowered so the page stays under the pixel ceiling. */
@@ -39,12 +89,31 @@ function renderDpi(widthPt: number, heightPt: number, input: PdfThreadInput): nu
   return Math.max(1, Math.min(input.dpi, Math.floor(ceilingDpi)));
 }
 
-async function renderPage(doc: PdfDocument, index: number, input: PdfThreadInput): Promise<{ message: PdfPageMessage; transfer: ArrayBuffer[] }> {
+/** The page's text layer and its score, or nulls when it has none or it is ignored. */
+async function readLayer(
+  page: PdfPageProxy,
+  input: PdfThreadInput,
+  OPS: Pdfjs['OPS'],
+): Promise<{ text: string | null; score: number | null; taken: boolean }> {
+  if (input.textLayer === 'ignore') return { text: null, score: null, taken: false };
+  const { text, offPageShare } = await textLayer(page);
+  if (text === '') return { text: null, score: null, taken: false };
+  const sample: TextLayerSample = { text, offPageShare, invisibleShare: await invisibleShare(page, OPS) };
+  const { score } = scoreTextLayer(sample, input.languages);
+  const taken = input.textLayer === 'use' || score >= USABLE_TEXT_SCORE;
+  return { text: taken ? text : null, score, taken };
+}
+
+async function renderPage(
+  doc: PdfDocument,
+  index: number,
+  input: PdfThreadInput,
+  OPS: Pdfjs['OPS'],
+): Promise<{ message: PdfPageMessage; transfer: ArrayBuffer[] }> {
   const page = await doc.getPage(index + 1);
   try {
     const base = page.getViewport({ scale: 1 });
-    const text = input.useTextLayer ? await textLayer(page) : '';
-    const usable = isUsableText(text);
+    const layer = await readLayer(page, input, OPS);
     const dpi = renderDpi(base.width, base.height, input);
     const viewport = page.getViewport({ scale: dpi / POINTS_PER_INCH });
     const width = Math.round(viewport.width);
@@ -57,9 +126,11 @@ async function renderPage(doc: PdfDocument, index: number, input: PdfThreadInput
       dpi,
       width,
       height,
-      text: usable ? text : null,
+      text: layer.text,
+      textScore: layer.score,
     };
-    if (usable && !input.forceOcr) return { message, transfer: [] };
+    if (layer.taken) return { message, transfer: [] };
+    await checkImages(page, index, input, OPS);
 
     const factory = doc.canvasFactory as { create(width: number, height: number): unknown };
     const { canvas, context } = factory.create(width, height) as {
@@ -112,10 +183,15 @@ async function main(): Promise<void> {
     }
     const index = next++;
     try {
-      const { message, transfer } = await renderPage(doc, index, input);
+      const { message, transfer } = await renderPage(doc, index, input, pdfjs.OPS);
       post(message, transfer);
     } catch (err) {
-      post({ type: 'error', code: 'corrupt_document', message: `page ${index + 1} cannot be rendered: ${(err as Error).message}` });
+      const message = (err as Error).message;
+      if (err instanceof TooLarge) post({ type: 'error', code: 'too_large', message });
+      // skia refuses a canvas it cannot allocate; V8 an array it cannot
+      else if (err instanceof RangeError || /skia surface|allocat|memory/i.test(message)) {
+        post({ type: 'error', code: 'too_large', message: `page ${index + 1} is too large to render: ${message}` });
+      } else post({ type: 'error', code: 'corrupt_document', message: `page ${index + 1} cannot be rendered: ${message}` });
     }
   });
 }

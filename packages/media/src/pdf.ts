@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooManyPagesError } from '@docproc/catalog';
-import type { PdfPageMessage, PdfThreadInput, PdfThreadMessage } from './pdf-protocol';
+import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooLargeError, TooManyPagesError } from '@docproc/catalog';
+import type { PdfPageMessage, PdfThreadInput, PdfThreadMessage, TextLayerMode } from './pdf-protocol';
 
 /** The built thread entry; from src/ (tests) and dist/ alike. */
 const THREAD_ENTRY = resolve(__dirname, '..', 'dist', 'pdf-thread.js');
@@ -9,16 +9,18 @@ const THREAD_ENTRY = resolve(__dirname, '..', 'dist', 'pdf-thread.js');
 export interface PdfReadOptions {
   /** Target resolution of rendered pages (OCR reads 300 dpi best). */
   dpi: number;
-  /** Take the text of pages whose text layer is usable instead of rendering them. */
-  useTextLayer: boolean;
-  /** Render every page anyway (the text layer is still returned). */
-  forceOcr: boolean;
+  /** Take a page's text layer instead of rendering it: when it scores well (auto), always (use), never (ignore). */
+  textLayer: TextLayerMode;
+  /** The document's languages, whose scripts a text layer's letters should be in. */
+  languages: string[];
 }
 
 export interface PdfLimits {
   maxPages: number;
   /** A page is rendered at a lower resolution rather than with more pixels than this. */
   maxPagePixels: number;
+  /** A page holding an image of more pixels than this fails TooLargeError. */
+  maxImagePixels: number;
   /** Longest time to open the document or to render one page. */
   pageTimeoutMs: number;
 }
@@ -32,7 +34,7 @@ export interface PdfPage extends Omit<PdfPageMessage, 'type' | 'pixels'> {
  * Reads a PDF page by page on a worker thread: each page's usable text layer,
  * and its pixels rendered by pdf.js onto @napi-rs/canvas. Pages are rendered
  * one at a time, as the caller asks for them, so memory holds one page.
- * Throws EncryptedDocumentError, CorruptDocumentError, TooManyPagesError, or
+ * Throws EncryptedDocumentError, CorruptDocumentError, TooManyPagesError, TooLargeError, or
  * StepTimeoutError (the thread is then stopped), or the signal's reason when
  * it aborts (the thread is stopped at once, mid-page).
  */
@@ -46,8 +48,9 @@ export async function* readPdf(
     bytes: new Uint8Array(bytes),
     dpi: options.dpi,
     maxPagePixels: limits.maxPagePixels,
-    useTextLayer: options.useTextLayer,
-    forceOcr: options.forceOcr,
+    maxImagePixels: limits.maxImagePixels,
+    textLayer: options.textLayer,
+    languages: options.languages,
   };
   const thread = new Worker(THREAD_ENTRY, { workerData: input, transferList: [input.bytes.buffer as ArrayBuffer], stdout: true, stderr: true });
   const inbox: PdfThreadMessage[] = [];
@@ -90,9 +93,9 @@ export async function* readPdf(
     }
     const message = inbox.shift()!;
     if (message.type === 'error') {
-      throw message.code === 'encrypted_document'
-        ? new EncryptedDocumentError('the PDF is encrypted with a password')
-        : new CorruptDocumentError(`the PDF cannot be read: ${message.message}`);
+      if (message.code === 'encrypted_document') throw new EncryptedDocumentError('the PDF is encrypted with a password');
+      if (message.code === 'too_large') throw new TooLargeError(message.message);
+      throw new CorruptDocumentError(`the PDF cannot be read: ${message.message}`);
     }
     return message;
   };

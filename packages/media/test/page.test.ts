@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { estimateSkew, greyscalePage, isUsableText, pageScale, shrink, speckleRatio } from '@docproc/media';
+import { USABLE_TEXT_SCORE, estimateSkew, greyscalePage, pageScale, scoreTextLayer, shrink, speckleRatio } from '@docproc/media';
 import { renderTextPng } from '@docproc/testkit';
 
 const LINES = [
@@ -60,11 +60,32 @@ describe('pageScale', () => {
   });
 });
 
-describe('isUsableText', () => {
-  it('takes words, not stray glyphs', () => {
-    expect(isUsableText('The treasurer presented the annual accounts.')).toBe(true);
-    expect(isUsableText('')).toBe(false);
-    expect(isUsableText('§§ ¶¶ ## @@ ** ++ ~~ ^^')).toBe(false);
-    expect(isUsableText('1 2')).toBe(false);
+describe('scoreTextLayer', () => {
+  const score = (text: string, more: { invisibleShare?: number; offPageShare?: number } = {}, languages = ['eng']) =>
+    scoreTextLayer({ text, invisibleShare: 0, offPageShare: 0, ...more }, languages);
+
+  it("trusts typeset words and numbers in the page's script", () => {
+    expect(score('The treasurer presented the annual accounts: 1,234.50 EUR due 31/03/2025 (see note 4).')).toEqual({ score: 1, reasons: [] });
+    expect(score('Portez ce vieux whisky au juge blond qui fume', {}, ['fra']).score).toBe(1);
+    expect(score('Съешь же ещё этих мягких французских булок', {}, ['rus']).score).toBe(1);
+  });
+
+  it('does not trust glyph soup, mojibake, broken characters, or text off the page', () => {
+    // multipage.pdf's page 4 carries this invisible layer over a chart
+    const soup = score('sw | \\ + 400 + 300 —esupport BH No vote{note 1] 200 4 t= Oppose SeNet{note 2] Percentage [note 3]', { invisibleShare: 1 });
+    expect(soup.score).toBeLessThan(USABLE_TEXT_SCORE);
+    expect(soup.reasons).toEqual(['38% of its tokens are not words', '100% of it is invisible (an earlier OCR)']);
+    // "Hello world of text" byte-swapped into UTF-16 reads as CJK
+    expect(score('\u4865\u6c6c\u6f20\u776f\u726c\u6420\u6f66\u2074\u6578\u7420').score).toBe(0);
+    expect(score('The treasurer presented the annual \uE001\uE002\uE003 accounts \uFFFD\uFFFD').score).toBeLessThan(USABLE_TEXT_SCORE);
+    expect(score('The treasurer presented the annual accounts.', { offPageShare: 1 }).score).toBe(0);
+    expect(score('§§ ¶¶ ## @@ ** ++ ~~ ^^').score).toBe(0);
+    expect(score('1 2').score).toBe(0);
+  });
+
+  it('keeps a clean invisible layer (an earlier OCR that reads well), a little less sure of it', () => {
+    const earlier = score('The treasurer presented the annual accounts of the harbour.', { invisibleShare: 1 });
+    expect(earlier.score).toBeGreaterThanOrEqual(USABLE_TEXT_SCORE);
+    expect(earlier.score).toBeLessThan(1);
   });
 });

@@ -1,10 +1,10 @@
 import sharp from 'sharp';
-import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooManyPagesError } from '@docproc/catalog';
+import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooLargeError, TooManyPagesError } from '@docproc/catalog';
 import { readPdf, type PdfLimits, type PdfReadOptions } from '@docproc/media';
 import { makePdf, renderTextPng } from '@docproc/testkit';
 
-const options: PdfReadOptions = { dpi: 300, useTextLayer: true, forceOcr: false };
-const limits: PdfLimits = { maxPages: 10, maxPagePixels: 35e6, pageTimeoutMs: 30_000 };
+const options: PdfReadOptions = { dpi: 300, textLayer: 'auto', languages: ['eng'] };
+const limits: PdfLimits = { maxPages: 10, maxPagePixels: 35e6, maxImagePixels: 150e6, pageTimeoutMs: 30_000 };
 
 async function pagesOf(pdf: Buffer, read: PdfReadOptions = options, guard: PdfLimits = limits) {
   const pages = [];
@@ -37,13 +37,59 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     // white paper, black ink
     expect(scanned!.rgba![0]).toBe(255);
 
-    const forced = await pagesOf(pdf, { ...options, forceOcr: true });
+    const forced = await pagesOf(pdf, { ...options, textLayer: 'ignore' });
     expect(forced[0]!.rgba).toBeDefined();
-    expect(forced[0]!.text).toContain('Typeset');
+    expect(forced[0]!.text).toBeNull();
+  });
+
+  it("takes a trustworthy text layer and renders the page of any other, with the layer's score", async () => {
+    const lines = ['The treasurer presented the annual accounts', 'of the harbour authority for the year'];
+    const garbage = ['sw | \\ + 400 + 300 esupport BH No vote{note 1] 200', '4 t= Oppose SeNet{note 2] Percentage [note 3]'];
+    const pdf = makePdf([
+      { kind: 'text', lines },
+      { kind: 'text', lines: garbage },
+      { kind: 'text', lines, mojibake: true },
+      { kind: 'text', lines, invisible: true },
+      { kind: 'text', lines: garbage, invisible: true },
+      { kind: 'text', lines, offPage: true },
+    ]);
+    const pages = await pagesOf(pdf);
+    expect(pages.map((p) => ({ taken: p.text !== null, rendered: p.rgba !== undefined }))).toEqual([
+      { taken: true, rendered: false },
+      { taken: false, rendered: true },
+      { taken: false, rendered: true },
+      { taken: true, rendered: false },
+      { taken: false, rendered: true },
+      { taken: false, rendered: true },
+    ]);
+    expect(pages[0]!.textScore).toBe(1);
+    expect(pages[3]!.textScore).toBeLessThan(1);
+    expect(pages[2]!.textScore).toBe(0);
+    // `use` takes every layer as it is; `ignore` reads none
+    // (pdf.js itself leaves text placed off the page out of the layer)
+    const used = await pagesOf(pdf, { ...options, textLayer: 'use' });
+    expect(used.map((p) => p.text !== null)).toEqual([true, true, true, true, true, false]);
+    expect(used[2]!.text).toMatch(/^\p{Script=Han}+/u);
+    expect((await pagesOf(pdf, { ...options, textLayer: 'ignore' })).every((p) => p.text === null && p.textScore === null)).toBe(true);
+  });
+
+  it('fails a page whose image is too large to decode as too large, not as corrupt', async () => {
+    // a blank 1-bit scan of 24,000 x 30,000 pixels (720 megapixels) in 89 KB
+    const huge = makePdf([
+      { kind: 'text', lines: ['A first page that reads fine'] },
+      { kind: 'bitmap', width: 24_000, height: 30_000, dpi: 1200 },
+    ]);
+    await expect(pagesOf(huge)).rejects.toThrow(new TooLargeError('page 2 holds an image of 24000 x 30000 pixels, more than the limit of 150000000'));
+    // under the image ceiling but past what the canvas can hold: still too large, never corrupt
+    await expect(pagesOf(huge, options, { ...limits, maxImagePixels: 1e9 })).rejects.toThrow(TooLargeError);
   });
 
   it('renders at a lower resolution rather than past the pixel ceiling', async () => {
-    const [page] = await pagesOf(makePdf([{ kind: 'text', lines: ['x'] }]), { ...options, forceOcr: true }, { ...limits, maxPagePixels: 2_000_000 });
+    const [page] = await pagesOf(
+      makePdf([{ kind: 'text', lines: ['x'] }]),
+      { ...options, textLayer: 'ignore' },
+      { ...limits, maxPagePixels: 2_000_000 },
+    );
     expect(page!.width * page!.height).toBeLessThanOrEqual(2_000_000);
     expect(page!.dpi).toBeLessThan(300);
   });
@@ -57,7 +103,7 @@ describe('readPdf (pdf.js on a worker thread)', () => {
       pagesOf(makePdf([1, 2, 3].map((n) => ({ kind: 'text' as const, lines: [`page ${n}`] }))), options, { ...limits, maxPages: 2 }),
     ).rejects.toThrow(TooManyPagesError);
     await expect(
-      pagesOf(makePdf([{ kind: 'text', lines: ['slow'] }]), { ...options, forceOcr: true }, { ...limits, pageTimeoutMs: 1 }),
+      pagesOf(makePdf([{ kind: 'text', lines: ['slow'] }]), { ...options, textLayer: 'ignore' }, { ...limits, pageTimeoutMs: 1 }),
     ).rejects.toThrow(StepTimeoutError);
   });
 });

@@ -4,7 +4,19 @@ import { waitFor } from './redis';
 
 /** A page as preprocessing records it, for tests that hand pages on without making them. */
 export function preparedPage(index: number, changes: Partial<PreprocessPage> = {}): PreprocessPage {
-  return { index, blobKey: `p${index}`, width: 1, height: 1, rotation: 0, skewAngle: 0, despeckled: false, dpi: 300, text: null, ...changes };
+  return {
+    index,
+    blobKey: `p${index}`,
+    width: 1,
+    height: 1,
+    rotation: 0,
+    skewAngle: 0,
+    despeckled: false,
+    dpi: 300,
+    text: null,
+    textScore: null,
+    ...changes,
+  };
 }
 
 /** A TCP port nothing listens on right now, on loopback. */

@@ -1,11 +1,26 @@
+import { deflateSync } from 'node:zlib';
+
 /**
  * Minimal PDFs written by hand, so tests know exactly what a PDF holds:
  * pages of real text (Helvetica, a text layer), pages that are only a
  * scanned image (a JPEG), and an encrypted document.
  */
 
+/** How a text page's layer is written, to make the layers text-layer scoring must see through. */
+interface TextLayerStyle {
+  /** Drawn invisibly (rendering mode 3), as an OCR layer over a scan is. */
+  invisible?: boolean;
+  /** Placed off the page (left of it). */
+  offPage?: boolean;
+  /** Through a font whose ToUnicode map sends each byte into CJK (what a byte-swapped UTF-16 layer reads as). */
+  mojibake?: boolean;
+}
+
 export type PdfPageSpec =
-  { kind: 'text'; lines: string[]; fontSize?: number } | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number };
+  | ({ kind: 'text'; lines: string[]; fontSize?: number } & TextLayerStyle)
+  | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number }
+  /** A 1-bit scan, blank, Flate-compressed: huge ones take a few kilobytes (a monochrome scan at 1,200 dpi and more). */
+  | { kind: 'bitmap'; width: number; height: number; dpi?: number };
 
 const LETTER = { width: 612, height: 792 };
 
@@ -38,32 +53,52 @@ const stream = (dict: string, data: Buffer) =>
 
 /** A PDF of the given pages: text pages on US Letter, image pages at their size and dpi (default 300). */
 export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {}): Buffer {
-  // Objects: 1 catalog, 2 pages, 3 font, then per page: page, content, [image].
-  const objects: (string | Buffer)[] = ['<< /Type /Catalog /Pages 2 0 R >>', '', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'];
+  // Objects: 1 catalog, 2 pages, 3 font, 4 the mojibake font, 5 its ToUnicode map, then per page: page, content, [image].
+  const toCjk = Buffer.from(
+    '/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Mojibake def\n1 begincodespacerange <00> <FF> endcodespacerange\n1 beginbfrange <20> <7E> <4E20> endbfrange\nendcmap CMapName currentdict /CMap defineresource pop end end',
+    'latin1',
+  );
+  const objects: (string | Buffer)[] = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 5 0 R >>',
+    stream('', toCjk),
+  ];
   const kids: number[] = [];
   for (const page of pages) {
     const pageNumber = objects.length + 1;
     kids.push(pageNumber);
     if (page.kind === 'text') {
       const size = page.fontSize ?? 14;
+      const font = page.mojibake ? '/F2' : '/F1';
+      const mode = page.invisible ? '3 Tr ' : '';
+      const x = page.offPage ? -2000 : 72;
       const body = page.lines
-        .map((line, i) => `BT /F1 ${size} Tf 72 ${LETTER.height - 72 - i * size * 1.6} Td (${escapeText(line)}) Tj ET`)
+        .map((line, i) => `BT ${font} ${size} Tf ${mode}${x} ${LETTER.height - 72 - i * size * 1.6} Td (${escapeText(line)}) Tj ET`)
         .join('\n');
       objects.push(
-        `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${LETTER.width} ${LETTER.height}] /Resources << /Font << /F1 3 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
+        `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${LETTER.width} ${LETTER.height}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
         stream('', Buffer.from(body, 'latin1')),
       );
     } else {
       const dpi = page.dpi ?? 300;
+      const image =
+        page.kind === 'image'
+          ? stream(
+              `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode`,
+              page.jpeg,
+            )
+          : stream(
+              `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode`,
+              deflateSync(Buffer.alloc(Math.ceil(page.width / 8) * page.height, 0xff)),
+            );
       const w = (page.width / dpi) * 72;
       const h = (page.height / dpi) * 72;
       objects.push(
         `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w.toFixed(2)} ${h.toFixed(2)}] /Resources << /XObject << /Im0 ${pageNumber + 2} 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
         stream('', Buffer.from(`q ${w.toFixed(2)} 0 0 ${h.toFixed(2)} 0 0 cm /Im0 Do Q`, 'latin1')),
-        stream(
-          `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode`,
-          page.jpeg,
-        ),
+        image,
       );
     }
   }
