@@ -119,7 +119,12 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
   };
 
   if (mediaType === 'application/pdf') {
-    const limits = { maxPages: settings.maxPages, maxPagePixels: settings.maxPagePixels, maxImagePixels: settings.maxInputPixels, pageTimeoutMs: settings.pageTimeoutMs };
+    const limits = {
+      maxPages: settings.maxPages,
+      maxPagePixels: settings.maxPagePixels,
+      maxImagePixels: settings.maxInputPixels,
+      pageTimeoutMs: settings.pageTimeoutMs,
+    };
     for await (const pdfPage of readPdf(
       bytes,
       {
