@@ -57,6 +57,7 @@ describe('the API contract, metrics and stats of a running platform', () => {
         '/v1/jobs/{id}/documents/{documentId}',
         '/v1/jobs/{id}/documents/{documentId}/original',
         '/v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr',
+        '/v1/jobs/{id}/documents/{documentId}/pdf',
         '/v1/jobs/{id}/events',
         '/api/stats',
         '/metrics',

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -118,6 +118,29 @@ describe('the platform on S3', () => {
     expect((await fetch(`${base}/v1/jobs/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect(await bucket.exists(blobKeys.original(id, invoice.documentId))).toBe(false);
     expect(await bucket.exists(blobKeys.page(id, invoice.documentId, 0))).toBe(false);
+  }, 120_000);
+
+  it('serves the searchable PDF a job asked for, from the bucket', async () => {
+    const form = new FormData();
+    form.append('files', new Blob([await renderTextPng(['Searchable minutes of the harbour board'])]), 'minutes.png');
+    form.append('options', JSON.stringify({ output: ['pdf'] }));
+    const { id } = (await (await fetch(`${base}/v1/jobs`, { method: 'POST', body: form })).json()) as { id: string };
+    await waitFor(
+      async () => ((await (await fetch(`${base}/v1/jobs/${id}`)).json()) as { finishedAt: string | null }).finishedAt ?? undefined,
+      90_000,
+      'the job',
+    );
+    const [doc] = ((await (await fetch(`${base}/v1/jobs/${id}/results`)).json()) as { documents: { documentId: string }[] }).documents;
+    const res = await fetch(`${base}/v1/jobs/${id}/documents/${doc!.documentId}/pdf`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(res.headers.get('content-disposition')).toContain('minutes.pdf');
+    const file = join(dataDir, 'minutes.pdf');
+    writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    expect(missingWords(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' }), ['Searchable', 'minutes', 'harbour', 'board'])).toEqual([]);
+    // a document whose job did not ask has none, and says how to get one
+    const none = await fetch(`${base}/v1/jobs/${id}/documents/${doc!.documentId}/pdf`.replace(doc!.documentId, 'nope'));
+    expect(none.status).toBe(404);
   }, 120_000);
 
   it('refuses to start, saying why, when the bucket does not exist', async () => {

@@ -108,9 +108,9 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   program
     .command('results')
-    .description("a job's documents; --out DIR writes <name>.txt and <name>.json for each")
+    .description("a job's documents; --out DIR writes <name>.txt and <name>.json for each (and <name>.pdf, searchable, when asked for)")
     .argument('<id>', 'job id')
-    .option('--out <dir>', 'write each document as <name>.txt (text) and <name>.json (all of it)')
+    .option('--out <dir>', 'write each document as <name>.txt (text), <name>.json (all of it) and <name>.pdf (searchable, with output "pdf")')
     .option('--include <parts>', 'bulky parts left out by default: words,tokens')
     .action(
       run(async (id: string, options: { out?: string; include?: string }) => {

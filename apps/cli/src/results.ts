@@ -10,7 +10,7 @@ interface DocumentEntry {
   status: string;
   error: { code: string; message: string } | null;
   steps: {
-    ocr?: { text: string; confidence: number } | null;
+    ocr?: { text: string; confidence: number; pdfKey?: string } | null;
     nlp?: { language: string; entities: unknown[] } | null;
     validate?: { status: string } | null;
   };
@@ -35,7 +35,8 @@ export interface ResultsOptions {
 
 /**
  * `docproc results`: a line per document (or NDJSON with --json); with --out DIR,
- * <name>.txt (the OCR text) and <name>.json (everything) per document.
+ * <name>.txt (the OCR text) and <name>.json (everything) per document, and <name>.pdf
+ * (searchable) where the job asked for output "pdf".
  * Returns how many documents did not complete.
  */
 export async function results(client: ApiClient, id: string, options: ResultsOptions): Promise<number> {
@@ -50,6 +51,10 @@ export async function results(client: ApiClient, id: string, options: ResultsOpt
       used.add(base);
       await writeFile(join(options.out, `${base}.json`), `${JSON.stringify(doc, null, 2)}\n`);
       if (doc.steps.ocr) await writeFile(join(options.out, `${base}.txt`), doc.steps.ocr.text);
+      if (doc.steps.ocr?.pdfKey) {
+        const pdf = await client.fetch(`/v1/jobs/${id}/documents/${doc.documentId}/pdf`);
+        await writeFile(join(options.out, `${base}.pdf`), Buffer.from(await pdf.arrayBuffer()));
+      }
     }
     if (options.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     else {

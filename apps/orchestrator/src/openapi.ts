@@ -177,6 +177,14 @@ export function openApiDocument(version: string) {
           responses: { '200': { description: 'hOCR', content: { 'text/html': {} } }, ...NOT_FOUND },
         },
       },
+      '/v1/jobs/{id}/documents/{documentId}/pdf': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        get: {
+          summary:
+            'The searchable PDF (when the job asked for options.output ["pdf"]): the original pages with an invisible text layer where OCR read them',
+          responses: { '200': { description: 'the PDF', content: { 'application/pdf': {} } }, ...NOT_FOUND },
+        },
+      },
       '/v1/jobs/{id}/events': {
         parameters: [JOB_ID],
         get: {

@@ -101,6 +101,15 @@ export function resultsRoutes(deps: AppDeps): Router {
     await sendBlob(res, page.hocrKey, `${doc.name}.page-${index + 1}.hocr`, 'text/html; charset=utf-8');
   });
 
+  router.get('/:id/documents/:documentId/pdf', async (req, res) => {
+    const batch = await batchOr404(store, req.params.id);
+    const doc = await documentOr404(batch, req.params.documentId);
+    const ocr = doc.steps.ocr ? await readStepResult<'ocr'>(blobs, doc.steps.ocr) : undefined;
+    if (!ocr) throw notFound(`document ${doc.id} has no OCR result yet`);
+    if (!ocr.pdfKey) throw notFound(`document ${doc.id} has no searchable PDF: submit with options {"output": ["pdf"]}`);
+    await sendBlob(res, ocr.pdfKey, `${doc.name.replace(/\.[A-Za-z0-9]{1,5}$/, '')}.pdf`, 'application/pdf');
+  });
+
   /** Streams a stored blob with its media type (from its bytes when not given) as a download named `name`. */
   async function sendBlob(res: Response, key: string, name: string, type?: string): Promise<void> {
     let size: number;

@@ -1,7 +1,7 @@
 import { runWorker } from '@docproc/runtime';
 import type { OcrEngine } from './engine';
 import { NativeTesseractEngine } from './native-engine';
-import { combinePages, ocr, ocrPage, ocrSettings, type PageText } from './ocr';
+import { combineDocument, ocr, ocrPage, ocrSettings, type PageText } from './ocr';
 import { TesseractEngine } from './tesseract-engine';
 
 void runWorker({
@@ -20,7 +20,7 @@ void runWorker({
       processor: (ctx) => ocr(ctx, engine, settings),
       pages: {
         page: (ctx) => ocrPage(ctx, engine, settings),
-        combine: async (ctx, pages) => combinePages(pages as PageText[], engine.name, ctx.payload.options.languages ?? settings.defaultLanguages),
+        combine: (ctx, pages) => combineDocument(ctx, pages as PageText[], engine.name, settings),
       },
       close: () => engine.close(),
       capabilities: { languages: await engine.languages() },

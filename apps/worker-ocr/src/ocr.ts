@@ -1,9 +1,18 @@
-import { EmptyDocumentError, IMAGE_TYPES, UnsupportedTypeError, detectMediaType, type OcrResult, type PreprocessResult } from '@docproc/catalog';
+import {
+  EmptyDocumentError,
+  IMAGE_TYPES,
+  UnsupportedTypeError,
+  detectMediaType,
+  type JobOptions,
+  type OcrResult,
+  type PreprocessResult,
+} from '@docproc/catalog';
 import { decodeImagePages, toPgm } from '@docproc/media';
 import type { Config } from '@docproc/config';
 import type { StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
 import type { OcrEngine, RecognizeOptions } from './engine';
+import { searchablePdf } from './searchable-pdf';
 
 export type PageText = OcrResult['pages'][number];
 
@@ -13,7 +22,11 @@ export interface OcrSettings {
   /** Guards of the OCR-only path (no preprocessing): images larger or longer than this are refused. */
   maxInputPixels: number;
   maxPages: number;
+  /** Made for every document unless its job says otherwise (options.output). */
+  outputs: OcrOutput[];
 }
+
+type OcrOutput = NonNullable<JobOptions['output']>[number];
 
 /** The step's settings, from the config. */
 export function ocrSettings(config: Config): OcrSettings {
@@ -22,6 +35,7 @@ export function ocrSettings(config: Config): OcrSettings {
     pageTimeoutMs: config.pageTimeoutMs,
     maxInputPixels: config.maxInputPixels,
     maxPages: config.maxPages,
+    outputs: config.outputs,
   };
 }
 
@@ -75,6 +89,22 @@ function plainText(text: string, languages: string[]): OcrResult {
 export function combinePages(pages: PageText[], engine: string, languages: string[]): OcrResult {
   const ordered = [...pages].sort((a, b) => a.index - b.index);
   return { text: ordered.map((p) => p.text).join('\f'), confidence: meanConfidence(ordered), engine, languages, pages: ordered };
+}
+
+/**
+ * The document's pages put together, and the searchable PDF when the job asks for one
+ * (it needs the pages as preprocessing made them, to place the words back on the original).
+ */
+export async function combineDocument(ctx: StepContext, pages: PageText[], engine: string, settings: OcrSettings): Promise<OcrResult> {
+  const result = combinePages(pages, engine, ctx.payload.options.languages ?? settings.defaultLanguages);
+  const pre = await ctx.resultOf('preprocess');
+  if (!(ctx.payload.options.output ?? settings.outputs).includes('pdf') || !pre || pre.mediaType === 'text/plain') return result;
+  const started = Date.now();
+  const pdf = await searchablePdf(await ctx.blobs.get(ctx.payload.blobKey), pre, result);
+  const pdfKey = blobKeys.searchablePdf(ctx.payload.batchId, ctx.payload.documentId);
+  await ctx.blobs.put(pdfKey, pdf);
+  ctx.logger.info('searchable PDF made', { pages: pre.pages.length, bytes: pdf.length, ms: Date.now() - started });
+  return { ...result, pdfKey };
 }
 
 /** The OCR step for one page of a document (ctx.payload.page, which carries the page as preprocessing made it). */

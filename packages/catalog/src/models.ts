@@ -52,6 +52,9 @@ export const stepTimeoutsSchema = z.strictObject(
   },
 );
 
+/** What a job can ask for besides text and JSON. */
+export const OUTPUTS = ['pdf'] as const;
+
 /** Per-job options, passed through to every step. An unknown key is refused (a typo must not pass silently). */
 export const jobOptionsSchema = z
   .object({
@@ -85,6 +88,8 @@ export const jobOptionsSchema = z
     oem: z.number().int().min(0).max(3).optional(),
     /** ocr: keep each page's hOCR in the blob store and return its key. */
     hocr: z.boolean().optional(),
+    /** ocr: more to make than text and JSON — `pdf`: a searchable PDF (over DOCPROC_OUTPUT). */
+    output: z.array(z.enum(OUTPUTS)).optional(),
     /** every step: time limits per step (ms), over DOCPROC_STEP_TIMEOUT_MS. */
     timeouts: stepTimeoutsSchema.optional(),
   })

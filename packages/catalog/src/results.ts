@@ -39,6 +39,8 @@ export const ocrResultSchema = z.object({
   confidence: z.number().min(0).max(100),
   engine: z.string(),
   languages: z.array(z.string()),
+  /** Blob key of the searchable PDF, when the job asked for output "pdf". */
+  pdfKey: z.string().optional(),
   pages: z.array(
     z.object({
       index: z.number().int().min(0),

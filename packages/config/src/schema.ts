@@ -167,6 +167,8 @@ export const settings = {
   /** Where the health endpoint listens: every interface, as probes come from outside the pod. */
   healthHost: { env: 'DOCPROC_HEALTH_HOST', schema: z.string().min(1).default('0.0.0.0') },
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },
+  /** What every job makes besides text and JSON unless it says (options.output): `pdf`, a searchable PDF. */
+  outputs: { env: 'DOCPROC_OUTPUT', schema: listOfStrings.pipe(z.array(z.enum(['pdf']))).default([]) },
   minConfidence: { env: 'DOCPROC_MIN_CONFIDENCE', schema: z.coerce.number().min(0).max(100).default(60) },
 
   // Preprocessing: what pages are made into, and the guards against hostile files.

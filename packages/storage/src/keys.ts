@@ -12,5 +12,6 @@ export const blobKeys = {
   /** ... one per page. */
   pageResult: (batchId: string, documentId: string, step: StepName, index: number) =>
     `batches/${batchId}/documents/${documentId}/page-results/${step}/${index}.json`,
+  searchablePdf: (batchId: string, documentId: string) => `batches/${batchId}/documents/${documentId}/results/searchable.pdf`,
   hocr: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/results/ocr/pages/${index}.hocr`,
 };
