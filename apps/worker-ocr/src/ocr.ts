@@ -9,7 +9,7 @@ import {
 } from '@docproc/catalog';
 import { decodeImagePages, toPgm } from '@docproc/media';
 import type { Config } from '@docproc/config';
-import type { StepContext } from '@docproc/runtime';
+import { Stages, type StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
 import type { OcrEngine, RecognizeOptions } from './engine';
 import { searchablePdf } from './searchable-pdf';
@@ -70,13 +70,15 @@ async function readPage(ctx: StepContext, page: PreprocessResult['pages'][number
   if (page.blobKey === null) return { index, text: '', confidence: 0, words: [], source: 'ocr' };
   const started = Date.now();
   const options = { ...recognizeOptions(ctx, settings), dpi: page.dpi };
-  const read = await engine.recognize(await toPgm(await ctx.blobs.get(page.blobKey)), options);
+  const stages = new Stages();
+  const pgm = await stages.time('read', async () => toPgm(await ctx.blobs.get(page.blobKey!)));
+  const read = await stages.time('ocr', () => engine.recognize(pgm, options));
   const result: PageText = { index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' };
   if (read.hocr !== undefined) {
     result.hocrKey = blobKeys.hocr(ctx.payload.batchId, ctx.payload.documentId, index);
     await ctx.blobs.put(result.hocrKey, read.hocr);
   }
-  ctx.logger.info('page recognised', { page: index, ms: Date.now() - started, words: read.words.length, engine: engine.name });
+  ctx.logger.info('page recognised', { page: index, ms: Date.now() - started, words: read.words.length, engine: engine.name, stages });
   return result;
 }
 

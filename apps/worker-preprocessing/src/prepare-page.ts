@@ -1,4 +1,5 @@
 import { despeckle, estimateSkew, finishPage, greyPgm, pageScale, shrink, speckleRatio, turnPage, type GreyImage } from '@docproc/media';
+import { Stages } from '@docproc/runtime';
 import type { OrientationDetector } from './orientation';
 
 export interface PageSettings {
@@ -46,21 +47,23 @@ export async function preparePage(
   settings: PageSettings,
   orientation: OrientationDetector | undefined,
   signal?: AbortSignal,
+  stages = new Stages(),
 ): Promise<PreparedPage> {
   // Specks confuse orientation detection, skew estimation and OCR alike: filter them first.
   const despeckled = speckleRatio(grey) > SPECKLE_RATIO;
-  if (despeckled) grey = await despeckle(grey);
+  if (despeckled) grey = await stages.time('despeckle', () => despeckle(grey));
   let turn = 0;
   if (settings.rotatePages && orientation) {
-    const found = await orientation.detect(greyPgm(await shrink(grey, ORIENTATION_SIDE)), signal);
+    const found = await stages.time('orientation', async () => orientation.detect(greyPgm(await shrink(grey, ORIENTATION_SIDE)), signal));
     if (found && found.degrees !== 0 && found.confidence >= settings.rotateThreshold) turn = found.degrees;
   }
   let skewAngle = 0;
   if (settings.deskew) {
-    const skew = estimateSkew(await turnPage(await shrink(grey, SKEW_SIDE), turn));
+    const skew = await stages.time('deskew', async () => estimateSkew(await turnPage(await shrink(grey, SKEW_SIDE), turn)));
     if (Math.abs(skew.angle) >= MIN_SKEW_DEGREES && skew.gain >= MIN_SKEW_GAIN) skewAngle = -skew.angle;
   }
   const { scale, dpi } = pageScale(grey.width, grey.height, density, settings.targetDpi, settings.maxPagePixels);
-  const page = await finishPage(grey, { turn, straighten: skewAngle, scale, binarize: settings.binarize });
+  // turn, straighten, scale, normalise, encode the PNG OCR reads
+  const page = await stages.time('finish', () => finishPage(grey, { turn, straighten: skewAngle, scale, binarize: settings.binarize }));
   return { ...page, turn, skewAngle, dpi, despeckled };
 }

@@ -8,9 +8,9 @@ import {
   detectMediaType,
   type PreprocessResult,
 } from '@docproc/catalog';
-import { greyscalePage, imageInfo, readPdf, type GreyImage } from '@docproc/media';
+import { greyscalePage, imageInfo, readPdf, scannedImages, type GreyImage, type PageSource } from '@docproc/media';
 import type { Config } from '@docproc/config';
-import type { StepContext } from '@docproc/runtime';
+import { Stages, type StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
 import type { OrientationDetector } from './orientation';
 import { preparePage, type PageSettings } from './prepare-page';
@@ -96,11 +96,12 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
     density: { dpi: number; known: boolean } | null,
     extraRotation: number,
     layer: { text: string | null; textScore: number | null },
+    stages: Stages,
   ) => {
     const started = Date.now();
-    const prepared = await preparePage(grey, density, page, orientation, ctx.signal);
+    const prepared = await preparePage(grey, density, page, orientation, ctx.signal, stages);
     const key = blobKeys.page(batchId, documentId, index);
-    await ctx.blobs.put(key, prepared.png);
+    await stages.time('store', () => ctx.blobs.put(key, prepared.png));
     await done(
       {
         index,
@@ -115,7 +116,7 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
       },
       count,
     );
-    ctx.logger.debug('page prepared', { page: index, ms: Date.now() - started, turn: prepared.turn, skew: prepared.skewAngle });
+    ctx.logger.debug('page prepared', { page: index, ms: Date.now() - started, turn: prepared.turn, skew: prepared.skewAngle, stages });
   };
 
   if (mediaType === 'application/pdf') {
@@ -125,32 +126,55 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
       maxImagePixels: settings.maxInputPixels,
       pageTimeoutMs: settings.pageTimeoutMs,
     };
-    for await (const pdfPage of readPdf(
+    // Pages that are one scanned image are decoded here, straight from the image (libjpeg-turbo, zlib); pdf.js renders the rest.
+    const scans = await scannedImages(bytes);
+    const pdfPages = readPdf(
       bytes,
       {
         dpi: page.targetDpi,
         textLayer: options.textLayer ?? (options.forceOcr ? 'ignore' : 'auto'),
         languages: options.languages ?? settings.languages,
+        scanPages: scans.flatMap((scan, index) => (scan ? [index] : [])),
       },
       limits,
       ctx.signal,
-    )) {
-      const { index, count, rgba, width, height, dpi, text, textScore } = pdfPage;
-      if (!rgba) {
+    );
+    for (;;) {
+      const stages = new Stages();
+      const next = await stages.time('render', () => pdfPages.next());
+      if (next.done) break;
+      const { index, count, rgba, width, height, dpi, text, textScore } = next.value;
+      const scan = scans[index];
+      if (rgba) {
+        const grey = await stages.time('decode', () =>
+          decoded(index, () => greyscalePage({ kind: 'raw', pixels: rgba, width, height, channels: 4 })),
+        );
+        await store(index, count, grey, { dpi, known: true }, 0, { text, textScore }, stages);
+      } else if (text === null && scan) {
+        if (scan.width * scan.height > settings.maxInputPixels) {
+          throw new TooLargeError(
+            `page ${index + 1} holds an image of ${scan.width} x ${scan.height} pixels, more than the limit of ${settings.maxInputPixels}`,
+          );
+        }
+        const source: PageSource =
+          scan.kind === 'jpeg'
+            ? { kind: 'jpeg', bytes: scan.bytes, maxPixels: settings.maxInputPixels }
+            : { kind: 'raw', pixels: scan.pixels, width: scan.width, height: scan.height, channels: scan.channels };
+        const grey = await stages.time('decode', () => decoded(index, () => greyscalePage(source)));
+        await store(index, count, grey, { dpi: scan.dpi, known: true }, 0, { text, textScore }, stages);
+      } else {
         await done({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text, textScore }, count);
-        continue;
       }
-      const grey = await decoded(index, () => greyscalePage({ kind: 'rgba', pixels: rgba, width, height }));
-      await store(index, count, grey, { dpi, known: true }, 0, { text, textScore });
     }
   } else {
     const info = await imageInfo(bytes, { maxPixels: settings.maxInputPixels, maxPages: settings.maxPages });
     for (let index = 0; index < info.pages; index++) {
-      const grey = await decoded(index, () => greyscalePage({ kind: 'image', bytes, page: index, maxPixels: settings.maxInputPixels }));
-      await store(index, info.pages, grey, info.density ? { dpi: info.density, known: false } : null, info.exifRotation, {
-        text: null,
-        textScore: null,
-      });
+      const stages = new Stages();
+      const grey = await stages.time('decode', () =>
+        decoded(index, () => greyscalePage({ kind: 'image', bytes, page: index, maxPixels: settings.maxInputPixels })),
+      );
+      const density = info.density ? { dpi: info.density, known: false } : null;
+      await store(index, info.pages, grey, density, info.exifRotation, { text: null, textScore: null }, stages);
     }
   }
   ctx.logger.info('preprocessed', {

@@ -1,16 +1,24 @@
 import sharp from 'sharp';
 import { otsuThreshold, type GreyImage } from './skew';
 
-/** Where a page's pixels come from: an encoded image (one page of it) or raw RGBA from the PDF renderer. */
+/**
+ * Where a page's pixels come from: an image file (one page of it, upright by its EXIF
+ * orientation), a JPEG as a PDF holds it (PDF readers ignore its EXIF), or raw pixels
+ * (RGBA from the PDF renderer, grey or RGB from a PDF's image).
+ */
 export type PageSource =
-  { kind: 'image'; bytes: Buffer; page: number; maxPixels: number } | { kind: 'rgba'; pixels: Buffer; width: number; height: number };
+  | { kind: 'image'; bytes: Buffer; page: number; maxPixels: number }
+  | { kind: 'jpeg'; bytes: Buffer; maxPixels: number }
+  | { kind: 'raw'; pixels: Buffer; width: number; height: number; channels: 1 | 3 | 4 };
 
-/** The page in greyscale, upright by its EXIF orientation. */
+/** The page in greyscale. */
 export async function greyscalePage(source: PageSource): Promise<GreyImage> {
   const image =
     source.kind === 'image'
       ? sharp(source.bytes, { page: source.page, limitInputPixels: source.maxPixels, failOn: 'error' }).rotate()
-      : sharp(source.pixels, { raw: { width: source.width, height: source.height, channels: 4 } });
+      : source.kind === 'jpeg'
+        ? sharp(source.bytes, { limitInputPixels: source.maxPixels, failOn: 'error' })
+        : sharp(source.pixels, { raw: { width: source.width, height: source.height, channels: source.channels } });
   // Transparent areas are paper; one channel out, whatever came in.
   const { data, info } = await image.flatten({ background: '#ffffff' }).greyscale().extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };

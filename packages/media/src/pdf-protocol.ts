@@ -18,6 +18,8 @@ export interface PdfThreadInput {
   textLayer: TextLayerMode;
   /** The page's languages (Tesseract codes), whose scripts the layer's letters should be in. */
   languages: string[];
+  /** Pages whose scanned image the caller decodes itself: of these the thread reads only the text layer. */
+  scanPages: number[];
 }
 
 export interface PdfPageMessage {

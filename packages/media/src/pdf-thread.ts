@@ -129,7 +129,7 @@ async function renderPage(
       text: layer.text,
       textScore: layer.score,
     };
-    if (layer.taken) return { message, transfer: [] };
+    if (layer.taken || input.scanPages.includes(index)) return { message, transfer: [] };
     await checkImages(page, index, input, OPS);
 
     const factory = doc.canvasFactory as { create(width: number, height: number): unknown };

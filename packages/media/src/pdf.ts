@@ -13,6 +13,8 @@ export interface PdfReadOptions {
   textLayer: TextLayerMode;
   /** The document's languages, whose scripts a text layer's letters should be in. */
   languages: string[];
+  /** Pages not to render: the caller decodes their scanned image itself (scannedImages); only their text layer is read. */
+  scanPages?: number[];
 }
 
 export interface PdfLimits {
@@ -51,6 +53,7 @@ export async function* readPdf(
     maxImagePixels: limits.maxImagePixels,
     textLayer: options.textLayer,
     languages: options.languages,
+    scanPages: options.scanPages ?? [],
   };
   const thread = new Worker(THREAD_ENTRY, { workerData: input, transferList: [input.bytes.buffer as ArrayBuffer], stdout: true, stderr: true });
   const inbox: PdfThreadMessage[] = [];

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooLargeError, TooManyPagesError } from '@docproc/catalog';
-import { readPdf, type PdfLimits, type PdfReadOptions } from '@docproc/media';
+import { readPdf, scannedImages, type PdfLimits, type PdfReadOptions } from '@docproc/media';
 import { makePdf, renderTextPng } from '@docproc/testkit';
 
 const options: PdfReadOptions = { dpi: 300, textLayer: 'auto', languages: ['eng'] };
@@ -105,5 +105,25 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     await expect(
       pagesOf(makePdf([{ kind: 'text', lines: ['slow'] }]), { ...options, textLayer: 'ignore' }, { ...limits, pageTimeoutMs: 1 }),
     ).rejects.toThrow(StepTimeoutError);
+  });
+
+  it('finds the pages that are one upright scanned image, to decode them without pdf.js', async () => {
+    const scan = await sharp(await renderTextPng(['A scanned line'], { width: 1200 }))
+      .greyscale()
+      .toColourspace('b-w')
+      .jpeg()
+      .toBuffer({ resolveWithObject: true });
+    const pdf = makePdf([
+      { kind: 'image', jpeg: scan.data, width: scan.info.width, height: scan.info.height, dpi: 150 },
+      { kind: 'text', lines: ['typeset'] },
+      { kind: 'bitmap', width: 1700, height: 2200, dpi: 200 },
+    ]);
+    const [image, text, bitmap] = await scannedImages(pdf);
+    expect(image).toMatchObject({ kind: 'jpeg', width: scan.info.width, height: scan.info.height });
+    expect(image!.kind === 'jpeg' && image!.bytes.equals(scan.data)).toBe(true);
+    expect(Math.round(image!.dpi)).toBe(150);
+    // a typeset page, and a 1-bit scan (left to pdf.js), are not
+    expect([text, bitmap]).toEqual([null, null]);
+    expect(await scannedImages(Buffer.from('%PDF-1.4 broken'))).toEqual([]);
   });
 });

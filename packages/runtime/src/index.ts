@@ -17,3 +17,4 @@ export { runWorker, type WorkerApp } from './run-worker';
 export { announceReady, installShutdown, type ShutdownStep } from './shutdown';
 export { startHealthServer, type HealthChecks } from './health-server';
 export { untilStopped, type StopWhen } from './stoppable';
+export { Stages, type StageTime } from './stages';
