@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
-import { renderTextPng } from '@docproc/testkit';
+import { renderTextPng, waitFor } from '@docproc/testkit';
 import { PlatformUnderTest } from '../src/harness';
 
 const KEY = 'contract-key';
@@ -138,12 +138,22 @@ describe('the API contract, metrics and stats of a running platform', () => {
   });
 
   it('/api/stats names every worker with its pid, host, counts and resources', async () => {
-    const stats = (await (await fetch(`${platform.base}/api/stats`, { headers: platform.auth() })).json()) as {
+    type Stats = {
       workers: { pool: string; pid: number; processed: number; rssBytes: number; cpuSeconds: number; lastHeartbeat: string }[];
       queues: Record<string, unknown>;
       totals: { documents: Record<string, number> };
       limits: Record<string, unknown>;
     };
+    const read = async () => (await (await fetch(`${platform.base}/api/stats`, { headers: platform.auth() })).json()) as Stats;
+    // a worker's counts reach the stats with its next heartbeat
+    const stats = await waitFor(
+      async () => {
+        const now = await read();
+        return (now.workers.find((w) => w.pool === 'validate')?.processed ?? 0) >= 2 ? now : undefined;
+      },
+      10_000,
+      'the validation worker to report its tasks',
+    );
     expect(stats.workers.map((w) => w.pool).sort()).toEqual(['nlp', 'ocr', 'preprocess', 'validate']);
     for (const worker of stats.workers) {
       expect(worker.pid).toBeGreaterThan(1);

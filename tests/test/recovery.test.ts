@@ -39,7 +39,9 @@ describe('recovery with real worker processes', () => {
   afterEach(async () => platform.stop());
 
   it('runs the tasks of a SIGKILLed worker again on another within 15 s, three times in a 40-document batch; every document completes once', async () => {
-    platform = new PlatformUnderTest();
+    // tesseract.js: a page takes seconds, so the kill lands while the task runs (native Tesseract
+    // can finish a small page between seeing it active and the kill)
+    platform = new PlatformUnderTest({ DOCPROC_OCR_ENGINE: 'tesseract.js' });
     await platform.start(['orchestrator', 'worker-ocr', 'worker-nlp'], { instances: { 'worker-ocr': 2 } });
     await platform.workersUp('ocr', 2);
     const id = await platform.submit(await pages(40, 14), { pipeline: 'ocr,nlp' });

@@ -28,10 +28,18 @@ function run(
   });
 }
 
+/** The major version of the native binary, or null when it cannot be run. */
+export async function nativeTesseractVersion(binary: string): Promise<number | null> {
+  const { code, stdout, stderr } = await run(binary, ['--version'], 10_000);
+  const major = /tesseract v?(\d+)\./i.exec(`${stdout}\n${stderr}`)?.[1];
+  return code === 0 && major ? Number(major) : null;
+}
+
 /**
- * The native `tesseract` binary (Debian's tesseract-ocr), for users who
- * trade the system dependency for speed: DOCPROC_OCR_ENGINE=tesseract. Its
- * language data is the system's (tesseract-ocr-<lang> packages).
+ * The native `tesseract` binary (Debian's tesseract-ocr): 1.25x the pages a minute of
+ * tesseract.js in the pipeline at the same accuracy (docs/benchmarks.md), so `auto` — the
+ * default — takes it wherever a Tesseract 5 is installed. Its language data is the
+ * system's (tesseract-ocr-<lang> packages).
  */
 export class NativeTesseractEngine implements OcrEngine {
   readonly name = 'tesseract';

@@ -252,7 +252,8 @@ export const settings = {
   kubernetesTimeoutMs: { env: 'DOCPROC_K8S_TIMEOUT_MS', schema: z.coerce.number().int().min(100).default(10_000) },
 
   // OCR engine.
-  ocrEngine: { env: 'DOCPROC_OCR_ENGINE', schema: z.enum(['tesseract.js', 'tesseract']).default('tesseract.js') },
+  /** `auto`: the native binary when a Tesseract 5 (or later) is installed, else tesseract.js. */
+  ocrEngine: { env: 'DOCPROC_OCR_ENGINE', schema: z.enum(['auto', 'tesseract.js', 'tesseract']).default('auto') },
   /** The native binary for DOCPROC_OCR_ENGINE=tesseract. */
   tesseractPath: { env: 'DOCPROC_TESSERACT_PATH', schema: z.string().min(1).default('tesseract') },
   /**
