@@ -7,7 +7,6 @@ type BlobSettings = Pick<Config, 'blobStore' | 'dataDir' | 's3Bucket' | 's3Prefi
 
 /** The S3 store. The AWS SDK takes about half a second to load: only processes that use S3 load it. */
 export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
   const { S3BlobStore } = require('./s3-blob-store') as typeof import('./s3-blob-store');
   return new S3BlobStore(options);
 }
