@@ -20,7 +20,8 @@ void runWorker({
       });
     }
     await engine.warm(config.ocrLanguages);
-    logger.info('OCR engine ready', { engine: engine.name, languages: config.ocrLanguages, tessdata: config.tessdataDir ?? 'bundled' });
+    const tessdata = native ? 'system' : (config.tessdataDir ?? 'bundled');
+    logger.info('OCR engine ready', { engine: engine.name, languages: config.ocrLanguages, tessdata });
     const settings = ocrSettings(config);
     return {
       processor: (ctx) => ocr(ctx, engine, settings),
