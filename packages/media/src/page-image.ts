@@ -99,7 +99,7 @@ async function stage(page: GreyImage, apply: (image: sharp.Sharp) => sharp.Sharp
  * sharp's normalise() does — but in one pass over the bytes: sharp's goes through sRGB and
  * three channels, and cost 0.18 s of CPU on a 3-megapixel page against 0.01-0.02 s here.
  */
-export function normalise(grey: GreyImage): GreyImage {
+function normalise(grey: GreyImage): GreyImage {
   const { data } = grey;
   const histogram = new Uint32Array(256);
   for (let i = 0; i < data.length; i++) histogram[data[i]!]!++;
