@@ -4,13 +4,14 @@ import {
   EmptyDocumentError,
   IMAGE_TYPES,
   TooLargeError,
+  TooManyPagesError,
   UnsupportedTypeError,
   detectMediaType,
   type PreprocessResult,
 } from '@docproc/catalog';
-import { greyscalePage, imageInfo, readPdf, scannedImages, type GreyImage, type PageSource } from '@docproc/media';
+import { greyscalePage, imageInfo, readPdf, scannedImages, type GreyImage, type PageSource, type PdfPage } from '@docproc/media';
 import type { Config } from '@docproc/config';
-import { Stages, type StepContext } from '@docproc/runtime';
+import { Stages, untilStopped, type StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
 import type { OrientationDetector } from './orientation';
 import { preparePage, type PageSettings } from './prepare-page';
@@ -128,17 +129,39 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
     };
     // Pages that are one scanned image are decoded here, straight from the image (libjpeg-turbo, zlib); pdf.js renders the rest.
     const scans = await scannedImages(bytes);
-    const pdfPages = readPdf(
-      bytes,
-      {
-        dpi: page.targetDpi,
-        textLayer: options.textLayer ?? (options.forceOcr ? 'ignore' : 'auto'),
-        languages: options.languages ?? settings.languages,
-        scanPages: scans.flatMap((scan, index) => (scan ? [index] : [])),
-      },
-      limits,
-      ctx.signal,
-    );
+    // A document of scans only needs no pdf.js at all (no text layer, nothing to render).
+    const onlyScans = scans.length > 0 && scans.every((scan) => scan !== null);
+    if (onlyScans && scans.length > settings.maxPages) {
+      throw new TooManyPagesError(`the PDF has ${scans.length} pages, more than the limit of ${settings.maxPages}`);
+    }
+    const pdfPages: AsyncGenerator<PdfPage & { count: number }> = onlyScans
+      ? (async function* () {
+          for (const [index, scan] of scans.entries()) {
+            const { width, height, dpi } = scan!;
+            yield {
+              index,
+              count: scans.length,
+              width,
+              height,
+              dpi,
+              widthPt: (width / dpi) * 72,
+              heightPt: (height / dpi) * 72,
+              text: null,
+              textScore: null,
+            };
+          }
+        })()
+      : readPdf(
+          bytes,
+          {
+            dpi: page.targetDpi,
+            textLayer: options.textLayer ?? (options.forceOcr ? 'ignore' : 'auto'),
+            languages: options.languages ?? settings.languages,
+            scanPages: scans.flatMap((scan, index) => (scan ? [index] : [])),
+          },
+          limits,
+          ctx.signal,
+        );
     for (;;) {
       const stages = new Stages();
       const next = await stages.time('render', () => pdfPages.next());
@@ -160,7 +183,16 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
           scan.kind === 'jpeg'
             ? { kind: 'jpeg', bytes: scan.bytes, maxPixels: settings.maxInputPixels }
             : { kind: 'raw', pixels: scan.pixels, width: scan.width, height: scan.height, channels: scan.channels };
-        const grey = await stages.time('decode', () => decoded(index, () => greyscalePage(source)));
+        // as for a page pdf.js renders, the page's time limit holds
+        const grey = await stages.time('decode', () =>
+          untilStopped(
+            decoded(index, () => greyscalePage(source)),
+            {
+              signal: ctx.signal,
+              timeout: { ms: settings.pageTimeoutMs, message: `page ${index + 1} took longer than ${settings.pageTimeoutMs} ms to decode` },
+            },
+          ),
+        );
         await store(index, count, grey, { dpi: scan.dpi, known: true }, 0, { text, textScore }, stages);
       } else {
         await done({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text, textScore }, count);

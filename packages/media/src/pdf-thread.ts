@@ -113,7 +113,8 @@ async function renderPage(
   const page = await doc.getPage(index + 1);
   try {
     const base = page.getViewport({ scale: 1 });
-    const layer = await readLayer(page, input, OPS);
+    // a page that is one scanned image and nothing else has no text layer to read
+    const layer = input.scanPages.includes(index) ? { text: null, score: null, taken: false } : await readLayer(page, input, OPS);
     const dpi = renderDpi(base.width, base.height, input);
     const viewport = page.getViewport({ scale: dpi / POINTS_PER_INCH });
     const width = Math.round(viewport.width);
