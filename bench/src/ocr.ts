@@ -30,7 +30,7 @@ import { finishPage, greyscalePage } from '@docproc/media';
 import { createRedis, liveWorkers } from '@docproc/runtime';
 import { LocalBlobStore, blobKeys } from '@docproc/storage';
 import { readStepResult } from '@docproc/batches';
-import { TEST_REDIS_URL, characterErrorRate, deletePrefix, renderTextPng, testPrefix, waitFor } from '@docproc/testkit';
+import { TEST_REDIS_URL, characterErrorRate, deletePrefix, preparedPage, renderTextPng, testPrefix, waitFor } from '@docproc/testkit';
 
 const pageCount = Number(process.argv[2] ?? process.env.BENCH_PAGES ?? 8);
 const engine = process.env.BENCH_ENGINE ?? 'tesseract.js';
@@ -150,18 +150,7 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
     for (const [index, page] of pages.entries()) {
       const key = blobKeys.page(batchId, documentId, index);
       await blobs.put(key, page.png);
-      pre.pages.push({
-        index,
-        blobKey: key,
-        width: 2550,
-        height: 0,
-        rotation: 0,
-        skewAngle: 0,
-        despeckled: false,
-        dpi: 300,
-        text: null,
-        textScore: null,
-      });
+      pre.pages.push(preparedPage(index, { blobKey: key, width: 2550, height: 0 }));
     }
     const payload: StepPayload = { batchId, documentId, step: 'preprocess', pipeline, name: 'bench.pdf', blobKey, options: {} };
     // The workers are up (engine loaded at start-up, as in production); from here on it is the page path

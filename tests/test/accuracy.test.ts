@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { characterErrorRate, makePdf, renderTextPng, stepContext } from '@docproc/testkit';
+import { PROSE_LINES, characterErrorRate, makePdf, renderTextPng, stepContext } from '@docproc/testkit';
 import { loadConfig } from '@docproc/config';
 import { OrientationDetector, preprocess, preprocessSettings } from '@docproc/worker-preprocessing';
 import { TesseractEngine, combinePages, ocrPage, ocrSettings } from '@docproc/worker-ocr';
@@ -7,15 +7,7 @@ import { TesseractEngine, combinePages, ocrPage, ocrSettings } from '@docproc/wo
 /** The platform's defaults, as a fresh install runs. */
 const config = loadConfig({});
 
-/** Text whose every character is known: a page of plain English prose with digits and punctuation. */
-const PROSE = [
-  'The committee met on 14 March 2024 to review the budget.',
-  'Revenue rose by 12.5 percent, while costs fell slightly.',
-  'Members agreed to publish the report before the summer.',
-  'Questions about the figures should go to the treasurer.',
-  'A second meeting is planned for the first week of June.',
-  'Please bring copies of the draft and your comments.',
-];
+const PROSE = PROSE_LINES;
 
 interface GeneratedPage {
   name: string;

@@ -4,6 +4,10 @@ import { TEST_REDIS_URL, deletePrefix, freePort, testPrefix, waitFor } from '@do
 
 const logger = createLogger('test', 'error');
 
+/** A heartbeat every 100 ms of an OCR worker with nothing to do. */
+const idleHeartbeat = (redis: Redis, id: string, prefix: string) =>
+  new Heartbeat(redis, prefix, 100, () => ({ id, step: 'ocr', concurrency: 1, processed: 0, failed: 0, active: 0, current: [] }));
+
 describe('health', () => {
   const prefix = testPrefix('health');
   const redis = new Redis(TEST_REDIS_URL);
@@ -13,15 +17,7 @@ describe('health', () => {
   });
 
   it('a heartbeat is live while its timer fires and ready while Redis takes it', async () => {
-    const beating = new Heartbeat(redis, prefix, 100, () => ({
-      id: 'w1',
-      step: 'ocr',
-      concurrency: 1,
-      processed: 0,
-      failed: 0,
-      active: 0,
-      current: [],
-    }));
+    const beating = idleHeartbeat(redis, 'w1', prefix);
     beating.start();
     await waitFor(async () => (beating.problems().ready === null ? true : undefined), 2000, 'a beat in Redis');
     expect(beating.problems()).toEqual({ live: null, ready: null });
@@ -33,15 +29,7 @@ describe('health', () => {
     const away = new Redis(TEST_REDIS_URL);
     await away.ping();
     away.disconnect();
-    const lonely = new Heartbeat(away, prefix, 100, () => ({
-      id: 'w2',
-      step: 'ocr',
-      concurrency: 1,
-      processed: 0,
-      failed: 0,
-      active: 0,
-      current: [],
-    }));
+    const lonely = idleHeartbeat(away, 'w2', prefix);
     lonely.start();
     await new Promise((r) => setTimeout(r, 400));
     expect(lonely.problems().live).toBeNull();

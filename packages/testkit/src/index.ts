@@ -1,4 +1,4 @@
-export { renderTextPng, type RenderOptions } from './render';
+export { PROSE_LINES, renderTextPng, type RenderOptions } from './render';
 export { makePdf, type PdfPageSpec } from './pdf';
 export { pngHeaderOnly } from './bomb';
 export { characterErrorRate, editDistance } from './cer';

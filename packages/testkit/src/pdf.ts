@@ -48,6 +48,19 @@ function assemble(objects: (string | Buffer)[], trailerExtra = ''): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The colour space a JPEG's own frame header says it has (its component count): what the PDF must declare. */
+function jpegColourSpace(jpeg: Buffer): string {
+  for (let at = 2; at + 9 < jpeg.length;) {
+    const marker = jpeg[at + 1]!;
+    // SOF0-SOF15 carry the frame; C4, C8 and CC are other segments in that range
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return ({ 1: '/DeviceGray', 3: '/DeviceRGB', 4: '/DeviceCMYK' } as Record<number, string>)[jpeg[at + 9]!] ?? '/DeviceGray';
+    }
+    at += 2 + jpeg.readUInt16BE(at + 2);
+  }
+  return '/DeviceGray';
+}
+
 const stream = (dict: string, data: Buffer) =>
   Buffer.concat([Buffer.from(`<< ${dict} /Length ${data.length} >>\nstream\n`, 'latin1'), data, Buffer.from('\nendstream', 'latin1')]);
 
@@ -86,7 +99,7 @@ export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {
       const image =
         page.kind === 'image'
           ? stream(
-              `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode`,
+              `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace ${jpegColourSpace(page.jpeg)} /BitsPerComponent 8 /Filter /DCTDecode`,
               page.jpeg,
             )
           : stream(

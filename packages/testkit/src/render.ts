@@ -47,3 +47,13 @@ export async function renderTextPng(lines: string[], options: RenderOptions = {}
   if (options.rotate) image = image.rotate(options.rotate, { background: '#fff' });
   return image.png().toBuffer();
 }
+
+/** Text whose every character is known: plain English prose with digits and punctuation, a line each. */
+export const PROSE_LINES = [
+  'The committee met on 14 March 2024 to review the budget.',
+  'Revenue rose by 12.5 percent, while costs fell slightly.',
+  'Members agreed to publish the report before the summer.',
+  'Questions about the figures should go to the treasurer.',
+  'A second meeting is planned for the first week of June.',
+  'Please bring copies of the draft and your comments.',
+];
