@@ -23,7 +23,7 @@ import { Queue, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BatchStore, StepQueues, jobPolicy, stepJobId, submitBatch, type NewBatch } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
-import { STEPS, stepJobOptions, toQueuePriority, type StepName, type StepResults } from '@docproc/catalog';
+import { STEPS, nlpResultSchema, stepJobOptions, toQueuePriority, type StepName, type StepResults } from '@docproc/catalog';
 import { createLogger, createRedis, startStepWorker, stepWorkerSettings, type StepProcessor } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
@@ -40,7 +40,7 @@ const policy = jobPolicy(config);
 const NO_OP_RESULTS: StepResults = {
   preprocess: { mediaType: 'text/plain', pages: [] },
   ocr: { text: '', confidence: 0, engine: 'none', languages: [], pages: [] },
-  nlp: { language: 'und', wordCount: 0, tokens: [], keywords: [], entities: [] },
+  nlp: nlpResultSchema.parse({ language: 'und', wordCount: 0, tokens: [], keywords: [], entities: [] }),
   validate: { status: 'passed', reasons: [] },
 };
 

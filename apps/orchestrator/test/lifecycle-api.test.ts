@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { BatchStore, StepQueues, jobPolicy, readEvents } from '@docproc/batches';
-import { STEPS, type StepName, type StepResults } from '@docproc/catalog';
+import { STEPS, nlpResultSchema, type StepName, type StepResults } from '@docproc/catalog';
 import { loadConfig, type Config } from '@docproc/config';
 import {
   announceCapabilities,
@@ -33,7 +33,15 @@ function quickProcessors(delayMs = 0): { [S in StepName]: StepProcessor<S> } {
     preprocess: () => after<StepResults['preprocess']>({ mediaType: 'text/plain', pages: [] }),
     ocr: () => after<StepResults['ocr']>({ text: 'x', confidence: 90, engine: 'fake', languages: ['eng'], pages: [] }),
     nlp: async (ctx) =>
-      after({ language: 'eng', wordCount: (await ctx.blobs.get(ctx.payload.blobKey)).length, tokens: [], keywords: [], entities: [] }),
+      after(
+        nlpResultSchema.parse({
+          language: 'eng',
+          wordCount: (await ctx.blobs.get(ctx.payload.blobKey)).length,
+          tokens: [],
+          keywords: [],
+          entities: [],
+        }),
+      ),
     validate: () => after<StepResults['validate']>({ status: 'passed', reasons: [] }),
   };
 }

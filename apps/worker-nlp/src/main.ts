@@ -4,5 +4,5 @@ import { nlp } from './nlp';
 void runWorker({
   service: 'worker-nlp',
   step: 'nlp',
-  setup: async () => ({ processor: (ctx) => nlp(ctx) }),
+  setup: async (config) => ({ processor: (ctx) => nlp(ctx, config) }),
 });

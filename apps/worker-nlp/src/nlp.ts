@@ -1,20 +1,19 @@
-// Deep imports: natural's index also loads its storage backends, which read a .env file into process.env.
+// Deep import: natural's index also loads its storage backends, which read a .env file into process.env.
 import { TfIdf } from 'natural/lib/natural/tfidf';
-import { RegexpTokenizer } from 'natural/lib/natural/tokenizers';
-import { franc } from 'franc-min';
-import { EmptyDocumentError, UnsupportedTypeError, detectMediaType, type NlpResult } from '@docproc/catalog';
+import { EmptyDocumentError, UnsupportedTypeError, detectMediaType, type Classification, type DateOrder, type NlpResult } from '@docproc/catalog';
 import type { StepContext } from '@docproc/runtime';
+import { classifyText, trainClassifier } from './classify';
 import { findEntities } from './entities';
+import { detectLanguage } from './language';
 import { stopwordsFor } from './stopwords';
+import { summarize } from './summary';
+import { isWord, sentencesOf, stemsOf, tokenize } from './text';
 
-// Letters and digits of any script: natural's WordTokenizer drops accented letters.
-const tokenizer = new RegexpTokenizer({ pattern: /[^\p{L}\p{N}]+/u });
-
-/** franc needs some text to tell languages apart; below this it answers "und". */
-const MIN_LANGUAGE_CHARS = 20;
-
-function tokenize(text: string): string[] {
-  return tokenizer.tokenize(text) ?? [];
+/** What the NLP step reads from the config (each over-ridden per job by the option of the same name). */
+export interface NlpSettings {
+  dateOrder: DateOrder;
+  phoneRegion: string;
+  summarySentences: number;
 }
 
 /** Top TF-IDF terms of the text, its pages being the documents (so terms on every page weigh less). */
@@ -32,29 +31,62 @@ export function keywords(pages: string[], count: number, language: string): NlpR
     .map(([term, score]) => ({ term, score: Math.round(score * 1000) / 1000 }));
 }
 
-export function detectLanguage(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().length < MIN_LANGUAGE_CHARS ? 'und' : franc(text, { minLength: MIN_LANGUAGE_CHARS });
-}
-
-async function textOf(ctx: StepContext): Promise<string> {
+/** The document's pages' text: OCR's pages, or a plain-text document split at form feeds. */
+async function pagesOf(ctx: StepContext): Promise<string[]> {
   const ocr = await ctx.resultOf('ocr');
-  if (ocr) return ocr.text;
+  if (ocr) return ocr.pages.length > 0 ? ocr.pages.map((p) => p.text) : ocr.text.split('\f');
   const bytes = await ctx.blobs.get(ctx.payload.blobKey);
   if (bytes.length === 0) throw new EmptyDocumentError();
-  if (detectMediaType(bytes) === 'text/plain') return bytes.toString('utf8');
+  if (detectMediaType(bytes) === 'text/plain') return bytes.toString('utf8').split('\f');
   throw new UnsupportedTypeError('NLP reads text: put ocr before nlp in the pipeline, or submit plain text');
 }
 
-/** The NLP step: tokens, word count, language, keywords and entities of the document's text. */
-export async function nlp(ctx: StepContext): Promise<NlpResult> {
-  const text = await textOf(ctx);
-  const tokens = tokenize(text);
+function classification(ctx: StepContext, text: string, language: string): Classification | null {
+  const classify = ctx.payload.options.classify;
+  if (!classify || !('labels' in classify)) return null;
+  return classifyText(trainClassifier(classify.labels), text, language, 'job');
+}
+
+/**
+ * The NLP step: language (of the document and of each page), sentences, tokens and their
+ * stems, keywords, entities, an extractive summary and, when asked, a label.
+ */
+export async function nlp(ctx: StepContext, settings: NlpSettings): Promise<NlpResult> {
+  const options = ctx.payload.options;
+  const pageTexts = await pagesOf(ctx);
+  const text = pageTexts.join('\f');
   const language = detectLanguage(text);
+  const tokens = tokenize(text);
+  const pages = pageTexts.map((pageText, index) => {
+    const own = detectLanguage(pageText);
+    const pageLanguage = own === 'und' ? language : own;
+    const sentences = sentencesOf(pageText, index);
+    const entities = findEntities({
+      text: pageText,
+      page: index,
+      language: pageLanguage,
+      dateOrder: options.dateOrder ?? settings.dateOrder,
+      phoneRegion: options.phoneRegion ?? settings.phoneRegion,
+    });
+    return { index, language: own, wordCount: tokenize(pageText).filter(isWord).length, sentences, entities };
+  });
+  const sentences = pages.flatMap((p) => p.sentences);
   return {
     language,
-    wordCount: tokens.filter((t) => /\p{L}/u.test(t)).length,
+    wordCount: tokens.filter(isWord).length,
+    sentenceCount: sentences.length,
     tokens,
-    keywords: keywords(text.split('\f'), ctx.payload.options.keywords ?? 10, language),
-    entities: findEntities(text),
+    stems: stemsOf(tokens, language),
+    pages: pages.map(({ index, language: pageLanguage, wordCount, sentences: own }) => ({
+      index,
+      language: pageLanguage,
+      wordCount,
+      sentenceCount: own.length,
+    })),
+    sentences,
+    keywords: keywords(pageTexts, options.keywords ?? 10, language),
+    entities: pages.flatMap((p) => p.entities),
+    summary: summarize(sentences, language, options.summarySentences ?? settings.summarySentences),
+    classification: classification(ctx, text, language),
   };
 }

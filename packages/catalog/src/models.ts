@@ -52,6 +52,22 @@ export const stepTimeoutsSchema = z.strictObject(
   },
 );
 
+/** How numeric dates are read: 03/04/2025 is 3 April under DMY, March 4 under MDY. */
+export const DATE_ORDERS = ['DMY', 'MDY'] as const;
+export type DateOrder = (typeof DATE_ORDERS)[number];
+
+/** A label and the example texts it is learned from. */
+const labelledExamplesSchema = z
+  .record(z.string().min(1).max(100), z.array(z.string().min(1).max(100_000)).min(1).max(1000))
+  .refine((labels) => Object.keys(labels).length >= 2, 'at least two labels, each with example texts');
+
+/** `{ classifier: "name" }` (stored by POST /v1/classifiers) or `{ labels: { invoice: ["..."], letter: ["..."] } }`. */
+export const classifyOptionSchema = z.union([
+  z.strictObject({ classifier: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) }),
+  z.strictObject({ labels: labelledExamplesSchema }),
+]);
+export type ClassifyOption = z.infer<typeof classifyOptionSchema>;
+
 /** What a job can ask for besides text and JSON. */
 export const OUTPUTS = ['pdf'] as const;
 
@@ -67,6 +83,17 @@ export const jobOptionsSchema = z
       .optional(),
     /** nlp: how many keywords to return. */
     keywords: z.number().int().min(0).max(100).optional(),
+    /** nlp: how many sentences the extractive summary has (over DOCPROC_SUMMARY_SENTENCES). */
+    summarySentences: z.number().int().min(0).max(50).optional(),
+    /** nlp: how to read numeric dates such as 03/04/2025 (over DOCPROC_DATE_ORDER). */
+    dateOrder: z.enum(DATE_ORDERS).optional(),
+    /** nlp: the region phone numbers without a country code belong to, ISO 3166 alpha-2 (over DOCPROC_PHONE_REGION). */
+    phoneRegion: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code such as "US" or "FR"')
+      .optional(),
+    /** nlp: put each document under a label, by a stored classifier or by labels with example texts. */
+    classify: classifyOptionSchema.optional(),
     /**
      * preprocess: a PDF page's own text layer — `auto` (default) takes it when it scores as
      * trustworthy and OCRs the page otherwise, `use` takes any layer, `ignore` OCRs every page.

@@ -56,16 +56,51 @@ export const ocrResultSchema = z.object({
 });
 export type OcrResult = z.infer<typeof ocrResultSchema>;
 
-export const entitySchema = z.object({ type: z.string(), text: z.string(), value: z.string() });
+export const entitySchema = z.object({
+  /** date, money, percent, email, url, phone, iban, bic, vat, person, place, organization. */
+  type: z.string(),
+  /** The characters as they stand in the page's text. */
+  text: z.string(),
+  /** The normalised value: ISO 8601 date, "EUR 1234.50", E.164 phone number, electronic IBAN... */
+  value: z.string(),
+  /** Page index (0-based) the entity is on; `start`/`end` are offsets in that page's text. */
+  page: z.number().int().min(0).default(0),
+  start: z.number().int().min(0).default(0),
+  end: z.number().int().min(0).default(0),
+  /** How sure the finder is (0..1): a checksum that holds is surer than a pattern. */
+  confidence: z.number().min(0).max(1).default(1),
+});
 export type Entity = z.infer<typeof entitySchema>;
+
+const classificationSchema = z.object({
+  label: z.string(),
+  /** Share of the classifier's belief (0..1) that went to this label. */
+  confidence: z.number().min(0).max(1),
+  runnerUp: z.object({ label: z.string(), confidence: z.number().min(0).max(1) }).nullable(),
+  /** The stored classifier's name, or "job" for labels given in the job's options. */
+  classifier: z.string(),
+});
+export type Classification = z.infer<typeof classificationSchema>;
 
 export const nlpResultSchema = z.object({
   /** ISO 639-3 code, or "und" when the text is too short to tell. */
   language: z.string(),
   wordCount: z.number().int().min(0),
+  sentenceCount: z.number().int().min(0).default(0),
   tokens: z.array(z.string()),
+  /** The tokens' stems (same order), by natural's stemmer for the language; null where natural has none. */
+  stems: z.array(z.string()).nullable().default(null),
+  pages: z
+    .array(
+      z.object({ index: z.number().int().min(0), language: z.string(), wordCount: z.number().int().min(0), sentenceCount: z.number().int().min(0) }),
+    )
+    .default([]),
+  sentences: z.array(z.object({ text: z.string(), page: z.number().int().min(0), start: z.number().int(), end: z.number().int() })).default([]),
   keywords: z.array(z.object({ term: z.string(), score: z.number() })),
   entities: z.array(entitySchema),
+  /** The document's most telling sentences, in the order they stand. */
+  summary: z.array(z.string()).default([]),
+  classification: classificationSchema.nullable().default(null),
 });
 export type NlpResult = z.infer<typeof nlpResultSchema>;
 

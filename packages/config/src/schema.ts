@@ -169,6 +169,15 @@ export const settings = {
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },
   /** What every job makes besides text and JSON unless it says (options.output): `pdf`, a searchable PDF. */
   outputs: { env: 'DOCPROC_OUTPUT', schema: listOfStrings.pipe(z.array(z.enum(['pdf']))).default([]) },
+  dateOrder: { env: 'DOCPROC_DATE_ORDER', schema: z.enum(['DMY', 'MDY']).default('DMY') },
+  phoneRegion: {
+    env: 'DOCPROC_PHONE_REGION',
+    schema: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code such as "US"')
+      .default('US'),
+  },
+  summarySentences: { env: 'DOCPROC_SUMMARY_SENTENCES', schema: z.coerce.number().int().min(0).max(50).default(3) },
   minConfidence: { env: 'DOCPROC_MIN_CONFIDENCE', schema: z.coerce.number().min(0).max(100).default(60) },
 
   // Preprocessing: what pages are made into, and the guards against hostile files.

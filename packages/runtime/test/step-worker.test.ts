@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { BatchStore, StepQueues, jobPolicy, readEvents, removeQueuedSteps, retryBatch, submitBatch, type NewBatch } from '@docproc/batches';
-import { CorruptDocumentError, DEAD_LETTER_QUEUE, STEPS, type DeadLetter, type StepName, type StepResults } from '@docproc/catalog';
+import { CorruptDocumentError, DEAD_LETTER_QUEUE, STEPS, nlpResultSchema, type DeadLetter, type StepName, type StepResults } from '@docproc/catalog';
 import { loadConfig } from '@docproc/config';
 import {
   createLogger,
@@ -51,13 +51,15 @@ function fakeProcessors(behaviour: { failOn?: Record<string, Error>; flaky?: Map
       languages: ['eng'],
       pages: [],
     })),
-    nlp: run('nlp', async (ctx) => ({
-      language: 'eng',
-      wordCount: (await ctx.resultOf('ocr'))!.text.length,
-      tokens: [],
-      keywords: [],
-      entities: [],
-    })),
+    nlp: run('nlp', async (ctx) =>
+      nlpResultSchema.parse({
+        language: 'eng',
+        wordCount: (await ctx.resultOf('ocr'))!.text.length,
+        tokens: [],
+        keywords: [],
+        entities: [],
+      }),
+    ),
     validate: run('validate', () => ({ status: 'passed', reasons: [] })),
   } satisfies { [S in StepName]: StepProcessor<S> };
 }
