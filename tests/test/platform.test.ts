@@ -115,6 +115,49 @@ describe('the platform end to end', () => {
     expect(doc!.steps.validate).toEqual({ status: 'passed', reasons: [] });
   }, 90_000);
 
+  it('classifies documents by a stored classifier, and refuses a job naming one that is not stored', async () => {
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
+    const labels = {
+      invoice: ['Invoice number 12. Amount due: 300 USD. Payment within 14 days.', 'Invoice total, VAT, amount due, payment terms and bank account'],
+      letter: [
+        'Dear Sir, thank you for your kind letter of last week. Yours sincerely',
+        'Dear Madam, I write to thank you for the lovely visit. Best wishes',
+      ],
+    };
+    const created = await api('/v1/classifiers', { method: 'POST', body: JSON.stringify({ name: 'kinds', labels }) });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ name: 'kinds', algorithm: 'bayes', labels: { invoice: 2, letter: 2 } });
+    const bad = await api('/v1/classifiers', { method: 'POST', body: JSON.stringify({ name: 'Bad Name', labels: { only: ['one label'] } }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { details: { path: string }[] } }).error.details.map((d) => d.path).sort()).toEqual(['labels', 'name']);
+    expect(((await (await api('/v1/classifiers')).json()) as { classifiers: { name: string }[] }).classifiers.map((c) => c.name)).toEqual(['kinds']);
+
+    const form = new FormData();
+    form.append('files', new Blob(['Invoice 77. The amount due is 120 EUR, payment within 30 days to our bank account.']), 'bill.txt');
+    form.append('options', JSON.stringify({ classify: { classifier: 'missing' } }));
+    form.append('pipeline', 'nlp');
+    const refused = await fetch(`${base}/v1/jobs`, { method: 'POST', body: form });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/no classifier missing/);
+
+    const id = await submit(
+      [
+        { name: 'bill.txt', bytes: Buffer.from('Invoice 77. The amount due is 120 EUR, payment within 30 days to our bank account.') },
+        { name: 'note.txt', bytes: Buffer.from('Dear Sir, thank you so much for your letter and the kind words. Yours sincerely, Anne') },
+      ],
+      { pipeline: 'nlp', options: JSON.stringify({ classify: { classifier: 'kinds' } }) },
+    );
+    const results = await resultsWhenDone(id, 30_000);
+    const label = (name: string) =>
+      (results.documents.find((d) => d.name === name)!.steps.nlp as unknown as { classification: { label: string; classifier: string } })
+        .classification;
+    expect(label('bill.txt')).toMatchObject({ label: 'invoice', classifier: 'kinds' });
+    expect(label('note.txt')).toMatchObject({ label: 'letter', classifier: 'kinds' });
+    expect((await api('/v1/classifiers/kinds', { method: 'DELETE' })).status).toBe(204);
+    expect((await api('/v1/classifiers/kinds')).status).toBe(404);
+  }, 60_000);
+
   (corpusAvailable() ? it : it.skip)(
     'reads the whole corpus: expected words for every readable file, a clear code for each broken one',
     async () => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   BATCH_STATUSES,
   TASK_STATUSES,
+  classifierRequestSchema,
   documentErrorSchema,
   failedAttemptSchema,
   jobOptionsSchema,
@@ -229,6 +230,23 @@ const jobOptionsBodySchema = described(jobOptionsSchema, {
   examples: [{ languages: ['eng'], minConfidence: 70, timeouts: { ocr: 60000 } }],
 });
 
+const classifierRequestBodySchema = described(classifierRequestSchema, {
+  description: "A classifier to store: natural's Bayes (default) or logistic regression, learned from example texts per label.",
+  examples: [
+    { name: 'kinds', algorithm: 'bayes', labels: { invoice: ['Invoice 12, amount due 300 USD'], letter: ['Dear Sir, thank you for your letter'] } },
+  ],
+});
+
+const classifierSchema = described(
+  z.object({
+    name: z.string(),
+    algorithm: z.enum(['bayes', 'logistic']),
+    labels: z.record(z.string(), z.number().int()).meta({ description: 'examples per label' }),
+    createdAt: timestamp,
+  }),
+  { description: 'A stored classifier (its examples counted, not repeated).' },
+);
+
 /** Every body schema by the name it has in the OpenAPI document. */
 export const API_BODIES = {
   Error: errorBodySchema,
@@ -241,4 +259,7 @@ export const API_BODIES = {
   Stats: statsSchema,
   Retried: retriedSchema,
   JobOptions: jobOptionsBodySchema,
+  ClassifierRequest: classifierRequestBodySchema,
+  Classifier: classifierSchema,
+  ClassifierList: z.object({ classifiers: z.array(classifierSchema) }),
 };

@@ -1,3 +1,4 @@
+import { classifiersRoutes } from './classifiers-routes';
 import express from 'express';
 import type { AppDeps } from './deps';
 import { accessLog } from './access-log';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', metricsRoute(readState));
   app.get('/api/stats', statsRoute(readState, deps.config));
   app.use('/v1/jobs', submitRoute(deps), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps));
+  app.use('/v1/classifiers', classifiersRoutes(deps));
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

@@ -193,6 +193,23 @@ export function openApiDocument(version: string) {
           responses: { '200': { description: 'an event stream', content: { 'text/event-stream': {} } }, ...NOT_FOUND },
         },
       },
+      '/v1/classifiers': {
+        post: {
+          summary: 'Store a classifier by name (one stored under a taken name replaces it); jobs name it in options.classify.classifier',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('ClassifierRequest') } } },
+          responses: {
+            '201': json('Classifier', 'stored'),
+            '200': json('Classifier', 'replaced'),
+            '400': error('a bad name, too few labels, empty examples'),
+          },
+        },
+        get: { summary: 'The stored classifiers', responses: { '200': json('ClassifierList', 'every classifier') } },
+      },
+      '/v1/classifiers/{name}': {
+        parameters: [path('name', 'the name it was stored under')],
+        get: { summary: 'A stored classifier', responses: { '200': json('Classifier', 'the classifier'), '404': error('no such classifier') } },
+        delete: { summary: 'Delete a stored classifier', responses: { '204': { description: 'deleted' }, '404': error('no such classifier') } },
+      },
       '/api/stats': { get: { summary: 'Workers, queues, totals and limits', responses: { '200': json('Stats', 'the platform now') } } },
       '/metrics': {
         get: {

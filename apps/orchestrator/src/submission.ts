@@ -8,7 +8,7 @@ export interface Submission {
   options: JobOptions;
 }
 
-const issuesOf = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+export const issuesOf = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 
 /** Reads the form fields of POST /v1/jobs; throws a 400 HttpError that says what is wrong. */
 export function parseSubmission(fields: Record<string, unknown>): Submission {

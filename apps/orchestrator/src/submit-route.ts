@@ -5,6 +5,7 @@ import { FAN_OUT_CHUNK, queueFirstSteps, recordBatch, type NewDocument } from '@
 import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
+import { checkDefinitions } from './definitions';
 import type { AppDeps } from './deps';
 import { badRequest } from './http-error';
 import { parseSubmission } from './submission';
@@ -65,6 +66,7 @@ export function submitRoute(deps: AppDeps): Router {
       if (files.length === 0) throw badRequest('no documents: upload one or more files in the field "files"');
       const submission = parseSubmission(req.body ?? {});
       if (submission.pipeline.includes('ocr')) await checkLanguages(redis, config.keyPrefix, config.heartbeatMs, submission.options.languages);
+      await checkDefinitions(deps, submission.options);
       const types: (string | null)[] = new Array(files.length);
       await eachLimited(files, 32, async (file, i) => void (types[i] = file.size === 0 ? null : await uploadedType(file)));
       checkFirstStepTakes(

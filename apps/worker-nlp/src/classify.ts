@@ -31,10 +31,10 @@ function featuresOf(text: string, language = detectLanguage(text)): string[] {
     .map(([term]) => term);
 }
 
-type NaturalClassifier = BayesClassifier | LogisticRegressionClassifier;
+export type TrainedClassifier = BayesClassifier | LogisticRegressionClassifier;
 
 /** A classifier trained on labelled example texts (each label needs at least one). */
-export function trainClassifier(labels: Record<string, string[]>, algorithm: Algorithm = 'bayes'): NaturalClassifier {
+export function trainClassifier(labels: Record<string, string[]>, algorithm: Algorithm = 'bayes'): TrainedClassifier {
   const classifier = algorithm === 'bayes' ? new BayesClassifier() : new LogisticRegressionClassifier();
   for (const [label, texts] of Object.entries(labels)) for (const text of texts) classifier.addDocument(featuresOf(text), label);
   classifier.train();
@@ -42,15 +42,15 @@ export function trainClassifier(labels: Record<string, string[]>, algorithm: Alg
 }
 
 /** The classifier as JSON (natural's own form), for the classifier store. */
-export const serializeClassifier = (classifier: NaturalClassifier): string => JSON.stringify(classifier);
+export const serializeClassifier = (classifier: TrainedClassifier): string => JSON.stringify(classifier);
 
-export function restoreClassifier(json: string, algorithm: Algorithm): NaturalClassifier {
+export function restoreClassifier(json: string, algorithm: Algorithm): TrainedClassifier {
   const data = JSON.parse(json) as Record<string, unknown>;
   return algorithm === 'bayes' ? BayesClassifier.restore(data) : LogisticRegressionClassifier.restore(data);
 }
 
 /** The best label, its share of the classifier's belief, and the runner-up. */
-export function classifyText(classifier: NaturalClassifier, text: string, language: string, name: string): Classification | null {
+export function classifyText(classifier: TrainedClassifier, text: string, language: string, name: string): Classification | null {
   const ranked = classifier.getClassifications(featuresOf(text, language));
   const total = ranked.reduce((sum, c) => sum + Math.max(0, c.value), 0);
   const [best, second] = ranked;

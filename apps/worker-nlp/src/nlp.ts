@@ -1,11 +1,20 @@
 // Deep import: natural's index also loads its storage backends, which read a .env file into process.env.
 import { TfIdf } from 'natural/lib/natural/tfidf';
-import { EmptyDocumentError, UnsupportedTypeError, detectMediaType, type Classification, type DateOrder, type NlpResult } from '@docproc/catalog';
+import {
+  EmptyDocumentError,
+  MissingDefinitionError,
+  UnsupportedTypeError,
+  detectMediaType,
+  type Classification,
+  type DateOrder,
+  type NlpResult,
+} from '@docproc/catalog';
 import type { StepContext } from '@docproc/runtime';
 import { classifyText, trainClassifier } from './classify';
 import { findEntities } from './entities';
 import { detectLanguage } from './language';
 import { stopwordsFor } from './stopwords';
+import type { StoredClassifiers } from './stored-classifiers';
 import { summarize } from './summary';
 import { isWord, sentencesOf, stemsOf, tokenize } from './text';
 
@@ -14,6 +23,8 @@ export interface NlpSettings {
   dateOrder: DateOrder;
   phoneRegion: string;
   summarySentences: number;
+  /** Where classifiers named by jobs come from (none: a job that names one fails). */
+  classifiers?: Pick<StoredClassifiers, 'get'>;
 }
 
 /** Top TF-IDF terms of the text, its pages being the documents (so terms on every page weigh less). */
@@ -41,10 +52,12 @@ async function pagesOf(ctx: StepContext): Promise<string[]> {
   throw new UnsupportedTypeError('NLP reads text: put ocr before nlp in the pipeline, or submit plain text');
 }
 
-function classification(ctx: StepContext, text: string, language: string): Classification | null {
+async function classification(ctx: StepContext, settings: NlpSettings, text: string, language: string): Promise<Classification | null> {
   const classify = ctx.payload.options.classify;
-  if (!classify || !('labels' in classify)) return null;
-  return classifyText(trainClassifier(classify.labels), text, language, 'job');
+  if (!classify) return null;
+  if ('labels' in classify) return classifyText(trainClassifier(classify.labels), text, language, 'job');
+  if (!settings.classifiers) throw new MissingDefinitionError(`no store to read classifier ${classify.classifier} from`);
+  return classifyText(await settings.classifiers.get(classify.classifier), text, language, classify.classifier);
 }
 
 /**
@@ -87,6 +100,6 @@ export async function nlp(ctx: StepContext, settings: NlpSettings): Promise<NlpR
     keywords: keywords(pageTexts, options.keywords ?? 10, language),
     entities: pages.flatMap((p) => p.entities),
     summary: summarize(sentences, language, options.summarySentences ?? settings.summarySentences),
-    classification: classification(ctx, text, language),
+    classification: await classification(ctx, settings, text, language),
   };
 }

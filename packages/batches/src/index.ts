@@ -30,3 +30,4 @@ export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, StepRecord } f
 export { batchEndFields } from './batch-end';
 export { DURATION_BUCKETS_SECONDS, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
 export { backlogOf, queueSignals, type QueueSignals } from './queue-signals';
+export { Definitions } from './definitions';

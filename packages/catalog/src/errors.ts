@@ -81,3 +81,9 @@ export function toDocumentError(thrown: unknown): DocumentError {
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   return new RetryableError(message);
 }
+
+export class MissingDefinitionError extends DocumentError {
+  constructor(message: string) {
+    super('missing_definition', message, true);
+  }
+}

@@ -6,3 +6,4 @@ export * from './errors';
 export * from './job-options';
 export * from './dead-letter';
 export * from './media-type';
+export * from './definitions';

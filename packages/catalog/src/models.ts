@@ -22,6 +22,8 @@ export const DOCUMENT_ERROR_CODES = [
   'timeout',
   'worker_crashed',
   'cancelled',
+  /** The job names a stored classifier or rule set that was deleted after it was submitted. */
+  'missing_definition',
   'internal',
 ] as const;
 export type DocumentErrorCode = (typeof DOCUMENT_ERROR_CODES)[number];
@@ -57,13 +59,16 @@ export const DATE_ORDERS = ['DMY', 'MDY'] as const;
 export type DateOrder = (typeof DATE_ORDERS)[number];
 
 /** A label and the example texts it is learned from. */
-const labelledExamplesSchema = z
+export const labelledExamplesSchema = z
   .record(z.string().min(1).max(100), z.array(z.string().min(1).max(100_000)).min(1).max(1000))
   .refine((labels) => Object.keys(labels).length >= 2, 'at least two labels, each with example texts');
 
+/** The name a classifier or rule set is stored under. */
+export const definitionNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" and "_", at most 64');
+
 /** `{ classifier: "name" }` (stored by POST /v1/classifiers) or `{ labels: { invoice: ["..."], letter: ["..."] } }`. */
 export const classifyOptionSchema = z.union([
-  z.strictObject({ classifier: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) }),
+  z.strictObject({ classifier: definitionNameSchema }),
   z.strictObject({ labels: labelledExamplesSchema }),
 ]);
 export type ClassifyOption = z.infer<typeof classifyOptionSchema>;

@@ -1,0 +1,32 @@
+import type { Definitions } from '@docproc/batches';
+import { MissingDefinitionError, type StoredClassifier } from '@docproc/catalog';
+import { trainClassifier, type TrainedClassifier } from './classify';
+
+/** How long a worker goes on with the classifier it read before it looks for a newer one. */
+const RECHECK_MS = 30_000;
+
+/**
+ * Classifiers stored by the API, trained here on first use and kept: the API stores the
+ * labelled examples (keeping natural out of the orchestrator), each worker trains once per
+ * version (Bayes on 1,000 examples: see docs/benchmarks.md) and looks for a new version
+ * every 30 s.
+ */
+export class StoredClassifiers {
+  private readonly trained = new Map<string, { createdAt: string; classifier: TrainedClassifier; checkedAt: number }>();
+
+  constructor(private readonly definitions: Definitions<StoredClassifier>) {}
+
+  async get(name: string): Promise<TrainedClassifier> {
+    const known = this.trained.get(name);
+    if (known && Date.now() - known.checkedAt < RECHECK_MS) return known.classifier;
+    const stored = await this.definitions.get(name);
+    if (!stored) throw new MissingDefinitionError(`classifier ${name} was deleted after the job was submitted`);
+    if (known?.createdAt === stored.createdAt) {
+      known.checkedAt = Date.now();
+      return known.classifier;
+    }
+    const classifier = trainClassifier(stored.labels, stored.algorithm);
+    this.trained.set(name, { createdAt: stored.createdAt, classifier, checkedAt: Date.now() });
+    return classifier;
+  }
+}
