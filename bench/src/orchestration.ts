@@ -41,7 +41,7 @@ const NO_OP_RESULTS: StepResults = {
   preprocess: { mediaType: 'text/plain', pages: [] },
   ocr: { text: '', confidence: 0, engine: 'none', languages: [], pages: [] },
   nlp: nlpResultSchema.parse({ language: 'und', wordCount: 0, tokens: [], keywords: [], entities: [] }),
-  validate: { status: 'passed', reasons: [] },
+  validate: { status: 'passed', reasons: [], fields: {} },
 };
 
 async function plainBullmq(redis: Redis, withOptions: boolean, documents = documentCount): Promise<number> {

@@ -61,6 +61,8 @@ describe('the API contract, metrics and stats of a running platform', () => {
         '/v1/jobs/{id}/events',
         '/v1/classifiers',
         '/v1/classifiers/{name}',
+        '/v1/rulesets',
+        '/v1/rulesets/{name}',
         '/api/stats',
         '/metrics',
         '/healthz',

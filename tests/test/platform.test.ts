@@ -112,7 +112,7 @@ describe('the platform end to end', () => {
         expect.objectContaining({ type: 'date', text: '2025-03-31', value: '2025-03-31', page: 0 }),
       ]),
     );
-    expect(doc!.steps.validate).toEqual({ status: 'passed', reasons: [] });
+    expect(doc!.steps.validate).toEqual({ status: 'passed', reasons: [], fields: {} });
   }, 90_000);
 
   it('classifies documents by a stored classifier, and refuses a job naming one that is not stored', async () => {
@@ -131,7 +131,7 @@ describe('the platform end to end', () => {
     const bad = await api('/v1/classifiers', { method: 'POST', body: JSON.stringify({ name: 'Bad Name', labels: { only: ['one label'] } }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { details: { path: string }[] } }).error.details.map((d) => d.path).sort()).toEqual(['labels', 'name']);
-    expect(((await (await api('/v1/classifiers')).json()) as { classifiers: { name: string }[] }).classifiers.map((c) => c.name)).toEqual(['kinds']);
+    expect(((await (await api('/v1/classifiers')).json()) as { items: { name: string }[] }).items.map((c) => c.name)).toEqual(['kinds']);
 
     const form = new FormData();
     form.append('files', new Blob(['Invoice 77. The amount due is 120 EUR, payment within 30 days to our bank account.']), 'bill.txt');
@@ -156,6 +156,50 @@ describe('the platform end to end', () => {
     expect(label('note.txt')).toMatchObject({ label: 'letter', classifier: 'kinds' });
     expect((await api('/v1/classifiers/kinds', { method: 'DELETE' })).status).toBe(204);
     expect((await api('/v1/classifiers/kinds')).status).toBe(404);
+  }, 60_000);
+
+  it('validates by a stored rule set: fields extracted, outcomes with reasons, a malformed rule refused naming it', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const rules = [
+      { kind: 'regex', name: 'number', pattern: 'Invoice (?<invoiceNumber>INV-\\d+)' },
+      { kind: 'entities', require: { date: 1 }, severity: 'soft' },
+      { kind: 'schema', schema: { type: 'object', required: ['invoiceNumber'] } },
+    ];
+    expect((await post('/v1/rulesets', { name: 'invoices', rules })).status).toBe(201);
+    const bad = await post('/v1/rulesets', { name: 'broken', rules: [rules[0], { kind: 'regex', pattern: '(unclosed' }] });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { details: { path: string; message: string }[] } }).error.details).toEqual([
+      { path: 'rules.1.pattern', message: expect.stringMatching(/^rule regex#1: Invalid regular expression/) },
+    ]);
+
+    const form = new FormData();
+    form.append('files', new Blob(['hello']), 'a.txt');
+    form.append('pipeline', 'nlp,validate');
+    form.append('options', JSON.stringify({ validate: { rules: [{ kind: 'pages', max: 0 }] } }));
+    const refused = await fetch(`${base}/v1/jobs`, { method: 'POST', body: form });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('validate.rules.0.max');
+
+    const id = await submit(
+      [
+        { name: 'good.txt', bytes: Buffer.from('Invoice INV-2041 issued on 3 March 2025 for consulting services rendered.') },
+        { name: 'undated.txt', bytes: Buffer.from('Invoice INV-2042 for consulting services rendered last month, thank you.') },
+        { name: 'letter.txt', bytes: Buffer.from('Dear Anne, thank you for your letter of 4 May 2025 and the kind words.') },
+      ],
+      { pipeline: 'nlp,validate', options: JSON.stringify({ validate: { ruleset: 'invoices' } }) },
+    );
+    const results = await resultsWhenDone(id, 30_000);
+    const verdict = (name: string) =>
+      results.documents.find((d) => d.name === name)!.steps.validate as unknown as { status: string; fields: object; reasons: { rule: string }[] };
+    expect(verdict('good.txt')).toEqual({ status: 'passed', reasons: [], fields: { invoiceNumber: 'INV-2041' } });
+    expect(verdict('undated.txt')).toMatchObject({
+      status: 'needs_review',
+      fields: { invoiceNumber: 'INV-2042' },
+      reasons: [{ rule: 'entities#1' }],
+    });
+    expect(verdict('letter.txt').status).toBe('failed');
+    expect(verdict('letter.txt').reasons.map((r) => r.rule)).toEqual(['number', 'schema#2']);
   }, 60_000);
 
   (corpusAvailable() ? it : it.skip)(

@@ -4,6 +4,7 @@ import {
   TASK_STATUSES,
   classifierRequestSchema,
   documentErrorSchema,
+  rulesetRequestSchema,
   failedAttemptSchema,
   jobOptionsSchema,
   nlpResultSchema,
@@ -247,6 +248,19 @@ const classifierSchema = described(
   { description: 'A stored classifier (its examples counted, not repeated).' },
 );
 
+const rulesetBodySchema = described(rulesetRequestSchema, {
+  description: 'A named rule set for options.validate.ruleset (answers add createdAt).',
+  examples: [
+    {
+      name: 'invoices',
+      rules: [
+        { kind: 'regex', pattern: 'Invoice (?<invoiceNumber>\\S+)' },
+        { kind: 'entities', require: { date: 1 }, severity: 'soft' },
+      ],
+    },
+  ],
+});
+
 /** Every body schema by the name it has in the OpenAPI document. */
 export const API_BODIES = {
   Error: errorBodySchema,
@@ -261,5 +275,7 @@ export const API_BODIES = {
   JobOptions: jobOptionsBodySchema,
   ClassifierRequest: classifierRequestBodySchema,
   Classifier: classifierSchema,
-  ClassifierList: z.object({ classifiers: z.array(classifierSchema) }),
+  ClassifierList: z.object({ items: z.array(classifierSchema) }),
+  Ruleset: rulesetBodySchema,
+  RulesetList: z.object({ items: z.array(rulesetBodySchema) }),
 };

@@ -1,4 +1,6 @@
-import { classifiersRoutes } from './classifiers-routes';
+import { definitionRoutes } from './definitions-routes';
+import { storedClassifiers, storedRulesets } from './definitions';
+import { classifierRequestSchema, classifierView, rulesetRequestSchema } from '@docproc/catalog';
 import express from 'express';
 import type { AppDeps } from './deps';
 import { accessLog } from './access-log';
@@ -53,7 +55,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', metricsRoute(readState));
   app.get('/api/stats', statsRoute(readState, deps.config));
   app.use('/v1/jobs', submitRoute(deps), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps));
-  app.use('/v1/classifiers', classifiersRoutes(deps));
+  const { logger } = deps;
+  app.use(
+    '/v1/classifiers',
+    definitionRoutes({ noun: 'classifier', request: classifierRequestSchema, store: storedClassifiers(deps), view: classifierView, logger }),
+  );
+  app.use(
+    '/v1/rulesets',
+    definitionRoutes({ noun: 'rule set', request: rulesetRequestSchema, store: storedRulesets(deps), view: (stored) => stored, logger }),
+  );
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

@@ -210,6 +210,19 @@ export function openApiDocument(version: string) {
         get: { summary: 'A stored classifier', responses: { '200': json('Classifier', 'the classifier'), '404': error('no such classifier') } },
         delete: { summary: 'Delete a stored classifier', responses: { '204': { description: 'deleted' }, '404': error('no such classifier') } },
       },
+      '/v1/rulesets': {
+        post: {
+          summary: 'Store a validation rule set by name (replacing one of that name); jobs name it in options.validate.ruleset',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('Ruleset') } } },
+          responses: { '201': json('Ruleset', 'stored'), '200': json('Ruleset', 'replaced'), '400': error('a bad rule, named by its place') },
+        },
+        get: { summary: 'The stored rule sets', responses: { '200': json('RulesetList', 'every rule set') } },
+      },
+      '/v1/rulesets/{name}': {
+        parameters: [path('name', 'the name it was stored under')],
+        get: { summary: 'A stored rule set', responses: { '200': json('Ruleset', 'the rule set'), '404': error('no such rule set') } },
+        delete: { summary: 'Delete a stored rule set', responses: { '204': { description: 'deleted' }, '404': error('no such rule set') } },
+      },
       '/api/stats': { get: { summary: 'Workers, queues, totals and limits', responses: { '200': json('Stats', 'the platform now') } } },
       '/metrics': {
         get: {

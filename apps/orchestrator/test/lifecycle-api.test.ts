@@ -42,7 +42,7 @@ function quickProcessors(delayMs = 0): { [S in StepName]: StepProcessor<S> } {
           entities: [],
         }),
       ),
-    validate: () => after<StepResults['validate']>({ status: 'passed', reasons: [] }),
+    validate: () => after<StepResults['validate']>({ status: 'passed', reasons: [], fields: {} }),
   };
 }
 

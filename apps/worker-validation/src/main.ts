@@ -1,8 +1,17 @@
-import { runWorker } from '@docproc/runtime';
+import { Definitions } from '@docproc/batches';
+import type { StoredRuleset } from '@docproc/catalog';
+import { createRedis, runWorker } from '@docproc/runtime';
 import { validate } from './validate';
 
 void runWorker({
   service: 'worker-validation',
   step: 'validate',
-  setup: async (config) => ({ processor: (ctx) => validate(ctx, config.minConfidence) }),
+  setup: async (config, logger) => {
+    const redis = createRedis(config.redisUrl, 'worker', logger);
+    const rulesets = new Definitions<StoredRuleset>(redis, config.keyPrefix, 'rulesets');
+    return {
+      processor: (ctx) => validate(ctx, { minConfidence: config.minConfidence, ruleset: config.ruleset, rulesets }),
+      close: async () => void (await redis.quit()),
+    };
+  },
 });

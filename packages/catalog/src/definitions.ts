@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { definitionNameSchema, labelledExamplesSchema } from './models';
+import { labelledExamplesSchema } from './models';
+import { definitionNameSchema } from './names';
 
 /** POST /v1/classifiers: a name, natural's algorithm, and labelled example texts. */
 export const classifierRequestSchema = z.strictObject({

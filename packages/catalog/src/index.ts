@@ -7,3 +7,5 @@ export * from './job-options';
 export * from './dead-letter';
 export * from './media-type';
 export * from './definitions';
+export * from './rules';
+export { compileJsonSchema } from './json-schema';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { definitionNameSchema } from './names';
+import { validateOptionSchema } from './rules';
 import { STEPS } from './steps';
 
 export const BATCH_STATUSES = ['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
@@ -63,9 +65,6 @@ export const labelledExamplesSchema = z
   .record(z.string().min(1).max(100), z.array(z.string().min(1).max(100_000)).min(1).max(1000))
   .refine((labels) => Object.keys(labels).length >= 2, 'at least two labels, each with example texts');
 
-/** The name a classifier or rule set is stored under. */
-export const definitionNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" and "_", at most 64');
-
 /** `{ classifier: "name" }` (stored by POST /v1/classifiers) or `{ labels: { invoice: ["..."], letter: ["..."] } }`. */
 export const classifyOptionSchema = z.union([
   z.strictObject({ classifier: definitionNameSchema }),
@@ -122,6 +121,8 @@ export const jobOptionsSchema = z
     hocr: z.boolean().optional(),
     /** ocr: more to make than text and JSON — `pdf`: a searchable PDF (over DOCPROC_OUTPUT). */
     output: z.array(z.enum(OUTPUTS)).optional(),
+    /** validate: the rules to check — `{ rules: [...] }` or `{ ruleset: "name" }` (over DOCPROC_RULESET and the minimum confidence). */
+    validate: validateOptionSchema.optional(),
     /** every step: time limits per step (ms), over DOCPROC_STEP_TIMEOUT_MS. */
     timeouts: stepTimeoutsSchema.optional(),
   })

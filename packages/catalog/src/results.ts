@@ -104,9 +104,22 @@ export const nlpResultSchema = z.object({
 });
 export type NlpResult = z.infer<typeof nlpResultSchema>;
 
+export const validateReasonSchema = z.object({
+  /** The rule's name in its rule set. */
+  rule: z.string().default(''),
+  /** What went wrong, stable: low_confidence, no_text, media_type, pages, size, text_length, language, entities, regex, schema. */
+  code: z.string(),
+  message: z.string(),
+  /** hard: validation failed; soft: a person should look. */
+  severity: z.enum(['hard', 'soft']).default('hard'),
+  page: z.number().int().min(0).optional(),
+});
+
 export const validateResultSchema = z.object({
   status: z.enum(['passed', 'failed', 'needs_review']),
-  reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  reasons: z.array(validateReasonSchema),
+  /** Values the rule set's regex rules extracted (named groups), by name. */
+  fields: z.record(z.string(), z.string()).default({}),
 });
 export type ValidateResult = z.infer<typeof validateResultSchema>;
 

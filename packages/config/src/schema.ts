@@ -178,6 +178,14 @@ export const settings = {
       .default('US'),
   },
   summarySentences: { env: 'DOCPROC_SUMMARY_SENTENCES', schema: z.coerce.number().int().min(0).max(50).default(3) },
+  /** A stored rule set (POST /v1/rulesets) that checks every job without its own rules, instead of the minimum confidence alone. */
+  ruleset: {
+    env: 'DOCPROC_RULESET',
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
+      .optional(),
+  },
   minConfidence: { env: 'DOCPROC_MIN_CONFIDENCE', schema: z.coerce.number().min(0).max(100).default(60) },
 
   // Preprocessing: what pages are made into, and the guards against hostile files.

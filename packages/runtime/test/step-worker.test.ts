@@ -60,7 +60,7 @@ function fakeProcessors(behaviour: { failOn?: Record<string, Error>; flaky?: Map
         entities: [],
       }),
     ),
-    validate: run('validate', () => ({ status: 'passed', reasons: [] })),
+    validate: run('validate', () => ({ status: 'passed', reasons: [], fields: {} })),
   } satisfies { [S in StepName]: StepProcessor<S> };
 }
 
