@@ -59,6 +59,8 @@ describe('the API contract, metrics and stats of a running platform', () => {
         '/v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr',
         '/v1/jobs/{id}/documents/{documentId}/pdf',
         '/v1/jobs/{id}/events',
+        '/v1/jobs/{id}/documents/{documentId}/review',
+        '/v1/reviews',
         '/v1/classifiers',
         '/v1/classifiers/{name}',
         '/v1/rulesets',

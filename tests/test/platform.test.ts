@@ -202,6 +202,81 @@ describe('the platform end to end', () => {
     expect(verdict('letter.txt').reasons.map((r) => r.rule)).toEqual(['number', 'schema#2']);
   }, 60_000);
 
+  it('holds a job that asked for review until people decide, and records who decided what', async () => {
+    const api = (path: string, body?: unknown) =>
+      fetch(
+        `${base}${path}`,
+        body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      );
+    const rules = [
+      { kind: 'regex', pattern: 'Invoice (?<invoiceNumber>INV-\\d+)' },
+      { kind: 'regex', name: 'total', pattern: 'Total (?<total>[\\d.]+)', required: false },
+      { kind: 'entities', name: 'dated', require: { date: 1 }, severity: 'soft' },
+    ];
+    const id = await submit(
+      [
+        { name: 'dated.txt', bytes: Buffer.from('Invoice INV-1 issued on 3 March 2025. Total 10.00 for services rendered.') },
+        { name: 'undated-1.txt', bytes: Buffer.from('Invoice INV-2 for services rendered last month. Total 12.50, thank you.') },
+        { name: 'undated-2.txt', bytes: Buffer.from('Invoice INV-3 for services rendered last month. Total 99.00, thank you.') },
+      ],
+      { pipeline: 'nlp,validate', options: JSON.stringify({ validate: { rules }, review: 'required' }) },
+    );
+    const job = await waitFor(
+      async () => {
+        const body = (await (await api(`/v1/jobs/${id}`)).json()) as { status: string; reviews: object; finishedAt: string | null };
+        return body.status === 'awaiting_review' ? body : undefined;
+      },
+      30_000,
+      'the job to wait for review',
+    );
+    expect(job).toMatchObject({ reviews: { waiting: 2, approved: 0, rejected: 0 }, finishedAt: null });
+
+    const listed = (await (await api(`/v1/reviews?job=${id}&rule=dated`)).json()) as {
+      items: { documentId: string; name: string; reasons: { rule: string }[]; fields: object }[];
+    };
+    listed.items.sort((a, b) => a.name.localeCompare(b.name)); // oldest first: these two began to wait at about the same time
+    expect(listed.items.map((i) => i.name)).toEqual(['undated-1.txt', 'undated-2.txt']);
+    expect(listed.items[0]).toMatchObject({ reasons: [{ rule: 'dated', severity: 'soft' }], fields: { invoiceNumber: 'INV-2', total: '12.50' } });
+    expect(((await (await api(`/v1/reviews?job=${id}&rule=other`)).json()) as { items: unknown[] }).items).toEqual([]);
+
+    const [first, second] = listed.items;
+    const dated = ((await (await api(`/v1/jobs/${id}/results`)).json()) as { documents: DocumentResult[] }).documents; // the job has not ended
+    const datedId = dated.find((d) => d.name === 'dated.txt')!.documentId;
+    expect((await api(`/v1/jobs/${id}/documents/${datedId}/review`, { decision: 'approve' })).status).toBe(409); // it passed: nothing to review
+    expect((await api(`/v1/jobs/${id}/documents/${first!.documentId}/review`, { decision: 'maybe' })).status).toBe(400);
+    const approved = await api(`/v1/jobs/${id}/documents/${first!.documentId}/review`, {
+      decision: 'approve',
+      note: 'dated on the envelope',
+      fields: { total: '12.55' },
+      reviewer: 'anne',
+    });
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({
+      review: { status: 'approved', reviewer: 'anne', fields: { invoiceNumber: 'INV-2', total: '12.55' } },
+      job: { status: 'awaiting_review', reviews: { waiting: 1, approved: 1 } },
+    });
+    expect((await api(`/v1/jobs/${id}/documents/${first!.documentId}/review`, { decision: 'reject' })).status).toBe(409); // decided already
+    const rejected = await api(`/v1/jobs/${id}/documents/${second!.documentId}/review`, {
+      decision: 'reject',
+      note: 'no date at all',
+      reviewer: 'bo',
+    });
+    expect(((await rejected.json()) as { job: { status: string } }).job.status).toBe('completed');
+
+    const results = await resultsWhenDone(id, 5_000);
+    const review = (name: string) =>
+      (results.documents.find((d) => d.name === name) as unknown as { review: { status: string; reviewer?: string } | null }).review;
+    expect(review('dated.txt')).toBeNull();
+    expect(review('undated-1.txt')).toMatchObject({ status: 'approved', reviewer: 'anne' });
+    expect(review('undated-2.txt')).toMatchObject({ status: 'rejected', reviewer: 'bo' });
+    const events = await (
+      await fetch(`${base}/v1/jobs/${id}/events`, { headers: { 'Last-Event-ID': '0-0' }, signal: AbortSignal.timeout(3000) })
+    ).text();
+    const reviewEvents = [...events.matchAll(/event: review\ndata: (.*)/g)].map((m) => JSON.parse(m[1]!).status);
+    expect(reviewEvents).toEqual(['waiting', 'waiting', 'approved', 'rejected']);
+    expect(((await (await api(`/v1/reviews?job=${id}`)).json()) as { items: unknown[] }).items).toEqual([]);
+  }, 60_000);
+
   (corpusAvailable() ? it : it.skip)(
     'reads the whole corpus: expected words for every readable file, a clear code for each broken one',
     async () => {

@@ -58,6 +58,9 @@ const batchSchema = described(
       cancelled: z.number().int(),
       percent: z.number().int().min(0).max(100),
     }),
+    reviews: z
+      .object({ waiting: z.number().int(), approved: z.number().int(), rejected: z.number().int() })
+      .meta({ description: 'documents validation sent to review: waiting, and the decisions taken' }),
     createdAt: timestamp,
     startedAt: timestamp.nullable(),
     finishedAt: timestamp.nullable(),
@@ -71,6 +74,7 @@ const batchSchema = described(
         priority: 0,
         pipeline: ['preprocess', 'ocr', 'nlp', 'validate'],
         progress: { total: 2, completed: 1, failed: 0, cancelled: 0, percent: 50 },
+        reviews: { waiting: 0, approved: 0, rejected: 0 },
         createdAt: '2026-11-24T09:00:00.000Z',
         startedAt: '2026-11-24T09:00:00.120Z',
         finishedAt: null,
@@ -93,6 +97,35 @@ const ocrInResultsSchema = ocrResultSchema.extend({
 });
 const nlpInResultsSchema = nlpResultSchema.partial({ tokens: true });
 
+const reviewSchema = z.object({
+  status: z.enum(['waiting', 'approved', 'rejected']),
+  reviewer: z.string().optional(),
+  note: z.string().optional(),
+  fields: z.record(z.string(), z.string()).optional().meta({ description: 'the extracted fields as the reviewer left them' }),
+  at: timestamp.optional(),
+});
+
+/** POST /v1/jobs/:id/documents/:documentId/review. */
+export const reviewRequestSchema = described(
+  z.strictObject({
+    decision: z.enum(['approve', 'reject']),
+    note: z.string().max(10_000).default(''),
+    /** Corrections to the extracted fields; those not named keep validation's value. */
+    fields: z.record(z.string().min(1).max(200), z.string().max(10_000)).default({}),
+    reviewer: z.string().min(1).max(200).default('anonymous'),
+  }),
+  { examples: [{ decision: 'approve', note: 'total checked against the scan', fields: { total: '1234.50' }, reviewer: 'anne' }] },
+);
+
+const waitingReviewSchema = z.object({
+  jobId: z.string(),
+  documentId: z.string(),
+  name: z.string(),
+  since: timestamp,
+  reasons: validateResultSchema.shape.reasons,
+  fields: z.record(z.string(), z.string()),
+});
+
 const documentSchema = z.object({
   documentId: z.string(),
   name: z.string(),
@@ -111,6 +144,7 @@ const documentSchema = z.object({
     .partial()
     .meta({ description: 'each step of the pipeline: its result, or null until it completed' }),
   error: documentErrorSchema.nullable(),
+  review: reviewSchema.nullable().meta({ description: 'null unless validation sent the document to review' }),
 });
 export type DocumentBody = z.infer<typeof documentSchema>;
 
@@ -273,6 +307,8 @@ export const API_BODIES = {
   Stats: statsSchema,
   Retried: retriedSchema,
   JobOptions: jobOptionsBodySchema,
+  ReviewRequest: reviewRequestSchema,
+  ReviewList: z.object({ items: z.array(waitingReviewSchema), nextCursor: z.string().nullable() }),
   ClassifierRequest: classifierRequestBodySchema,
   Classifier: classifierSchema,
   ClassifierList: z.object({ items: z.array(classifierSchema) }),

@@ -1,4 +1,5 @@
 import { definitionRoutes } from './definitions-routes';
+import { reviewDecisionRoute, reviewsRoute } from './reviews-routes';
 import { storedClassifiers, storedRulesets } from './definitions';
 import { classifierRequestSchema, classifierView, rulesetRequestSchema } from '@docproc/catalog';
 import express from 'express';
@@ -54,7 +55,8 @@ export function createApp(deps: AppDeps): express.Express {
   const readState = () => readPlatformState(deps);
   app.get('/metrics', metricsRoute(readState));
   app.get('/api/stats', statsRoute(readState, deps.config));
-  app.use('/v1/jobs', submitRoute(deps), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps));
+  app.use('/v1/jobs', submitRoute(deps), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps), reviewDecisionRoute(deps));
+  app.use('/v1/reviews', reviewsRoute(deps));
   const { logger } = deps;
   app.use(
     '/v1/classifiers',

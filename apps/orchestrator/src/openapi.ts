@@ -193,6 +193,31 @@ export function openApiDocument(version: string) {
           responses: { '200': { description: 'an event stream', content: { 'text/event-stream': {} } }, ...NOT_FOUND },
         },
       },
+      '/v1/jobs/{id}/documents/{documentId}/review': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        post: {
+          summary: 'Record a review decision on a document validation sent to review (approve or reject, a note, corrected fields)',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('ReviewRequest') } } },
+          responses: {
+            '200': { description: 'recorded: the review and the job after it', content: { 'application/json': { schema: { type: 'object' } } } },
+            '400': error('a bad decision or fields'),
+            '409': error('the document does not wait for review, or was already reviewed'),
+            ...NOT_FOUND,
+          },
+        },
+      },
+      '/v1/reviews': {
+        get: {
+          summary: 'Documents waiting for review, oldest first, with the reasons and the extracted fields',
+          parameters: [
+            query('job', 'only this job', { type: 'string' }),
+            query('rule', 'only documents a rule of this name sent to review', { type: 'string' }),
+            query('limit', 'page size', { type: 'integer', minimum: 1, maximum: 500, default: 50 }),
+            query('cursor', 'nextCursor of the page before', { type: 'string' }),
+          ],
+          responses: { '200': json('ReviewList', 'documents waiting'), '400': error('a bad parameter') },
+        },
+      },
       '/v1/classifiers': {
         post: {
           summary: 'Store a classifier by name (one stored under a taken name replaces it); jobs name it in options.classify.classifier',

@@ -18,6 +18,7 @@ export function batchView(batch: BatchRecord): BatchBody {
       cancelled: batch.cancelled,
       percent: batch.total === 0 ? 100 : Math.floor((done / batch.total) * 100),
     },
+    reviews: batch.reviews,
     createdAt: batch.createdAt,
     startedAt: batch.startedAt,
     finishedAt: batch.finishedAt,
@@ -66,6 +67,7 @@ export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: 
     current: position(pipeline, doc),
     steps: steps as DocumentBody['steps'], // each result was parsed by its step's schema when written
     error: doc.error,
+    review: doc.review,
   };
 }
 

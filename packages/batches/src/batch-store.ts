@@ -10,9 +10,9 @@ import {
   type TaskStatus,
 } from '@docproc/catalog';
 import { recordKeys } from './keys';
-import { CANCEL_BATCH, PAGE_DONE, RECORD_STEP, REOPEN_DOCUMENTS, STEP_STARTED } from './scripts';
+import { CANCEL_BATCH, PAGE_DONE, RECORD_REVIEW, RECORD_STEP, REOPEN_DOCUMENTS, STEP_STARTED } from './scripts';
 import { countTask, type TaskCount, type TaskOutcome } from './counters';
-import { parseBatch, parseDocument, type BatchRecord, type DocumentRecord, type NewDocument } from './records';
+import { parseBatch, parseDocument, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
 
 interface ScriptCommands {
   docprocStepStarted(batch: string, doc: string, events: string, ...args: string[]): Promise<[string, string]>;
@@ -23,8 +23,18 @@ interface ScriptCommands {
     finished: string,
     pages: string,
     counters: string,
+    reviews: string,
     ...args: string[]
   ): Promise<[string, number, number?]>;
+  docprocRecordReview(
+    batch: string,
+    doc: string,
+    events: string,
+    finished: string,
+    counters: string,
+    reviews: string,
+    ...args: string[]
+  ): Promise<[string, string, number]>;
   docprocPageDone(doc: string, pages: string, events: string, ...args: string[]): Promise<[number, string, string, string]>;
   docprocCancelBatch(batch: string, docs: string, events: string, finished: string, counters: string, ...args: string[]): Promise<string>;
   docprocReopenDocuments(batch: string, events: string, finished: string, ...args: string[]): Promise<string[]>;
@@ -45,6 +55,8 @@ export interface StepOutcome {
   resultKey?: string;
   /** The paged step after this one, whose done pages the call reports. */
   nextPagedStep?: StepName;
+  /** The document now waits for a person's review (validation said needs_review). */
+  needsReview?: boolean;
 }
 
 /** What a page's report learns. */
@@ -119,7 +131,8 @@ export class BatchStore {
     this.redis = redis as Redis & ScriptCommands;
     if (!('docprocRecordStep' in redis)) {
       redis.defineCommand('docprocStepStarted', { numberOfKeys: 3, lua: STEP_STARTED });
-      redis.defineCommand('docprocRecordStep', { numberOfKeys: 6, lua: RECORD_STEP });
+      redis.defineCommand('docprocRecordStep', { numberOfKeys: 7, lua: RECORD_STEP });
+      redis.defineCommand('docprocRecordReview', { numberOfKeys: 6, lua: RECORD_REVIEW });
       redis.defineCommand('docprocPageDone', { numberOfKeys: 3, lua: PAGE_DONE });
       redis.defineCommand('docprocCancelBatch', { numberOfKeys: 5, lua: CANCEL_BATCH });
       redis.defineCommand('docprocReopenDocuments', { numberOfKeys: 3, lua: REOPEN_DOCUMENTS });
@@ -165,6 +178,7 @@ export class BatchStore {
       priority: batch.priority,
       pipeline: batch.pipeline.join(','),
       options: JSON.stringify(batch.options),
+      reviewRequired: batch.options.review === 'required' ? 1 : 0,
       total: batch.total,
       completed: 0,
       failed: batch.refused,
@@ -334,6 +348,7 @@ export class BatchStore {
       this.keys.finished,
       this.keys.donePages(documentId, outcome.nextPagedStep ?? step),
       this.keys.counters,
+      this.keys.reviews,
       step,
       outcome.status,
       String(Date.now()),
@@ -345,6 +360,7 @@ export class BatchStore {
       outcome.resultKey ?? '',
       String(this.maxEvents),
       batchId,
+      outcome.needsReview ? '1' : '',
     );
     if (ended === 1 && this.onBatchEnd) {
       const batch = await this.getBatch(batchId);
@@ -464,6 +480,44 @@ export class BatchStore {
   }
 
   /** Removes the batch's records: documents in chunks, then the batch itself (so a half-done removal is found again). */
+  /**
+   * Records a decision on a document waiting for review. Returns 'recorded' with the batch's
+   * status after it, or why it was not taken: 'none' (the document never waited for review)
+   * or the decision already recorded.
+   */
+  async recordReview(batchId: string, documentId: string, decision: ReviewDecision): Promise<{ outcome: string; batchStatus: BatchStatus }> {
+    const [outcome, batchStatus, ended] = await this.redis.docprocRecordReview(
+      this.keys.batch(batchId),
+      this.keys.document(documentId),
+      this.keys.events(batchId),
+      this.keys.finished,
+      this.keys.counters,
+      this.keys.reviews,
+      decision.decision,
+      JSON.stringify(decision),
+      String(Date.parse(decision.at)),
+      String(this.maxEvents),
+      batchId,
+      decision.reviewer,
+    );
+    if (ended === 1 && this.onBatchEnd) {
+      const batch = await this.getBatch(batchId);
+      if (batch) this.onBatchEnd(batch);
+    }
+    return { outcome, batchStatus: batchStatus as BatchStatus };
+  }
+
+  /** Documents waiting for review, oldest first: `{ batchId, documentId, since }`, from `offset`. */
+  async waitingReviews(offset: number, count: number): Promise<{ batchId: string; documentId: string; since: string }[]> {
+    const flat = await this.redis.zrange(this.keys.reviews, offset, offset + count - 1, 'WITHSCORES');
+    const waiting = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const [batchId, documentId] = flat[i]!.split('/') as [string, string];
+      waiting.push({ batchId, documentId, since: new Date(Number(flat[i + 1])).toISOString() });
+    }
+    return waiting;
+  }
+
   async deleteBatchRecords(batchId: string): Promise<void> {
     for (;;) {
       const ids = await this.redis.lrange(this.keys.batchDocuments(batchId), 0, 499);
@@ -476,6 +530,7 @@ export class BatchStore {
       await this.redis
         .multi()
         .unlink(...keys)
+        .zrem(this.keys.reviews, ...ids.map((id) => `${batchId}/${id}`))
         .ltrim(this.keys.batchDocuments(batchId), ids.length, -1)
         .exec();
     }

@@ -202,13 +202,14 @@ export async function completeStep(
   store: BatchStore,
   queues: StepQueues,
   payload: StepPayload,
-  outcome: { attempts: number; stored: StoredResult; handedOn: number },
+  outcome: { attempts: number; stored: StoredResult; handedOn: number; needsReview?: boolean },
   queuePriority: number | undefined,
 ): Promise<BatchStatus> {
   const next = nextStep(payload);
   const { batchStatus, nextPagesDone } = await store.recordStep(payload.batchId, payload.documentId, payload.step, {
     status: 'completed',
     attempts: outcome.attempts,
+    needsReview: outcome.needsReview,
     documentStatus: next === undefined ? 'completed' : undefined,
     nextPagedStep: outcome.handedOn > 0 ? next : undefined,
     ...outcome.stored,

@@ -2,10 +2,10 @@ import type { Redis } from 'ioredis';
 
 /**
  * The kinds of progress event a batch's stream holds: written by the Lua scripts
- * with each change, and `task` by a worker as each task attempt ends (its worker,
+ * with each change (`review`: a document begins to wait for review, or a decision on it), and `task` by a worker as each task attempt ends (its worker,
  * and when it was queued, started and ended: the batch page's timeline).
  */
-export type BatchEventType = 'batch' | 'document' | 'step' | 'page' | 'task';
+export type BatchEventType = 'batch' | 'document' | 'step' | 'page' | 'task' | 'review';
 
 /** One progress event: its stream id (the SSE event id), its kind, and its fields. */
 export interface BatchEvent {

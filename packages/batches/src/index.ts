@@ -26,7 +26,7 @@ export { removeDocumentTasks, removeQueuedSteps } from './task-removal';
 export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventType } from './events';
 export { INLINE_RESULT_BYTES, readStepResult, writeStepResult, type StoredResult } from './step-results';
 export { recordKeys, type RecordKeys } from './keys';
-export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, StepRecord } from './records';
+export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, ReviewDecision, StepRecord } from './records';
 export { batchEndFields } from './batch-end';
 export { DURATION_BUCKETS_SECONDS, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
 export { backlogOf, queueSignals, type QueueSignals } from './queue-signals';

@@ -18,6 +18,8 @@ export function recordKeys(prefix: string) {
     failedAttempts: (documentId: string) => `${prefix}:doc:${documentId}:attempts`,
     /** The platform's counters (a hash; see metrics/counters.ts): what /metrics reports, whoever wrote them. */
     counters: `${prefix}:counters`,
+    /** Documents waiting for a person's review, as "batchId/documentId" scored by when they began to wait (ms). */
+    reviews: `${prefix}:reviews`,
     /** Pub/sub channel on which cancelled batch ids are announced to every worker. */
     cancelChannel: `${prefix}:cancel`,
   };

@@ -18,6 +18,16 @@ export interface NewBatch {
   createdAt?: Date;
 }
 
+/** A reviewer's decision on a document, as recorded. */
+export interface ReviewDecision {
+  decision: 'approved' | 'rejected';
+  reviewer: string;
+  note: string;
+  /** Extracted fields as the reviewer corrected them (those not given keep validation's). */
+  fields: Record<string, string>;
+  at: string;
+}
+
 export interface BatchRecord {
   id: string;
   status: BatchStatus;
@@ -28,6 +38,8 @@ export interface BatchRecord {
   completed: number;
   failed: number;
   cancelled: number;
+  /** Documents waiting for review, and the decisions taken. */
+  reviews: { waiting: number; approved: number; rejected: number };
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -58,6 +70,8 @@ export interface DocumentRecord {
   startedAt: string | null;
   finishedAt: string | null;
   steps: Partial<Record<StepName, StepRecord>>;
+  /** Review: null when the document never needed one; else waiting, or the decision taken. */
+  review: { status: 'waiting' } | ({ status: 'approved' | 'rejected' } & Omit<ReviewDecision, 'decision'>) | null;
 }
 
 const iso = (ms: string | undefined | null) => (ms ? new Date(Number(ms)).toISOString() : null);
@@ -75,6 +89,7 @@ export function parseBatch(h: Record<string, string>): BatchRecord | null {
     completed: Number(h.completed ?? 0),
     failed: Number(h.failed ?? 0),
     cancelled: Number(h.cancelled ?? 0),
+    reviews: { waiting: Number(h.reviewWaiting ?? 0), approved: Number(h['review:approved'] ?? 0), rejected: Number(h['review:rejected'] ?? 0) },
     createdAt: iso(h.createdAt) ?? '',
     startedAt: iso(h.startedAt),
     finishedAt: iso(h.finishedAt),
@@ -113,5 +128,13 @@ export function parseDocument(h: Record<string, string>, pagesDone: number[]): D
     startedAt: iso(h.startedAt),
     finishedAt: iso(h.finishedAt),
     steps,
+    review: reviewOf(h),
   };
+}
+
+function reviewOf(h: Record<string, string>): DocumentRecord['review'] {
+  if (!h.review) return null;
+  if (h.review === 'waiting' || !h.reviewRecord) return { status: 'waiting' };
+  const { decision, ...rest } = JSON.parse(h.reviewRecord) as ReviewDecision;
+  return { status: decision, ...rest };
 }

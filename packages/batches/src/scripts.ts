@@ -25,6 +25,30 @@ local function batchEvent(batchKey, stream, maxlen, status, now)
   local total, completed, failed, cancelled = counts(batchKey)
   emit(stream, maxlen, 'type', 'batch', 'status', status, 'total', total, 'completed', completed, 'failed', failed, 'cancelled', cancelled, 'at', now)
 end
+-- Every document ran: the batch ends (its final status from the counts), or waits for the
+-- reviews the job asked for. Returns the status and 1 when the batch ended.
+local function endBatch(batchKey, stream, finishedKey, countersKey, maxlen, batchId, now)
+  local total, completed, failed, cancelled = counts(batchKey)
+  local status = redis.call('HGET', batchKey, 'status')
+  if status ~= 'cancelled' then
+    local waiting = tonumber(redis.call('HGET', batchKey, 'reviewWaiting')) or 0
+    if redis.call('HGET', batchKey, 'reviewRequired') == '1' and waiting > 0 then
+      if status ~= 'awaiting_review' then
+        redis.call('HSET', batchKey, 'status', 'awaiting_review')
+        batchEvent(batchKey, stream, maxlen, 'awaiting_review', now)
+      end
+      return {'awaiting_review', 0}
+    end
+    if failed == total then status = 'failed'
+    elseif failed > 0 then status = 'completed_with_errors'
+    else status = 'completed' end
+  end
+  redis.call('HSET', batchKey, 'status', status, 'finishedAt', now)
+  redis.call('ZADD', finishedKey, now, batchId)
+  redis.call('HINCRBY', countersKey, 'batches:' .. status, 1)
+  batchEvent(batchKey, stream, maxlen, status, now)
+  return {status, 1}
+end
 `;
 
 /**
@@ -66,10 +90,11 @@ return {batchStatus, 'running'}
  * and, when the document is done (its last step completed, or it failed), the
  * document, its count in the batch and, with the last document, the batch.
  *
- * KEYS: batch, document, events, finished batches (zset), done pages of the next step, platform counters.
+ * KEYS: batch, document, events, finished batches (zset), done pages of the next step, platform counters,
+ * documents waiting for review (zset).
  * ARGV: step, stepStatus, now, startedAt ('' keeps the recorded one), attempts,
  * documentStatus ('' while the document goes on), errorJson (''), resultJson (''),
- * resultKey (''), maxEvents, batchId.
+ * resultKey (''), maxEvents, batchId, '1' when the document now waits for review.
  *
  * A document of a cancelled batch is marked cancelled here, so its chain stops.
  * Counts the ended document and batch in the platform counters (documents:<status>, batches:<status>).
@@ -85,6 +110,12 @@ if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], step .. '.result', ARGV[8]) en
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], step .. '.resultKey', ARGV[9]) end
 local id = redis.call('HGET', KEYS[2], 'id')
 emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', stepStatus, 'attempt', attempts, 'at', now)
+if ARGV[12] == '1' and redis.call('HGET', KEYS[2], 'review') ~= 'waiting' then
+  redis.call('HSET', KEYS[2], 'review', 'waiting')
+  redis.call('HINCRBY', KEYS[1], 'reviewWaiting', 1)
+  redis.call('ZADD', KEYS[7], now, batchId .. '/' .. id)
+  emit(KEYS[3], maxlen, 'type', 'review', 'document', id, 'status', 'waiting', 'at', now)
+end
 local pagesDone = redis.call('SCARD', KEYS[5])
 local batchStatus = redis.call('HGET', KEYS[1], 'status')
 if batchStatus == 'queued' then
@@ -111,16 +142,8 @@ if errorJson ~= '' then code = cjson.decode(errorJson).code end
 emit(KEYS[3], maxlen, 'type', 'document', 'document', id, 'status', final, 'code', code,
   'total', total, 'completed', completed, 'failed', failed, 'cancelled', cancelled, 'at', now)
 if completed + failed + cancelled < total then return {batchStatus, pagesDone} end
-if batchStatus ~= 'cancelled' then
-  if failed == total then batchStatus = 'failed'
-  elseif failed > 0 then batchStatus = 'completed_with_errors'
-  else batchStatus = 'completed' end
-end
-redis.call('HSET', KEYS[1], 'status', batchStatus, 'finishedAt', now)
-redis.call('ZADD', KEYS[4], now, batchId)
-redis.call('HINCRBY', KEYS[6], 'batches:' .. batchStatus, 1)
-batchEvent(KEYS[1], KEYS[3], maxlen, batchStatus, now)
-return {batchStatus, pagesDone, 1}
+local ended = endBatch(KEYS[1], KEYS[3], KEYS[4], KEYS[6], maxlen, batchId, now)
+return {ended[1], pagesDone, ended[2]}
 `;
 
 /**
@@ -208,4 +231,30 @@ if #reopened > 0 then
   batchEvent(KEYS[1], KEYS[2], maxlen, next, now)
 end
 return reopened
+`;
+
+/**
+ * Records a reviewer's decision on a document waiting for review; with the last review of
+ * a batch that waited for them, the batch ends.
+ * KEYS: batch, document, events, finished batches, platform counters, documents waiting for review.
+ * ARGV: decision (approved | rejected), reviewJson, now, maxEvents, batchId, reviewer.
+ * Returns { 'recorded' | the document's review state when it was not waiting, batch status, 1 when the batch ended }.
+ */
+export const RECORD_REVIEW = `${PRELUDE}
+local decision, reviewJson, now, maxlen, batchId, reviewer = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local review = redis.call('HGET', KEYS[2], 'review') or ''
+if review ~= 'waiting' then return {review == '' and 'none' or review, '', 0} end
+local id = redis.call('HGET', KEYS[2], 'id')
+redis.call('HSET', KEYS[2], 'review', decision, 'reviewRecord', reviewJson)
+redis.call('HINCRBY', KEYS[1], 'reviewWaiting', -1)
+redis.call('HINCRBY', KEYS[1], 'review:' .. decision, 1)
+redis.call('ZREM', KEYS[6], batchId .. '/' .. id)
+redis.call('HINCRBY', KEYS[5], 'reviews:' .. decision, 1)
+emit(KEYS[3], maxlen, 'type', 'review', 'document', id, 'status', decision, 'reviewer', reviewer, 'at', now)
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'awaiting_review' and (tonumber(redis.call('HGET', KEYS[1], 'reviewWaiting')) or 0) == 0 then
+  local ended = endBatch(KEYS[1], KEYS[3], KEYS[4], KEYS[5], maxlen, batchId, now)
+  return {'recorded', ended[1], ended[2]}
+end
+return {'recorded', status, 0}
 `;

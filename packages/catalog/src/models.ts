@@ -3,7 +3,8 @@ import { definitionNameSchema } from './names';
 import { validateOptionSchema } from './rules';
 import { STEPS } from './steps';
 
-export const BATCH_STATUSES = ['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
+/** `awaiting_review`: every document ran, but the job asked for review (options.review "required") and some wait for it. */
+export const BATCH_STATUSES = ['queued', 'running', 'awaiting_review', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 export const FINAL_BATCH_STATUSES: readonly BatchStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
 
@@ -123,6 +124,8 @@ export const jobOptionsSchema = z
     output: z.array(z.enum(OUTPUTS)).optional(),
     /** validate: the rules to check — `{ rules: [...] }` or `{ ruleset: "name" }` (over DOCPROC_RULESET and the minimum confidence). */
     validate: validateOptionSchema.optional(),
+    /** validate: `required` keeps the job from ending while documents wait for review (default `optional`). */
+    review: z.enum(['optional', 'required']).optional(),
     /** every step: time limits per step (ms), over DOCPROC_STEP_TIMEOUT_MS. */
     timeouts: stepTimeoutsSchema.optional(),
   })

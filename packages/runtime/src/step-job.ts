@@ -114,7 +114,14 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
     await store.taskEnded(taskSpan(job, deps, payload, startedAt, 'completed', payload.page ? 1 : ctx.handedOn));
     if (result === undefined) return { resultKey: null }; // a page done, others still to come
     const stored = await writeStepResult(blobs, payload, step, result);
-    const batchStatus = await completeStep(store, queues, payload, { attempts: attempt, stored, handedOn: ctx.handedOn }, job.opts.priority);
+    const needsReview = step === 'validate' && (result as StepResults['validate']).status === 'needs_review';
+    const batchStatus = await completeStep(
+      store,
+      queues,
+      payload,
+      { attempts: attempt, stored, handedOn: ctx.handedOn, needsReview },
+      job.opts.priority,
+    );
     if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
     // The combined result is recorded: the per-page results it was made from are not needed any more.
     if (PAGED_STEPS.includes(step) && (payload.page || payload.combine)) {
