@@ -67,7 +67,8 @@ describe('the docproc CLI against a running platform', () => {
   it('has --help on every command, with the exit codes', async () => {
     const top = await docproc(['--help']);
     expect(top.code).toBe(0);
-    for (const command of ['submit', 'status', 'list', 'results', 'watch', 'cancel', 'retry', 'up']) expect(top.stdout).toContain(command);
+    for (const command of ['submit', 'status', 'list', 'results', 'watch', 'cancel', 'retry', 'reviews', 'review', 'up'])
+      expect(top.stdout).toContain(command);
     expect(top.stdout).toContain('Exit codes');
     for (const command of ['submit', 'results', 'list']) {
       const help = await docproc([command, '--help']);
@@ -146,6 +147,45 @@ describe('the docproc CLI against a running platform', () => {
     expect({ code: cancelled.code, stderr: cancelled.stderr }).toEqual({ code: 0, stderr: '' });
     expect((JSON.parse(cancelled.stdout) as { status: string }).status).toMatch(/^(cancelling|cancelled)$/);
     expect((await docproc(['watch', long], env)).code).toBe(2);
+  });
+
+  it('a job that asks for review: --wait exits 7, reviews lists what waits, review decides, watch shows the decisions', async () => {
+    const texts = join(work, 'texts');
+    mkdirSync(texts);
+    writeFileSync(join(texts, 'a.txt'), 'Invoice INV-7 for services rendered, no date on it at all.');
+    writeFileSync(join(texts, 'b.txt'), 'Invoice INV-8 issued on 3 March 2025 for services rendered.');
+    const options = JSON.stringify({
+      review: 'required',
+      validate: {
+        rules: [
+          { kind: 'regex', pattern: 'Invoice (?<invoice>INV-\\d+)' },
+          { kind: 'entities', name: 'dated', require: { date: 1 }, severity: 'soft' },
+        ],
+      },
+    });
+    const submitted = await docproc(['submit', texts, '--pipeline', 'nlp,validate', '--options', options, '--wait', '--json'], env);
+    expect(submitted.code).toBe(7);
+    const job = JSON.parse(lines(submitted.stdout).at(-1)!) as { id: string; status: string };
+    expect(job.status).toBe('awaiting_review');
+
+    const waiting = await docproc(['reviews', '--job', job.id], env);
+    expect(waiting.code).toBe(0);
+    expect(waiting.stdout).toMatch(/a\.txt[\s\S]*soft dated: 0 date found, 1 required[\s\S]*fields: invoice=INV-7/);
+    const [documentId] = JSON.parse((await docproc(['reviews', '--job', job.id, '--json'], env)).stdout).map(
+      (i: { documentId: string }) => i.documentId,
+    );
+
+    const decided = await docproc(
+      ['review', job.id, documentId, 'approve', '--note', 'dated by hand', '--field', 'date=2025-03-01', '--reviewer', 'tess'],
+      env,
+    );
+    expect(decided.code).toBe(0);
+    expect(decided.stdout).toMatch(new RegExp(`document ${documentId} approved[\\s\\S]*${job.id}  completed`));
+    expect((await docproc(['review', job.id, documentId, 'reject'], env)).code).toBe(4); // decided already
+    expect((await docproc(['review', job.id, documentId, 'approve', '--field', 'nonsense'], env)).code).toBe(1);
+    expect((await docproc(['reviews', '--job', job.id], env)).stdout).toBe('nothing waits for review\n');
+    const watched = await docproc(['watch', job.id], env);
+    expect(watched.stdout).toMatch(/review waiting[\s\S]*review approved by tess[\s\S]*job ended: completed/);
   });
 
   it('exits 1 on bad usage, 3 when nothing answers, 4 when the API refuses, 5 without the key', async () => {

@@ -15,6 +15,8 @@ export const EXIT = {
   unauthorized: 5,
   /** The server failed (5xx). */
   serverError: 6,
+  /** Every document ran, and the job waits for people to review some (options.review "required"). */
+  awaitingReview: 7,
   /** Interrupted (Ctrl-C) while waiting: the job goes on. */
   interrupted: 130,
 } as const;

@@ -11,8 +11,9 @@ export interface JobBody {
   finishedAt: string | null;
 }
 
-/** The exit code of a job that ended: 0 when every document completed, else 2. */
-export const exitCodeOf = (job: JobBody) => (job.status === 'completed' ? EXIT.ok : EXIT.documentsFailed);
+/** The exit code of a job that ended (or waits for review): 0 when every document completed, 7 waiting for review, else 2. */
+export const exitCodeOf = (job: JobBody) =>
+  job.status === 'completed' ? EXIT.ok : job.status === 'awaiting_review' ? EXIT.awaitingReview : EXIT.documentsFailed;
 
 export interface FollowOptions {
   /** Print every event as a JSON line instead of the progress. */
@@ -59,6 +60,11 @@ export async function followJob(client: ApiClient, id: string, options: FollowOp
         lastDone = progress.done;
       }
       if (event.event === 'end') break;
+      // Every document ran; what is left is people's: following stops here (watch goes on until the end).
+      if (event.event === 'batch' && (event.data as { status?: string }).status === 'awaiting_review' && !options.everyEvent) {
+        if (!options.json) process.stderr.write(`\njob ${id} waits for review: docproc reviews --job ${id}\n`);
+        break;
+      }
     }
   } finally {
     clearInterval(timer);
@@ -87,6 +93,8 @@ function describeEvent(event: { event: string; data: unknown }): string {
       return `${time} ${doc} ${String(d.step)} ${String(d.status)}${Number(d.attempt) > 1 ? ` (attempt ${d.attempt})` : ''}`;
     case 'page':
       return `${time} ${doc} ${String(d.step)} page ${Number(d.page) + 1}${d.count ? `/${d.count}` : ''} ${String(d.status)}`;
+    case 'review':
+      return `${time} ${doc} review ${String(d.status)}${d.reviewer ? ` by ${String(d.reviewer)}` : ''}`;
     case 'end':
       return `${time} job ended: ${String(d.status)}`;
     default:

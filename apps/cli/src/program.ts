@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '@docproc/config';
-import { ApiClient } from './client';
+import { ApiClient, CliError } from './client';
 import { EXIT } from './exit-codes';
 import { exitCodeOf, followJob, type JobBody } from './follow';
 import { results } from './results';
@@ -18,6 +18,7 @@ Exit codes:
   4    the API refused the request (bad input, unknown job, conflict, too large, busy)
   5    no API key, or a wrong one
   6    the server failed (5xx)
+  7    (with --wait) every document ran; the job waits for review (docproc reviews)
   130  interrupted while waiting (the job goes on)`;
 
 /** The API's address when neither --url nor DOCPROC_URL says: the orchestrator's default host and port. */
@@ -156,9 +157,80 @@ export function buildProgram(exit: (code: number) => void): Command {
     );
 
   program
+    .command('reviews')
+    .description('documents waiting for review, oldest first: why (the rules that sent them) and what was extracted')
+    .option('--job <id>', 'only this job')
+    .option('--rule <name>', 'only documents this rule sent to review')
+    .option('--limit <n>', 'how many', '50')
+    .action(
+      run(async (options: { job?: string; rule?: string; limit: string }) => {
+        const query = new URLSearchParams({
+          limit: options.limit,
+          ...(options.job ? { job: options.job } : {}),
+          ...(options.rule ? { rule: options.rule } : {}),
+        });
+        const { items } = await client().json<{ items: WaitingReview[] }>(`/v1/reviews?${query}`);
+        if (globals().json) process.stdout.write(`${JSON.stringify(items)}\n`);
+        else if (items.length === 0) process.stdout.write('nothing waits for review\n');
+        else for (const item of items) process.stdout.write(describeWaiting(item));
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('review')
+    .description('record a decision on a document waiting for review')
+    .argument('<job>', 'job id')
+    .argument('<document>', 'document id')
+    .argument('<decision>', 'approve or reject')
+    .option('--note <text>', 'why', '')
+    .option('--field <name=value...>', 'correct an extracted field (repeatable)')
+    .option('--reviewer <name>', 'who decides (default: your user name)', process.env.USER ?? 'anonymous')
+    .action(
+      run(async (job: string, document: string, decision: string, options: { note: string; field?: string[]; reviewer: string }) => {
+        const fields = Object.fromEntries(
+          (options.field ?? []).map((pair) => {
+            const at = pair.indexOf('=');
+            if (at < 1) throw new CliError(`--field takes name=value, not "${pair}"`, EXIT.usage);
+            return [pair.slice(0, at), pair.slice(at + 1)];
+          }),
+        );
+        const body = { decision, note: options.note, fields, reviewer: options.reviewer };
+        const answer = await client().json<{ review: { status: string }; job: JobBody }>(
+          `/v1/jobs/${encodeURIComponent(job)}/documents/${encodeURIComponent(document)}/review`,
+          { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+        );
+        if (globals().json) process.stdout.write(`${JSON.stringify(answer)}\n`);
+        else {
+          process.stdout.write(`document ${document} ${answer.review.status}\n`);
+          printJob(answer.job);
+        }
+        return EXIT.ok;
+      }),
+    );
+
+  program
     .command('up')
     .description('start the platform on this machine: Redis (if none answers), the orchestrator and the workers, until Ctrl-C')
     .action(async () => up());
 
   return program;
+}
+
+interface WaitingReview {
+  jobId: string;
+  documentId: string;
+  name: string;
+  since: string;
+  reasons: { rule: string; message: string; severity: string }[];
+  fields: Record<string, string>;
+}
+
+function describeWaiting(item: WaitingReview): string {
+  const fields = Object.entries(item.fields).map(([k, v]) => `${k}=${v}`);
+  return (
+    `${item.jobId}  ${item.documentId}  ${item.name}  since ${item.since}\n` +
+    item.reasons.map((r) => `  ${r.severity} ${r.rule}: ${r.message}\n`).join('') +
+    (fields.length > 0 ? `  fields: ${fields.join(', ')}\n` : '')
+  );
 }
