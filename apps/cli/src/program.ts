@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '@docproc/config';
@@ -185,7 +186,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .argument('<decision>', 'approve or reject')
     .option('--note <text>', 'why', '')
     .option('--field <name=value...>', 'correct an extracted field (repeatable)')
-    .option('--reviewer <name>', 'who decides (default: your user name)', process.env.USER ?? 'anonymous')
+    .option('--reviewer <name>', 'who decides (default: your user name)', osUser())
     .action(
       run(async (job: string, document: string, decision: string, options: { note: string; field?: string[]; reviewer: string }) => {
         const fields = Object.fromEntries(
@@ -215,6 +216,15 @@ export function buildProgram(exit: (code: number) => void): Command {
     .action(async () => up());
 
   return program;
+}
+
+/** The login name of whoever runs the CLI: who a review is recorded as, unless --reviewer says. */
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'anonymous'; // no passwd entry (some containers)
+  }
 }
 
 interface WaitingReview {
