@@ -200,6 +200,15 @@ describe('the platform end to end', () => {
     });
     expect(verdict('letter.txt').status).toBe('failed');
     expect(verdict('letter.txt').reasons.map((r) => r.rule)).toEqual(['number', 'schema#2']);
+
+    // once the job ended: per document, the terms that set it apart from the rest of the job
+    const terms = (name: string) =>
+      (results.documents.find((d) => d.name === name) as unknown as { batchKeyTerms: { term: string }[] }).batchKeyTerms.map((t) => t.term);
+    expect(terms('letter.txt')).toEqual(expect.arrayContaining(['anne', 'letter', 'kind']));
+    expect(terms('letter.txt')).not.toContain('invoice'); // in two of the three
+    expect(terms('good.txt').slice(0, 2).sort()).toEqual(['issued', 'march']); // its own words first; "consulting" (in undated too) after
+    expect(terms('good.txt').indexOf('consulting')).toBeGreaterThan(1);
+
   }, 60_000);
 
   it('holds a job that asked for review until people decide, and records who decided what', async () => {

@@ -145,6 +145,12 @@ const documentSchema = z.object({
     .meta({ description: 'each step of the pipeline: its result, or null until it completed' }),
   error: documentErrorSchema.nullable(),
   review: reviewSchema.nullable().meta({ description: 'null unless validation sent the document to review' }),
+  batchKeyTerms: z
+    .array(z.object({ term: z.string(), score: z.number() }))
+    .optional()
+    .meta({
+      description: 'once a job with an NLP step ended: the terms that set this document apart from the rest of its job (TF-IDF over the job)',
+    }),
 });
 export type DocumentBody = z.infer<typeof documentSchema>;
 

@@ -3,6 +3,7 @@ import { Router, type Response } from 'express';
 import { readStepResult, type BatchRecord, type DocumentRecord } from '@docproc/batches';
 import { BlobNotFoundError } from '@docproc/storage';
 import { detectMediaType, type TaskStatus } from '@docproc/catalog';
+import { batchKeyTerms } from './batch-terms';
 import type { AppDeps } from './deps';
 import { badRequest, batchOr404, notFound } from './http-error';
 import { cursorParam, documentStatusParam, formatParam, includeParam, limitParam, toCursor } from './query';
@@ -51,25 +52,27 @@ export function resultsRoutes(deps: AppDeps): Router {
     const cursor = cursorParam(req.query);
     if (cursor !== undefined && !/^\d+$/.test(cursor)) throw badRequest('"cursor" is not one this API gave');
     const { documents, next } = await scan(batch, Number(cursor ?? 0), limit, status);
+    const keyTerms = await batchKeyTerms(deps, batch);
     res.json({
       id: batch.id,
       status: batch.status,
       successful: batch.completed,
       failed: batch.failed,
       cancelled: batch.cancelled,
-      documents: await Promise.all(documents.map((doc) => documentView(blobs, batch.pipeline, doc, include))),
+      documents: await Promise.all(documents.map((doc) => documentView(blobs, batch.pipeline, doc, include, keyTerms))),
       nextCursor: next === null ? null : toCursor(String(next)),
     });
   });
 
   /** Every document, one JSON line each, read a chunk at a time and written as the client takes them. */
   async function streamResults(res: Response, batch: BatchRecord, include: Set<Extra>, status: TaskStatus | undefined): Promise<void> {
+    const keyTerms = await batchKeyTerms(deps, batch);
     res.status(200).type('application/x-ndjson');
     let position: number | null = 0;
     while (position !== null && !res.destroyed) {
       const page: Awaited<ReturnType<typeof scan>> = await scan(batch, position, SCAN_CHUNK, status);
       for (const doc of page.documents) {
-        if (!res.write(`${JSON.stringify(await documentView(blobs, batch.pipeline, doc, include))}\n`)) await once(res, 'drain');
+        if (!res.write(`${JSON.stringify(await documentView(blobs, batch.pipeline, doc, include, keyTerms))}\n`)) await once(res, 'drain');
       }
       position = page.next;
     }

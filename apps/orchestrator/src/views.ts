@@ -2,6 +2,7 @@ import { PAGED_STEPS, stepResultSchemas, type FailedAttempt, type StepName } fro
 import { readStepResult, type BatchRecord, type DocumentRecord } from '@docproc/batches';
 import type { BlobStore } from '@docproc/storage';
 import type { BatchBody, DocumentBody, FullDocumentBody } from './api-schemas';
+import type { BatchKeyTerms } from './batch-terms';
 
 /** The body of GET /v1/jobs/:id (and each entry of GET /v1/jobs). */
 export function batchView(batch: BatchRecord): BatchBody {
@@ -53,7 +54,13 @@ function position(pipeline: StepName[], doc: DocumentRecord) {
  * One entry of `documents` in GET .../results: every step of the pipeline
  * (null until it completed), where the document stands, and its error.
  */
-export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: DocumentRecord, include: ReadonlySet<Extra>): Promise<DocumentBody> {
+export async function documentView(
+  blobs: BlobStore,
+  pipeline: StepName[],
+  doc: DocumentRecord,
+  include: ReadonlySet<Extra>,
+  keyTerms?: BatchKeyTerms | null,
+): Promise<DocumentBody> {
   const steps: Partial<Record<StepName, unknown>> = {};
   for (const step of pipeline) {
     const record = doc.steps[step];
@@ -68,6 +75,7 @@ export async function documentView(blobs: BlobStore, pipeline: StepName[], doc: 
     steps: steps as DocumentBody['steps'], // each result was parsed by its step's schema when written
     error: doc.error,
     review: doc.review,
+    ...(keyTerms ? { batchKeyTerms: keyTerms[doc.id] ?? [] } : {}),
   };
 }
 

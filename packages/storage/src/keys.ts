@@ -12,6 +12,8 @@ export const blobKeys = {
   /** ... one per page. */
   pageResult: (batchId: string, documentId: string, step: StepName, index: number) =>
     `batches/${batchId}/documents/${documentId}/page-results/${step}/${index}.json`,
+  /** Terms that set each document apart from the rest of its batch, made once the batch ended. */
+  batchKeyTerms: (batchId: string) => `batches/${batchId}/key-terms.json`,
   searchablePdf: (batchId: string, documentId: string) => `batches/${batchId}/documents/${documentId}/results/searchable.pdf`,
   hocr: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/results/ocr/pages/${index}.hocr`,
 };
