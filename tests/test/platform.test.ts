@@ -208,7 +208,6 @@ describe('the platform end to end', () => {
     expect(terms('letter.txt')).not.toContain('invoice'); // in two of the three
     expect(terms('good.txt').slice(0, 2).sort()).toEqual(['issued', 'march']); // its own words first; "consulting" (in undated too) after
     expect(terms('good.txt').indexOf('consulting')).toBeGreaterThan(1);
-
   }, 60_000);
 
   it('holds a job that asked for review until people decide, and records who decided what', async () => {
