@@ -1,16 +1,7 @@
 // One jest run for the whole repo. Tests import workspace packages from
 // their TypeScript sources; processes the tests spawn run the built dist/.
 // (@kubernetes/client-node 1.x is ESM, and so are the OIDC libraries it loads.)
-const esmPackages = [
-  'franc-min',
-  'trigram-utils',
-  'n-gram',
-  'collapse-white-space',
-  '@kubernetes/client-node',
-  'openid-client',
-  'oauth4webapi',
-  'jose',
-];
+const esmPackages = ['eld', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -18,6 +9,8 @@ module.exports = {
   roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/bench', '<rootDir>/tests'],
   testMatch: ['**/test/**/*.test.ts'],
   moduleNameMapper: {
+    // eld exports only an `import` entry, which jest's CommonJS resolver does not take
+    '^eld/medium$': '<rootDir>/apps/worker-nlp/node_modules/eld/src/entries/static.medium.js',
     '^@docproc/(orchestrator|cli|autoscaler|worker-[a-z]+)$': '<rootDir>/apps/$1/src/index.ts',
     '^@docproc/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
   },

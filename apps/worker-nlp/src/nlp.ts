@@ -12,7 +12,7 @@ import {
 import type { StepContext } from '@docproc/runtime';
 import { classifyText, trainClassifier } from './classify';
 import { findEntities } from './entities';
-import { detectLanguage } from './language';
+import { detectLanguage, languageDetectorLoaded } from './language';
 import { stopwordsFor } from './stopwords';
 import type { StoredClassifiers } from './stored-classifiers';
 import { summarize } from './summary';
@@ -66,6 +66,7 @@ async function classification(ctx: StepContext, settings: NlpSettings, text: str
  */
 export async function nlp(ctx: StepContext, settings: NlpSettings): Promise<NlpResult> {
   const options = ctx.payload.options;
+  await languageDetectorLoaded;
   const pageTexts = await pagesOf(ctx);
   const text = pageTexts.join('\f');
   const language = detectLanguage(text);

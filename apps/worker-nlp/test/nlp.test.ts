@@ -2,10 +2,12 @@ import { UnsupportedTypeError, type DateOrder } from '@docproc/catalog';
 import { stepContext } from '@docproc/testkit';
 import { classifyText, restoreClassifier, serializeClassifier, trainClassifier } from '../src/classify';
 import { findEntities } from '../src/entities';
-import { detectLanguage } from '../src/language';
+import { detectLanguage, languageDetectorLoaded } from '../src/language';
 import { keywords, nlp, type NlpSettings } from '../src/nlp';
 import { summarize } from '../src/summary';
 import { sentencesOf } from '../src/text';
+
+beforeAll(() => languageDetectorLoaded);
 
 const SETTINGS: NlpSettings = { dateOrder: 'DMY', phoneRegion: 'US', summarySentences: 3 };
 const ocrOf = (...pages: string[]) => ({

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { seededRandom as random } from './random';
 
 export interface RenderOptions {
   fontSize?: number;
@@ -9,18 +10,6 @@ export interface RenderOptions {
   rotate?: number;
   /** Fraction of pixels turned into dark speckles (0-1), as a poor scan has; reproducible. */
   noise?: number;
-}
-
-/** A small seeded generator (mulberry32): the same noise on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -19,6 +19,7 @@ export const findUrls: Finder = (page) =>
 
 /** Region whose phone numbers a page in this language most likely has, after the configured one. */
 const REGION_OF_LANGUAGE: Record<string, CountryCode> = {
+  eng: 'GB',
   fra: 'FR',
   deu: 'DE',
   spa: 'ES',
@@ -35,7 +36,7 @@ const REGION_OF_LANGUAGE: Record<string, CountryCode> = {
 
 /**
  * Phone numbers valid for their region (libphonenumber-js with full metadata), in E.164.
- * A run of digits with no "+", space, dash, dot or bracket is an account or order
+ * A run of digits with no "+", space, dash, dot, slash or bracket is an account or order
  * number far more often than a phone number, so one is only taken after a word such as "Tel".
  */
 export const findPhones: Finder = (page) => {
@@ -45,7 +46,9 @@ export const findPhones: Finder = (page) => {
     for (const hit of findPhoneNumbersInText(page.text, { defaultCountry: region })) {
       if (found.has(hit.startsAt)) continue;
       const written = page.text.slice(hit.startsAt, hit.endsAt);
-      const formatted = /[+\s().-]/.test(written.slice(1));
+      // glued to letters, digits or a dash before or after: a piece of a reference (INV-2022-8396), not a number on its own
+      if (/[\p{L}\d-]/u.test(page.text[hit.startsAt - 1] ?? '') || /[\p{L}\d]/u.test(page.text[hit.endsAt] ?? '')) continue;
+      const formatted = /[+\s()./-]/.test(written.slice(1));
       if (
         !formatted &&
         !/(?:tel|phone|fax|mobile?|handy|tél|portable|telefon)\.?:?\s*$/i.test(page.text.slice(Math.max(0, hit.startsAt - 16), hit.startsAt))

@@ -1,6 +1,7 @@
 import * as chrono from 'chrono-node';
 import type { DateOrder } from '@docproc/catalog';
-import { entityAt, type Finder } from './finder';
+import type { Entity } from '@docproc/catalog';
+import { entityAt, type Finder, type PageText } from './finder';
 
 /** chrono's strict parsers by language (ISO 639-3): formal dates only, no "tomorrow" or "in 3 days". */
 const BY_LANGUAGE: Record<string, chrono.Chrono> = {
@@ -32,7 +33,15 @@ const pad = (n: number) => String(n).padStart(2, '0');
  * each written date is one entity.
  */
 export const findDates: Finder = (page) => {
-  const parser = BY_LANGUAGE[page.language] ?? ENGLISH[page.dateOrder]!;
+  const english = ENGLISH[page.dateOrder]!;
+  const own = BY_LANGUAGE[page.language];
+  // English month names turn up in every language's papers (and a short page's language can be
+  // misjudged): English reads what the page's own language left.
+  const found = own ? [...parse(own, page), ...parse(english, page)] : parse(english, page);
+  return found.filter((date, i) => !found.slice(0, i).some((other) => date.start < other.end && date.end > other.start));
+};
+
+function parse(parser: chrono.Chrono, page: PageText): Entity[] {
   return parser.parse(page.text, new Date(Date.UTC(2000, 0, 1))).flatMap((found) => {
     const { start } = found;
     if (!start.isCertain('day') || !start.isCertain('month')) return [];
@@ -43,7 +52,7 @@ export const findDates: Finder = (page) => {
     const text = dateTextOf(found.text);
     return [entityAt(page, 'date', found.index, found.index + text.length, value, hasYear ? 0.95 : 0.6)];
   });
-};
+}
 
 /** chrono takes "on", "le", "am" and a trailing time into its text; the entity is the date alone. */
 function dateTextOf(text: string): string {
