@@ -10,3 +10,4 @@ export { CLI, launch, processesOf, untilReady, whenAllExited, type Launch } from
 export { FakeKubernetesApi, kubeconfigYaml, type SeenRequest } from './kubernetes-api';
 export { S3_TEST_CREDENTIALS, startS3Server, type S3TestServer } from './s3-server';
 export { businessDocuments, type BusinessDocument, type BusinessKind, type BusinessLanguage, type ExpectedEntity } from './business-documents';
+export { seededRandom } from './random';

@@ -26,6 +26,25 @@ const LETTER = { width: 612, height: 792 };
 
 const escapeText = (s: string) => s.replace(/[\\()]/g, (c) => `\\${c}`);
 
+/** The characters Windows-1252 has beyond Latin-1's, at their bytes 0x80-0x9F. */
+const WIN_ANSI_EXTRA: Record<string, number> = {
+  '€': 0x80,
+  '‚': 0x82,
+  '„': 0x84,
+  '…': 0x85,
+  '‘': 0x91,
+  '’': 0x92,
+  '“': 0x93,
+  '”': 0x94,
+  '–': 0x96,
+  '—': 0x97,
+};
+
+/** Text as WinAnsiEncoding bytes (the text font's encoding): Latin-1 and the euro sign; anything else is "?". */
+function winAnsi(text: string): string {
+  return [...text].map((c) => (WIN_ANSI_EXTRA[c] !== undefined ? String.fromCharCode(WIN_ANSI_EXTRA[c]) : c.charCodeAt(0) < 256 ? c : '?')).join('');
+}
+
 /** Assembles numbered objects into a PDF with a correct cross-reference table. */
 function assemble(objects: (string | Buffer)[], trailerExtra = ''): Buffer {
   const parts: Buffer[] = [Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
@@ -74,7 +93,7 @@ export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {
   const objects: (string | Buffer)[] = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     '',
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 5 0 R >>',
     stream('', toCjk),
   ];
@@ -88,7 +107,7 @@ export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {
       const mode = page.invisible ? '3 Tr ' : '';
       const x = page.offPage ? -2000 : 72;
       const body = page.lines
-        .map((line, i) => `BT ${font} ${size} Tf ${mode}${x} ${LETTER.height - 72 - i * size * 1.6} Td (${escapeText(line)}) Tj ET`)
+        .map((line, i) => `BT ${font} ${size} Tf ${mode}${x} ${LETTER.height - 72 - i * size * 1.6} Td (${escapeText(winAnsi(line))}) Tj ET`)
         .join('\n');
       objects.push(
         `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${LETTER.width} ${LETTER.height}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
