@@ -84,8 +84,8 @@ describe('recovery with real worker processes', () => {
   it('fails a document that crashes its worker again and again as worker_crashed, while the rest of its batch completes', async () => {
     platform = new PlatformUnderTest({ DOCPROC_CONCURRENCY: '1' });
     await platform.start(['orchestrator', 'worker-validation']);
-    // a small heap: a huge text runs the NLP worker out of memory, every time
-    await platform.start(['worker-nlp'], { env: { NODE_OPTIONS: '--max-old-space-size=96' } });
+    // a small heap (the worker needs about 70 MB idle): a huge text runs it out of memory, every time
+    await platform.start(['worker-nlp'], { env: { NODE_OPTIONS: '--max-old-space-size=160' } });
     await platform.workersUp('nlp', 1);
     const poison = Buffer.from('lorem ipsum dolor sit amet consectetur adipiscing elit '.repeat(400_000));
     const files = [

@@ -9,8 +9,11 @@ export const storedClassifiers = (deps: Pick<AppDeps, 'redis' | 'config'>) =>
 export const storedRulesets = (deps: Pick<AppDeps, 'redis' | 'config'>) =>
   new Definitions<StoredRuleset>(deps.redis, deps.config.keyPrefix, 'rulesets');
 
-/** Refuses a job that names a classifier or rule set nobody stored: it could only fail every document. */
-export async function checkDefinitions(deps: Pick<AppDeps, 'redis' | 'config'>, options: JobOptions): Promise<void> {
+/**
+ * Refuses a job that names a classifier or rule set nobody stored (or would be checked by a
+ * configured rule set nobody stored): it could only fail every document.
+ */
+export async function checkDefinitions(deps: Pick<AppDeps, 'redis' | 'config'>, options: JobOptions, validates: boolean): Promise<void> {
   const { classify, validate } = options;
   if (classify && 'classifier' in classify && !(await storedClassifiers(deps).has(classify.classifier))) {
     throw badRequest(`no classifier ${classify.classifier}: store it with POST /v1/classifiers first`, [
@@ -21,5 +24,9 @@ export async function checkDefinitions(deps: Pick<AppDeps, 'redis' | 'config'>, 
     throw badRequest(`no rule set ${validate.ruleset}: store it with POST /v1/rulesets first`, [
       { path: 'options.validate.ruleset', message: 'no such rule set' },
     ]);
+  }
+  const configured = deps.config.ruleset;
+  if (!validate && validates && configured && !(await storedRulesets(deps).has(configured))) {
+    throw badRequest(`DOCPROC_RULESET names rule set ${configured}, which is not stored: store it with POST /v1/rulesets, or give options.validate`);
   }
 }

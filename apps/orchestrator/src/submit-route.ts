@@ -66,7 +66,7 @@ export function submitRoute(deps: AppDeps): Router {
       if (files.length === 0) throw badRequest('no documents: upload one or more files in the field "files"');
       const submission = parseSubmission(req.body ?? {});
       if (submission.pipeline.includes('ocr')) await checkLanguages(redis, config.keyPrefix, config.heartbeatMs, submission.options.languages);
-      await checkDefinitions(deps, submission.options);
+      await checkDefinitions(deps, submission.options, submission.pipeline.includes('validate'));
       const types: (string | null)[] = new Array(files.length);
       await eachLimited(files, 32, async (file, i) => void (types[i] = file.size === 0 ? null : await uploadedType(file)));
       checkFirstStepTakes(

@@ -1,28 +1,23 @@
-/** natural's stopword lists, by the ISO 639-3 code franc gives. English where natural has none. */
-const FILES: Record<string, string> = {
-  eng: 'stopwords',
-  spa: 'stopwords_es',
-  fra: 'stopwords_fr',
-  ita: 'stopwords_it',
-  nld: 'stopwords_nl',
-  nob: 'stopwords_no',
-  pol: 'stopwords_pl',
-  por: 'stopwords_pt',
-  rus: 'stopwords_ru',
-  swe: 'stopwords_sv',
-  ukr: 'stopwords_uk',
-  ind: 'stopwords_id',
-  pes: 'stopwords_fa',
-};
+import * as stopword from 'stopword';
+
+const lists = stopword as unknown as Record<string, unknown>;
+
+/** The stopword package's code where it differs from the one docproc gives (eld's, as ISO 639-3). */
+const ALIASES: Record<string, string> = { pes: 'fas', cmn: 'zho' };
 
 const loaded = new Map<string, Set<string>>();
 
+/**
+ * Words too common to say what a text is about, in the language (the stopword package:
+ * 60 languages, German among them, which natural's lists lack); English where it has none.
+ */
 export function stopwordsFor(language: string): Set<string> {
-  const file = FILES[language] ?? FILES.eng!;
-  let words = loaded.get(file);
+  const code = ALIASES[language] ?? language;
+  let words = loaded.get(code);
   if (!words) {
-    words = new Set<string>((require(`natural/lib/natural/util/${file}`) as { words: string[] }).words);
-    loaded.set(file, words);
+    const list = lists[code];
+    words = new Set<string>(Array.isArray(list) ? (list as string[]) : stopword.eng);
+    loaded.set(code, words);
   }
   return words;
 }

@@ -79,6 +79,11 @@ describe('nlp', () => {
     expect(detectLanguage('ok')).toBe('und');
   });
 
+  it('leaves out the stopwords of the language, German too', () => {
+    const german = keywords(['Die Rechnung und der Vertrag sind mit der Post und mit dem Boten gekommen, die Rechnung ist offen.'], 3, 'deu');
+    expect(german.map((k) => k.term)).toEqual(['rechnung', 'boten', 'gekommen']);
+  });
+
   it('weighs a term on few pages over one as frequent but on every page', () => {
     const result = keywords(['focused focused focused', 'spread north', 'spread south', 'spread east'], 2, 'eng');
     expect(result.map((k) => k.term)).toEqual(['focused', 'spread']);

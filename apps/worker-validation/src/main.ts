@@ -1,6 +1,7 @@
 import { Definitions } from '@docproc/batches';
 import type { StoredRuleset } from '@docproc/catalog';
 import { createRedis, runWorker } from '@docproc/runtime';
+import { RegexThread } from './regex-thread';
 import { validate } from './validate';
 
 void runWorker({
@@ -9,9 +10,13 @@ void runWorker({
   setup: async (config, logger) => {
     const redis = createRedis(config.redisUrl, 'worker', logger);
     const rulesets = new Definitions<StoredRuleset>(redis, config.keyPrefix, 'rulesets');
+    const regex = new RegexThread(config.regexTimeoutMs);
     return {
-      processor: (ctx) => validate(ctx, { minConfidence: config.minConfidence, ruleset: config.ruleset, rulesets }),
-      close: async () => void (await redis.quit()),
+      processor: (ctx) => validate(ctx, { minConfidence: config.minConfidence, ruleset: config.ruleset, rulesets, regex }),
+      close: async () => {
+        await regex.close();
+        await redis.quit();
+      },
     };
   },
 });

@@ -10,6 +10,7 @@ import {
   type ValidateResult,
 } from '@docproc/catalog';
 import type { StepContext } from '@docproc/runtime';
+import { RegexTimeoutError, type RegexThread } from './regex-thread';
 
 type Reason = ValidateResult['reasons'][number];
 
@@ -21,6 +22,8 @@ export interface ValidationSettings {
   ruleset?: string;
   /** Where stored rule sets are read from. */
   rulesets?: { get(name: string): Promise<StoredRuleset | null> };
+  /** Where regex rules run (a thread with a time limit). */
+  regex: Pick<RegexThread, 'exec'>;
 }
 
 /** What the rules look at, read once. */
@@ -66,7 +69,13 @@ async function factsOf(ctx: StepContext): Promise<Facts> {
 }
 
 /** One rule against the facts: its reasons (none when it holds) and the fields it extracted. */
-function check(rule: Rule, name: string, facts: Facts, fields: Record<string, string>): Omit<Reason, 'rule' | 'severity'>[] {
+async function check(
+  rule: Rule,
+  name: string,
+  facts: Facts,
+  fields: Record<string, string>,
+  regex: ValidationSettings['regex'],
+): Promise<Omit<Reason, 'rule' | 'severity'>[]> {
   const needs = (step: string) => [{ code: 'not_checked', message: `rule ${name} needs the ${step} step's result: add ${step} to the pipeline` }];
   switch (rule.kind) {
     case 'mediaType':
@@ -117,9 +126,15 @@ function check(rule: Rule, name: string, facts: Facts, fields: Record<string, st
     }
     case 'regex': {
       if (facts.text === null) return needs('ocr');
-      const match = new RegExp(rule.pattern, rule.flags).exec(facts.text);
-      for (const [field, value] of Object.entries(match?.groups ?? {})) if (value !== undefined) fields[field] ??= value.trim();
-      return match || !rule.required ? [] : [{ code: 'regex', message: `the text does not match ${rule.pattern}` }];
+      let outcome;
+      try {
+        outcome = await regex.exec(rule.pattern, rule.flags, facts.text);
+      } catch (err) {
+        if (err instanceof RegexTimeoutError) return [{ code: 'not_checked', message: `rule ${name}: ${err.message}` }];
+        throw err;
+      }
+      for (const [field, value] of Object.entries(outcome.groups)) fields[field] ??= value.trim();
+      return outcome.matched || !rule.required ? [] : [{ code: 'regex', message: `the text does not match ${rule.pattern}` }];
     }
     case 'schema': {
       const valid = compileJsonSchema(rule.schema);
@@ -145,7 +160,7 @@ export async function validate(ctx: StepContext, settings: ValidationSettings): 
   const ordered = [...rules.entries()].sort(([, a], [, b]) => Number(a.kind === 'schema') - Number(b.kind === 'schema'));
   for (const [index, rule] of ordered) {
     const name = ruleName(rule, index);
-    for (const reason of check(rule, name, facts, fields))
+    for (const reason of await check(rule, name, facts, fields, settings.regex))
       reasons.push({ rule: name, severity: reason.code === 'not_checked' ? 'soft' : rule.severity, ...reason });
   }
   if (facts.ocr && facts.ocr.text.trim() === '')

@@ -1,5 +1,6 @@
 import { nlpResultSchema, rulesSchema, type Entity, type RuleInput, type StoredRuleset } from '@docproc/catalog';
 import { stepContext } from '@docproc/testkit';
+import { RegexThread } from '../src/regex-thread';
 import { validate, type ValidationSettings } from '../src/validate';
 
 const ocrOf = (text: string, confidence: number, pageConfidences: number[] = []) => ({
@@ -27,7 +28,9 @@ const preprocessOf = (mediaType: string, pages: number) => ({
   })),
 });
 
-const SETTINGS: ValidationSettings = { minConfidence: 60 };
+const regex = new RegexThread(1000);
+afterAll(() => regex.close());
+const SETTINGS: ValidationSettings = { minConfidence: 60, regex };
 
 async function run(previous: Parameters<typeof stepContext>[2]['previous'], jobOptions = {}, settings = SETTINGS, document = Buffer.from('x')) {
   return validate(await stepContext('validate', document, { previous, jobOptions }), settings);
@@ -159,9 +162,33 @@ describe('validate: every rule kind', () => {
     expect(missing.reasons).toEqual([{ rule: 'regex#0', code: 'regex', message: 'the text does not match Invoice (?<n>\\d+)', severity: 'hard' }]);
   });
 
+  it('a pattern that backtracks without end asks for review, and the next rule still runs', async () => {
+    const slow = new RegexThread(200);
+    try {
+      const started = Date.now();
+      const result = await run(
+        { ocr: ocrOf(`${'a'.repeat(40)}!`, 90) },
+        withRules([
+          { kind: 'regex', name: 'evil', pattern: '^(a+)+$' },
+          { kind: 'regex', name: 'fine', pattern: '(?<first>a)' },
+        ]),
+        { ...SETTINGS, regex: slow },
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(result).toMatchObject({
+        status: 'needs_review',
+        fields: { first: 'a' },
+        reasons: [{ rule: 'evil', code: 'not_checked', severity: 'soft' }],
+      });
+      expect(result.reasons[0]!.message).toMatch(/longer than 200 ms/);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('checks by a stored rule set, the configured one by default, and fails clearly when it is gone', async () => {
     const stored: StoredRuleset = { name: 'strict', createdAt: '', rules: rulesSchema.parse([{ kind: 'textLength', min: 100 }]) };
-    const settings: ValidationSettings = { minConfidence: 60, rulesets: { get: async (name) => (name === 'strict' ? stored : null) } };
+    const settings: ValidationSettings = { minConfidence: 60, regex, rulesets: { get: async (name) => (name === 'strict' ? stored : null) } };
     expect((await run({ ocr: ocrOf('short', 90) }, { validate: { ruleset: 'strict' } }, settings)).reasons[0]).toMatchObject({ code: 'text_length' });
     expect((await run({ ocr: ocrOf('short', 90) }, {}, { ...settings, ruleset: 'strict' })).status).toBe('failed');
     await expect(run({ ocr: ocrOf('short', 90) }, { validate: { ruleset: 'gone' } }, settings)).rejects.toMatchObject({ code: 'missing_definition' });

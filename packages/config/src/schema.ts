@@ -186,6 +186,8 @@ export const settings = {
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
       .optional(),
   },
+  /** Longest one regex rule may take on one document's text: a pattern that backtracks without end asks for review instead. */
+  regexTimeoutMs: { env: 'DOCPROC_REGEX_TIMEOUT_MS', schema: z.coerce.number().int().min(10).max(60_000).default(1000) },
   minConfidence: { env: 'DOCPROC_MIN_CONFIDENCE', schema: z.coerce.number().min(0).max(100).default(60) },
 
   // Preprocessing: what pages are made into, and the guards against hostile files.

@@ -1,0 +1,71 @@
+import { Worker } from 'node:worker_threads';
+
+/** What a match gives: whether the text matched, and the named groups of the first match. */
+export interface RegexOutcome {
+  matched: boolean;
+  groups: Record<string, string>;
+}
+
+export class RegexTimeoutError extends Error {}
+
+// The thread's whole program: match what it is sent, one at a time.
+const THREAD = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ pattern, flags, text }) => {
+  const match = new RegExp(pattern, flags).exec(text);
+  const groups = {};
+  for (const [name, value] of Object.entries(match?.groups ?? {})) if (value !== undefined) groups[name] = value;
+  parentPort.postMessage({ matched: match !== null, groups });
+});`;
+
+/**
+ * Users' regex rules run on a thread of their own, one match at a time, with a time
+ * limit: JavaScript cannot stop a match that backtracks without end ("(a+)+$" on a long
+ * run of a's), so past the limit the thread is terminated and a new one takes the next
+ * match. The worker's own event loop (lock renewals, heartbeats) never waits on a match.
+ */
+export class RegexThread {
+  private worker: Worker | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  exec(pattern: string, flags: string | undefined, text: string): Promise<RegexOutcome> {
+    const run = this.queue.then(() => this.run(pattern, flags, text));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private run(pattern: string, flags: string | undefined, text: string): Promise<RegexOutcome> {
+    const worker = (this.worker ??= new Worker(THREAD, { eval: true }));
+    worker.unref(); // an idle thread keeps no process alive
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        this.worker = undefined;
+        void worker.terminate();
+        reject(new RegexTimeoutError(`the pattern took longer than ${this.timeoutMs} ms on this text`));
+      }, this.timeoutMs);
+      const onMessage = (outcome: RegexOutcome) => {
+        cleanup();
+        resolve(outcome);
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        this.worker = undefined;
+        reject(err);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage).off('error', onError);
+      };
+      worker.on('message', onMessage).on('error', onError);
+      worker.postMessage({ pattern, flags, text });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+}
