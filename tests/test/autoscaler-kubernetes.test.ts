@@ -60,9 +60,10 @@ describe('the autoscaler app with the Kubernetes backend', () => {
     const patch = api.seen.find((s) => s.method === 'PATCH' && s.path.endsWith(`/deployments/${OCR_DEPLOYMENT}/scale`))!;
     expect(patch).toMatchObject({ contentType: 'application/merge-patch+json', body: { spec: { replicas: 5 } }, authorization: 'Bearer test-token' });
     expect(patch.path).toBe(`/apis/apps/v1/namespaces/docproc/deployments/${OCR_DEPLOYMENT}/scale`);
-    const { latest } = await readScaling(redis, prefix, null);
-    expect(latest?.backend).toBe('kubernetes');
-    expect(latest?.decisions.find((d) => d.pool === 'ocr')).toMatchObject({ desired: 5, kind: 'up' });
+    // the look's record is written after its patches: wait for it rather than race it
+    const latest = await waitFor(async () => (await readScaling(redis, prefix, null)).latest ?? undefined, 10_000, 'the scaling record');
+    expect(latest.backend).toBe('kubernetes');
+    expect(latest.decisions.find((d) => d.pool === 'ocr')).toMatchObject({ desired: 5, kind: 'up' });
 
     await queue.obliterate({ force: true });
     await waitFor(async () => (api.replicas[OCR_DEPLOYMENT] === 1 ? true : undefined), 20_000, 'the OCR Deployment back at 1');
