@@ -11,9 +11,10 @@ interface DocumentEntry {
   error: { code: string; message: string } | null;
   steps: {
     ocr?: { text: string; confidence: number; pdfKey?: string } | null;
-    nlp?: { language: string; entities: unknown[] } | null;
+    nlp?: { language: string; entities: unknown[]; classification?: { label: string } | null } | null;
     validate?: { status: string } | null;
   };
+  review?: { status: string; reviewer?: string } | null;
 }
 
 /** Every document of the job, as the server streams them (NDJSON), one at a time. */
@@ -61,8 +62,9 @@ export async function results(client: ApiClient, id: string, options: ResultsOpt
       const { ocr, nlp, validate } = doc.steps;
       const facts = [
         ocr ? `confidence ${Math.round(ocr.confidence)}` : '',
-        nlp ? `language ${nlp.language}, ${nlp.entities.length} entities` : '',
+        nlp ? `language ${nlp.language}, ${nlp.entities.length} entities${nlp.classification ? `, ${nlp.classification.label}` : ''}` : '',
         validate ? `validation ${validate.status}` : '',
+        doc.review ? `review ${doc.review.status}${doc.review.reviewer ? ` by ${doc.review.reviewer}` : ''}` : '',
         doc.error ? `${doc.error.code}: ${doc.error.message}` : '',
       ].filter(Boolean);
       process.stdout.write(`${doc.status.padEnd(9)} ${doc.name}${facts.length ? `  (${facts.join('; ')})` : ''}\n`);

@@ -140,6 +140,14 @@
     setDocument(d);
     setBatch(document.getElementById('batch-status').textContent, d);
   });
+  on('review', (d) => {
+    const row = rowOf.get(d.document);
+    if (row) row.querySelector('.review').textContent = d.status === 'waiting' ? 'waiting' : `${d.status}${d.reviewer ? ` by ${d.reviewer}` : ''}`;
+    const states = [...rowOf.values()].map((r) => r.querySelector('.review').textContent.split(' ')[0]).filter(Boolean);
+    const count = (state) => states.filter((s) => s === state).length;
+    document.getElementById('reviews').textContent =
+      ` · reviews: ${count('waiting')} waiting, ${count('approved')} approved, ${count('rejected')} rejected`;
+  });
   on('step', taskStarted);
   on('page', taskStarted);
   on('task', taskEnded);

@@ -125,7 +125,14 @@ function documentRow(batch: BatchRecord, doc: DocumentRecord): Html {
     )}
     <td class="num total">${took(doc.startedAt, doc.finishedAt)}</td>
     <td class="error">${doc.error ? html`<code>${doc.error.code}</code> ${doc.error.message}` : ''}</td>
+    <td class="review">${reviewText(doc.review)}</td>
   </tr>`;
+}
+
+/** A document's review as the table shows it: waiting, or the decision and who took it. */
+function reviewText(review: DocumentRecord['review']): string {
+  if (!review) return '';
+  return review.status === 'waiting' ? 'waiting' : `${review.status}${review.reviewer ? ` by ${review.reviewer}` : ''}`;
 }
 
 function batchPage(batch: BatchRecord, documents: DocumentRecord[]): Html {
@@ -134,6 +141,13 @@ function batchPage(batch: BatchRecord, documents: DocumentRecord[]): Html {
     <p id="summary">
       ${progressBar(batch)}
       <span id="counts">${batch.completed} completed, ${batch.failed} failed, ${batch.cancelled} cancelled of ${batch.total}</span>
+      <span id="reviews"
+        >${
+          batch.reviews.waiting + batch.reviews.approved + batch.reviews.rejected > 0
+            ? ` · reviews: ${batch.reviews.waiting} waiting, ${batch.reviews.approved} approved, ${batch.reviews.rejected} rejected`
+            : ''
+        }</span
+      >
       · priority ${batch.priority} · ${batch.pipeline.join(' → ')} · created
       ${time(batch.createdAt)}${batch.finishedAt ? html` · took ${took(batch.startedAt ?? batch.createdAt, batch.finishedAt)}` : ''} ·
       <a href="/v1/jobs/${batch.id}/results">results (JSON)</a>
@@ -169,6 +183,7 @@ function batchPage(batch: BatchRecord, documents: DocumentRecord[]): Html {
             ${batch.pipeline.map((s) => html`<th>${s}</th>`)}
             <th>Total</th>
             <th>Error</th>
+            <th>Review</th>
           </tr>
         </thead>
         <tbody>

@@ -65,7 +65,8 @@ const LEADER = '\u2024';
  * rows that no full stop closes, and they must not run into the next sentence.
  */
 export function sentencesOf(pageText: string, page: number): Sentence[] {
-  const masked = pageText.replace(ABBREVIATION, (m) => `${m.slice(0, -1)}${LEADER}`);
+  // and a dot between digits (15.09.2025, 1.234,56) ends no sentence either
+  const masked = pageText.replace(ABBREVIATION, (m) => `${m.slice(0, -1)}${LEADER}`).replace(/(?<=\d)\.(?=\d)/g, LEADER);
   const sentences: Sentence[] = [];
   for (const block of blocksOf(masked)) {
     let cursor = block.start;

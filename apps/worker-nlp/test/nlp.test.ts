@@ -186,6 +186,10 @@ describe('sentences and summary', () => {
     ]);
     for (const s of sentences) expect(page.slice(s.start, s.end).replace(/\s+/g, ' ')).toBe(s.text);
     expect(sentences.every((s) => s.page === 2)).toBe(true);
+    expect(sentencesOf('Unsere Rechnung vom 15.09.2021 über 1.234,56 € ist offen. Bitte zahlen Sie.', 0).map((s) => s.text)).toEqual([
+      'Unsere Rechnung vom 15.09.2021 über 1.234,56 € ist offen.',
+      'Bitte zahlen Sie.',
+    ]);
   });
 
   it('keeps the sentences that carry the document, in their order', () => {
