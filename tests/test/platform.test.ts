@@ -283,6 +283,29 @@ describe('the platform end to end', () => {
     const reviewEvents = [...events.matchAll(/event: review\ndata: (.*)/g)].map((m) => JSON.parse(m[1]!).status);
     expect(reviewEvents).toEqual(['waiting', 'waiting', 'approved', 'rejected']);
     expect(((await (await api(`/v1/reviews?job=${id}`)).json()) as { items: unknown[] }).items).toEqual([]);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^docproc_reviews_total\{decision="approved"\} [1-9]/m);
+    expect(metrics).toMatch(/^docproc_reviews_total\{decision="rejected"\} [1-9]/m);
+    expect(metrics).toMatch(/^docproc_reviews_waiting 0$/m);
+
+    // a job waiting for reviews can be cancelled: nobody is asked to review its documents any more
+    const waitingJob = await submit(
+      [{ name: 'undated-3.txt', bytes: Buffer.from('Invoice INV-4 for services rendered last month. Total 5.00, thank you.') }],
+      {
+        pipeline: 'nlp,validate',
+        options: JSON.stringify({ validate: { rules }, review: 'required' }),
+      },
+    );
+    await waitFor(
+      async () => (((await (await api(`/v1/jobs/${waitingJob}`)).json()) as { status: string }).status === 'awaiting_review' ? true : undefined),
+      30_000,
+      'review',
+    );
+    const [pending] = ((await (await api(`/v1/reviews?job=${waitingJob}`)).json()) as { items: { documentId: string }[] }).items;
+    expect((await api(`/v1/jobs/${waitingJob}/cancel`, {})).status).toBe(202);
+    expect(((await (await api(`/v1/jobs/${waitingJob}`)).json()) as { status: string }).status).toBe('cancelled');
+    expect(((await (await api(`/v1/reviews?job=${waitingJob}`)).json()) as { items: unknown[] }).items).toEqual([]);
+    expect((await api(`/v1/jobs/${waitingJob}/documents/${pending!.documentId}/review`, { decision: 'approve' })).status).toBe(409);
   }, 60_000);
 
   (corpusAvailable() ? it : it.skip)(

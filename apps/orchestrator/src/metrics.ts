@@ -174,6 +174,18 @@ const DEFINITIONS: Definition[] = [
     (s) => Object.entries(s.counters.batches).map(([status, value]) => ({ labels: { status }, value })),
   ],
   [
+    'docproc_reviews_total',
+    'Review decisions people took on documents validation sent to review, by decision (approved, rejected).',
+    'counter',
+    (s) => Object.entries(s.counters.reviews).map(([decision, value]) => ({ labels: { decision }, value })),
+  ],
+  [
+    'docproc_reviews_waiting',
+    'Documents waiting for a person to review them (GET /v1/reviews).',
+    'gauge',
+    (s) => [{ labels: {}, value: s.reviewsWaiting }],
+  ],
+  [
     'docproc_workers',
     'Live workers per pool (heartbeat seen within three intervals).',
     'gauge',

@@ -14,18 +14,21 @@ export interface PlatformState {
   counters: PlatformCounters;
   /** The autoscaler's latest look (null before its first). */
   scaling: ScalingSnapshot | null;
+  /** Documents waiting for a person's review. */
+  reviewsWaiting: number;
 }
 
 export async function readPlatformState(deps: Pick<AppDeps, 'redis' | 'queues' | 'store' | 'config'>): Promise<PlatformState> {
   const { redis, queues, store, config } = deps;
   const now = Date.now();
-  const [workers, signals, counters, scaling] = await Promise.all([
+  const [workers, signals, counters, scaling, reviewsWaiting] = await Promise.all([
     liveWorkers(redis, config.keyPrefix, staleAfterMs(config.heartbeatMs)),
     Promise.all([...STEPS.map((step) => queues.get(step)), queues.deadLetters()].map((queue) => queueSignals(queue, redis, now))),
     readCounters(redis, store.keys.counters),
     readScaling(redis, config.keyPrefix, null),
+    redis.zcard(store.keys.reviews),
   ]);
-  return { at: new Date(now), workers, queues: signals, counters, scaling: scaling.latest };
+  return { at: new Date(now), workers, queues: signals, counters, scaling: scaling.latest, reviewsWaiting };
 }
 
 export const isDeadLetterQueue = (q: QueueSignals) => q.queue === DEAD_LETTER_QUEUE;

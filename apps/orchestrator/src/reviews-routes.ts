@@ -83,6 +83,7 @@ export function reviewDecisionRoute(deps: AppDeps): Router {
     };
     const { outcome } = await deps.store.recordReview(batch.id, doc.id, recorded);
     if (outcome === 'none') throw new HttpError(409, 'conflict', `document ${doc.id} does not wait for review: its validation did not ask for one`);
+    if (outcome === 'cancelled') throw new HttpError(409, 'conflict', `job ${batch.id} was cancelled: its documents are not reviewed`);
     if (outcome !== 'recorded') throw new HttpError(409, 'conflict', `document ${doc.id} was already ${outcome}`);
     deps.logger.info('review recorded', { batchId: batch.id, documentId: doc.id, decision: recorded.decision });
     const after = await batchOr404(deps.store, batch.id);

@@ -36,7 +36,15 @@ interface ScriptCommands {
     ...args: string[]
   ): Promise<[string, string, number]>;
   docprocPageDone(doc: string, pages: string, events: string, ...args: string[]): Promise<[number, string, string, string]>;
-  docprocCancelBatch(batch: string, docs: string, events: string, finished: string, counters: string, ...args: string[]): Promise<string>;
+  docprocCancelBatch(
+    batch: string,
+    docs: string,
+    events: string,
+    finished: string,
+    counters: string,
+    reviews: string,
+    ...args: string[]
+  ): Promise<string>;
   docprocReopenDocuments(batch: string, events: string, finished: string, ...args: string[]): Promise<string[]>;
 }
 
@@ -134,7 +142,7 @@ export class BatchStore {
       redis.defineCommand('docprocRecordStep', { numberOfKeys: 7, lua: RECORD_STEP });
       redis.defineCommand('docprocRecordReview', { numberOfKeys: 6, lua: RECORD_REVIEW });
       redis.defineCommand('docprocPageDone', { numberOfKeys: 3, lua: PAGE_DONE });
-      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 5, lua: CANCEL_BATCH });
+      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 6, lua: CANCEL_BATCH });
       redis.defineCommand('docprocReopenDocuments', { numberOfKeys: 3, lua: REOPEN_DOCUMENTS });
     }
   }
@@ -439,12 +447,13 @@ export class BatchStore {
       this.keys.events(batchId),
       this.keys.finished,
       this.keys.counters,
+      this.keys.reviews,
       String(Date.now()),
       this.keys.document(''),
       String(this.maxEvents),
       batchId,
     );
-    if (before !== '' && before !== 'queued' && before !== 'running') return before as BatchStatus;
+    if (before !== '' && before !== 'queued' && before !== 'running' && before !== 'awaiting_review') return before as BatchStatus;
     if (before !== '') await this.redis.publish(this.keys.cancelChannel, batchId);
     return before === '' ? null : (before as BatchStatus);
   }
@@ -482,8 +491,8 @@ export class BatchStore {
   /** Removes the batch's records: documents in chunks, then the batch itself (so a half-done removal is found again). */
   /**
    * Records a decision on a document waiting for review. Returns 'recorded' with the batch's
-   * status after it, or why it was not taken: 'none' (the document never waited for review)
-   * or the decision already recorded.
+   * status after it, or why it was not taken: 'none' (the document never waited for review),
+   * 'cancelled' (its job was), or the decision already recorded.
    */
   async recordReview(batchId: string, documentId: string, decision: ReviewDecision): Promise<{ outcome: string; batchStatus: BatchStatus }> {
     const [outcome, batchStatus, ended] = await this.redis.docprocRecordReview(

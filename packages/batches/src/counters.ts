@@ -49,12 +49,14 @@ export interface PlatformCounters {
   pages: Record<string, number>;
   documents: Record<string, number>;
   batches: Record<string, number>;
+  /** Review decisions taken, by decision (approved, rejected). */
+  reviews: Record<string, number>;
 }
 
 /** Everything counted so far, in shape. */
 export async function readCounters(redis: Redis, key: string): Promise<PlatformCounters> {
   const fields = await redis.hgetall(key);
-  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {} };
+  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {}, reviews: {} };
   const histogram = (step: string) => (counters.durations[step] ??= { buckets: DURATION_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 });
   for (const [field, raw] of Object.entries(fields)) {
     const value = Number(raw);
@@ -63,6 +65,7 @@ export async function readCounters(redis: Redis, key: string): Promise<PlatformC
     else if (kind === 'pages') counters.pages[name] = value;
     else if (kind === 'documents') counters.documents[name] = value;
     else if (kind === 'batches') counters.batches[name] = value;
+    else if (kind === 'reviews') counters.reviews[name] = value;
     else if (kind === 'duration' && what === 'le') {
       const index = DURATION_BUCKETS_SECONDS.indexOf(Number(bound) as (typeof DURATION_BUCKETS_SECONDS)[number]);
       if (index >= 0) histogram(name).buckets[index] = value;

@@ -165,8 +165,9 @@ return {done, fields[2] or '', fields[3] or '', previousStatus}
 `;
 
 /**
- * Cancels a batch and, at once, every document of it that is not done yet.
- * KEYS: batch, batch's document list, events, finished batches, platform counters.
+ * Cancels a batch and, at once, every document of it that is not done yet (a batch
+ * waiting for reviews too: its documents leave the review list).
+ * KEYS: batch, batch's document list, events, finished batches, platform counters, documents waiting for review.
  * ARGV: now, document key prefix, maxEvents, batchId.
  * Returns the status the batch had ('' for an unknown batch).
  */
@@ -174,7 +175,7 @@ export const CANCEL_BATCH = `${PRELUDE}
 local now, prefix, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return '' end
-if status ~= 'queued' and status ~= 'running' then return status end
+if status ~= 'queued' and status ~= 'running' and status ~= 'awaiting_review' then return status end
 local cancelled = 0
 for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   local key = prefix .. id
@@ -183,6 +184,8 @@ for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
     redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', now, 'error', CANCELLED_ERROR)
     cancelled = cancelled + 1
   end
+  -- nobody is asked to review a cancelled job's documents any more
+  if redis.call('HGET', key, 'review') == 'waiting' then redis.call('ZREM', KEYS[6], ARGV[4] .. '/' .. id) end
 end
 redis.call('HINCRBY', KEYS[1], 'cancelled', cancelled)
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', now, 'finishedAt', now)
@@ -244,6 +247,7 @@ export const RECORD_REVIEW = `${PRELUDE}
 local decision, reviewJson, now, maxlen, batchId, reviewer = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local review = redis.call('HGET', KEYS[2], 'review') or ''
 if review ~= 'waiting' then return {review == '' and 'none' or review, '', 0} end
+if redis.call('HGET', KEYS[1], 'status') == 'cancelled' then return {'cancelled', 'cancelled', 0} end
 local id = redis.call('HGET', KEYS[2], 'id')
 redis.call('HSET', KEYS[2], 'review', decision, 'reviewRecord', reviewJson)
 redis.call('HINCRBY', KEYS[1], 'reviewWaiting', -1)
