@@ -49,17 +49,39 @@ export function restoreClassifier(json: string, algorithm: Algorithm): TrainedCl
   return algorithm === 'bayes' ? BayesClassifier.restore(data) : LogisticRegressionClassifier.restore(data);
 }
 
+/**
+ * Below this share of a document's terms that the classifier has seen in its examples, the
+ * document is like none of its labels: the label is null (the best guess stays the runner-up).
+ * Measured with a classifier of 72 generated documents: other generated letters, reminders and
+ * invoices 0.91-1.0; the corpus's novel (francais.pdf) and multipage.pdf, and English prose,
+ * 0.04-0.07.
+ */
+const MIN_KNOWN = 0.2;
+
 /** The best label, its share of the classifier's belief, and the runner-up. */
 export function classifyText(classifier: TrainedClassifier, text: string, language: string, name: string): Classification | null {
-  const ranked = classifier.getClassifications(featuresOf(text, language));
+  const features = featuresOf(text, language);
+  const vocabulary = (classifier as unknown as { features: Record<string, number> }).features;
+  const known = features.length === 0 ? 0 : features.filter((f) => Object.hasOwn(vocabulary, f)).length / features.length;
+  const ranked = classifier.getClassifications(features);
   const total = ranked.reduce((sum, c) => sum + Math.max(0, c.value), 0);
   const [best, second] = ranked;
   if (!best) return null;
   const share = (value: number) => (total > 0 ? Math.round((Math.max(0, value) / total) * 1000) / 1000 : 1 / ranked.length);
+  const knownShare = Math.round(known * 1000) / 1000;
+  if (known < MIN_KNOWN)
+    return {
+      label: null,
+      confidence: 0,
+      runnerUp: { label: String(best.label), confidence: share(best.value) },
+      known: knownShare,
+      classifier: name,
+    };
   return {
     label: String(best.label),
     confidence: share(best.value),
     runnerUp: second ? { label: String(second.label), confidence: share(second.value) } : null,
+    known: knownShare,
     classifier: name,
   };
 }

@@ -211,6 +211,14 @@ describe('classifiers', () => {
     invoice: ['Invoice 12, amount due 300 USD, pay within 14 days', 'Invoice total due, payment terms, amount, VAT'],
     letter: ['Dear Sir, I write to thank you for your kind letter', 'Dear Madam, thank you for the lovely visit, yours sincerely'],
   };
+  it('gives no label to a document like none of the examples, its best guess as the runner-up', () => {
+    const classifier = trainClassifier(labels, 'bayes');
+    const prose =
+      'The committee met on 14 March to review the budget. Revenue rose, while costs fell slightly. Members agreed to publish the report.';
+    expect(classifyText(classifier, prose, 'eng', 'x')).toMatchObject({ label: null, confidence: 0, runnerUp: { label: expect.any(String) } });
+    expect(classifyText(classifier, 'Invoice 7: amount due 40 USD, pay within 14 days', 'eng', 'x')).toMatchObject({ label: 'invoice', known: 1 });
+  });
+
   it.each(['bayes', 'logistic'] as const)('%s survives being stored and read back', (algorithm) => {
     const stored = restoreClassifier(serializeClassifier(trainClassifier(labels, algorithm)), algorithm);
     expect(classifyText(stored, 'Dear Sir, thank you for your letter. Yours sincerely', 'eng', 'x')!.label).toBe('letter');

@@ -73,10 +73,14 @@ export const entitySchema = z.object({
 export type Entity = z.infer<typeof entitySchema>;
 
 const classificationSchema = z.object({
-  label: z.string(),
+  /** The label; null when the document is like none of them (too few of its terms are in the examples). */
+  label: z.string().nullable(),
   /** Share of the classifier's belief (0..1) that went to this label. */
   confidence: z.number().min(0).max(1),
+  /** The next label (with no label: the best guess). */
   runnerUp: z.object({ label: z.string(), confidence: z.number().min(0).max(1) }).nullable(),
+  /** Share of the document's telling terms (0..1) that the classifier saw in its examples. */
+  known: z.number().min(0).max(1).default(1),
   /** The stored classifier's name, or "job" for labels given in the job's options. */
   classifier: z.string(),
 });
