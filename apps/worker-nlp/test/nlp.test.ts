@@ -165,6 +165,7 @@ describe('entities', () => {
     expect(values(text, 'eng', 'organization')).toEqual(['Acme Corporation']);
     expect(values(text, 'eng', 'place').join(' ')).toContain('Illinois');
     expect(values(text, 'fra', 'person')).toEqual([]);
+    expect(values("Mr. Watson's house stood empty.", 'eng', 'person')).toEqual(['Watson']);
   });
 
   it('lets no two entities claim the same characters', () => {

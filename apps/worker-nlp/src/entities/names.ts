@@ -20,7 +20,10 @@ export const findNames: Finder = (page) => {
 function named(page: PageText, type: string, view: { out(format: 'offset'): unknown }, confidence: number) {
   return (view.out('offset') as { text: string; offset: { start: number; length: number } }[]).flatMap(({ text, offset }) => {
     const title = TITLE.exec(text)?.[0].length ?? 0;
-    const name = text.slice(title).replace(/[\s,.;:!?'"()]+$/, '');
+    const name = text
+      .slice(title)
+      .replace(/[\s,.;:!?'"()]+$/, '')
+      .replace(/['’]s$/, ''); // Watson's: the possessive is not part of the name
     if (!/\p{Lu}/u.test(name) || name.length < 2) return [];
     const start = offset.start + title;
     return [entityAt(page, type, start, start + name.length, name.replace(/\s+/g, ' '), confidence)];
