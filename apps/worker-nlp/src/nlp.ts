@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // Deep import: natural's index also loads its storage backends, which read a .env file into process.env.
 import { TfIdf } from 'natural/lib/natural/tfidf';
 import {
@@ -10,7 +11,7 @@ import {
   type NlpResult,
 } from '@docproc/catalog';
 import type { StepContext } from '@docproc/runtime';
-import { classifyText, trainClassifier } from './classify';
+import { classifyText, trainClassifier, type TrainedClassifier } from './classify';
 import { findEntities } from './entities';
 import { detectLanguage, languageDetectorLoaded } from './language';
 import { stopwordsFor } from './stopwords';
@@ -52,10 +53,26 @@ async function pagesOf(ctx: StepContext): Promise<string[]> {
   throw new UnsupportedTypeError('NLP reads text: put ocr before nlp in the pipeline, or submit plain text');
 }
 
+/** Classifiers from labels given in jobs, by their examples: every document of a job brings the same ones. */
+const jobClassifiers = new Map<string, TrainedClassifier>();
+const MAX_JOB_CLASSIFIERS = 16;
+
+/** Trained once per distinct set of labelled examples, not once per document. */
+function jobClassifier(labels: Record<string, string[]>): TrainedClassifier {
+  const key = createHash('sha256').update(JSON.stringify(labels)).digest('hex');
+  let classifier = jobClassifiers.get(key);
+  if (!classifier) {
+    if (jobClassifiers.size >= MAX_JOB_CLASSIFIERS) jobClassifiers.delete(jobClassifiers.keys().next().value!);
+    classifier = trainClassifier(labels);
+    jobClassifiers.set(key, classifier);
+  }
+  return classifier;
+}
+
 async function classification(ctx: StepContext, settings: NlpSettings, text: string, language: string): Promise<Classification | null> {
   const classify = ctx.payload.options.classify;
   if (!classify) return null;
-  if ('labels' in classify) return classifyText(trainClassifier(classify.labels), text, language, 'job');
+  if ('labels' in classify) return classifyText(jobClassifier(classify.labels), text, language, 'job');
   if (!settings.classifiers) throw new MissingDefinitionError(`no store to read classifier ${classify.classifier} from`);
   return classifyText(await settings.classifiers.get(classify.classifier), text, language, classify.classifier);
 }

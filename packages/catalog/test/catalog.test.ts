@@ -1,5 +1,6 @@
 import {
   CorruptDocumentError,
+  compileJsonSchema,
   RetryableError,
   jobOptionsSchema,
   parsePipeline,
@@ -74,5 +75,16 @@ describe('errors', () => {
     expect(other.code).toBe('internal');
     expect(other.permanent).toBe(false);
     expect(toDocumentError('thrown string').message).toBe('thrown string');
+  });
+});
+
+describe('compileJsonSchema', () => {
+  it('compiles a schema once however many copies of it come (each document brings its own)', () => {
+    const schema = () => ({ type: 'object', required: ['total'] });
+    const first = compileJsonSchema(schema());
+    expect(compileJsonSchema(schema())).toBe(first);
+    expect(first({ total: '1' })).toBe(true);
+    expect(first({})).toBe(false);
+    expect(() => compileJsonSchema({ type: 'nonsense' })).toThrow(/type/);
   });
 });
