@@ -117,6 +117,9 @@ export const reviewRequestSchema = described(
   { examples: [{ decision: 'approve', note: 'total checked against the scan', fields: { total: '1234.50' }, reviewer: 'anne' }] },
 );
 
+const reviewRecordedSchema = z.object({ documentId: z.string(), review: reviewSchema, job: batchSchema });
+export type ReviewRecordedBody = z.infer<typeof reviewRecordedSchema>;
+
 const waitingReviewSchema = z.object({
   jobId: z.string(),
   documentId: z.string(),
@@ -314,6 +317,7 @@ export const API_BODIES = {
   Retried: retriedSchema,
   JobOptions: jobOptionsBodySchema,
   ReviewRequest: reviewRequestSchema,
+  ReviewRecorded: reviewRecordedSchema,
   ReviewList: z.object({ items: z.array(waitingReviewSchema), nextCursor: z.string().nullable() }),
   ClassifierRequest: classifierRequestBodySchema,
   Classifier: classifierSchema,

@@ -199,7 +199,7 @@ export function openApiDocument(version: string) {
           summary: 'Record a review decision on a document validation sent to review (approve or reject, a note, corrected fields)',
           requestBody: { required: true, content: { 'application/json': { schema: ref('ReviewRequest') } } },
           responses: {
-            '200': { description: 'recorded: the review and the job after it', content: { 'application/json': { schema: { type: 'object' } } } },
+            '200': json('ReviewRecorded', 'recorded: the review and the job after it'),
             '400': error('a bad decision or fields'),
             '409': error('the document does not wait for review, or was already reviewed'),
             ...NOT_FOUND,
