@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { readStepResult, type DocumentRecord } from '@docproc/batches';
 import { stepResultSchemas } from '@docproc/catalog';
-import { reviewRequestSchema } from './api-schemas';
+import { reviewRequestSchema, type ReviewRecordedBody } from './api-schemas';
 import type { AppDeps } from './deps';
 import { HttpError, badRequest, batchOr404, notFound } from './http-error';
 import { limitParam } from './query';
@@ -87,11 +87,12 @@ export function reviewDecisionRoute(deps: AppDeps): Router {
     if (outcome !== 'recorded') throw new HttpError(409, 'conflict', `document ${doc.id} was already ${outcome}`);
     deps.logger.info('review recorded', { batchId: batch.id, documentId: doc.id, decision: recorded.decision });
     const after = await batchOr404(deps.store, batch.id);
-    res.json({
+    const body: ReviewRecordedBody = {
       documentId: doc.id,
       review: { status: recorded.decision, reviewer, note, fields: recorded.fields, at: recorded.at },
       job: batchView(after),
-    });
+    };
+    res.json(body);
   });
   return router;
 }
