@@ -1,5 +1,5 @@
 import { nlpResultSchema, rulesSchema, type Entity, type RuleInput, type StoredRuleset } from '@docproc/catalog';
-import { stepContext } from '@docproc/testkit';
+import { preparedPage, stepContext } from '@docproc/testkit';
 import { RegexThread } from '../src/regex-thread';
 import { validate, type ValidationSettings } from '../src/validate';
 
@@ -12,21 +12,7 @@ const ocrOf = (text: string, confidence: number, pageConfidences: number[] = [])
 });
 const nlpOf = (language: string, entities: Partial<Entity>[] = []) =>
   nlpResultSchema.parse({ language, wordCount: 1, tokens: [], keywords: [], entities: entities.map((e) => ({ text: 'x', value: 'x', ...e })) });
-const preprocessOf = (mediaType: string, pages: number) => ({
-  mediaType,
-  pages: Array.from({ length: pages }, (_, index) => ({
-    index,
-    blobKey: null,
-    width: 1,
-    height: 1,
-    rotation: 0,
-    skewAngle: 0,
-    despeckled: false,
-    dpi: null,
-    text: null,
-    textScore: null,
-  })),
-});
+const preprocessOf = (mediaType: string, pages: number) => ({ mediaType, pages: Array.from({ length: pages }, (_, index) => preparedPage(index)) });
 
 const regex = new RegexThread(1000);
 afterAll(() => regex.close());
