@@ -1,5 +1,5 @@
 import { readStepResult, type BatchRecord } from '@docproc/batches';
-import { FINAL_BATCH_STATUSES, stepResultSchemas } from '@docproc/catalog';
+import { FINAL_BATCH_STATUSES, type NlpResult } from '@docproc/catalog';
 import { BlobNotFoundError, blobKeys, getJson, putJson } from '@docproc/storage';
 import type { AppDeps } from './deps';
 
@@ -30,7 +30,8 @@ export async function batchKeyTerms(deps: Pick<AppDeps, 'store' | 'blobs'>, batc
     for (const doc of await deps.store.getDocuments(ids)) {
       const record = doc?.steps.nlp;
       if (!doc || record?.status !== 'completed') continue;
-      const { tokens } = stepResultSchemas.nlp.parse(await readStepResult(deps.blobs, record));
+      // only the tokens are wanted: no schema parse of every document's whole result
+      const { tokens } = (await readStepResult(deps.blobs, record)) as Pick<NlpResult, 'tokens'>;
       const terms = new Map<string, number>();
       for (const token of tokens) {
         const term = token.toLowerCase();

@@ -87,7 +87,8 @@ export async function nlp(ctx: StepContext, settings: NlpSettings): Promise<NlpR
   const pageTexts = await pagesOf(ctx);
   const text = pageTexts.join('\f');
   const language = detectLanguage(text);
-  const tokens = tokenize(text);
+  const pageTokens = pageTexts.map(tokenize);
+  const tokens = pageTokens.flat(); // the tokenizer splits at the form feeds that join the pages
   const pages = pageTexts.map((pageText, index) => {
     const own = detectLanguage(pageText);
     const pageLanguage = own === 'und' ? language : own;
@@ -99,7 +100,7 @@ export async function nlp(ctx: StepContext, settings: NlpSettings): Promise<NlpR
       dateOrder: options.dateOrder ?? settings.dateOrder,
       phoneRegion: options.phoneRegion ?? settings.phoneRegion,
     });
-    return { index, language: own, wordCount: tokenize(pageText).filter(isWord).length, sentences, entities };
+    return { index, language: own, wordCount: pageTokens[index]!.filter(isWord).length, sentences, entities };
   });
   const sentences = pages.flatMap((p) => p.sentences);
   return {

@@ -8,8 +8,8 @@ const RECHECK_MS = 30_000;
 /**
  * Classifiers stored by the API, trained here on first use and kept: the API stores the
  * labelled examples (keeping natural out of the orchestrator), each worker trains once per
- * version (Bayes on 1,000 examples: see docs/benchmarks.md) and looks for a new version
- * every 30 s.
+ * version (measured: Bayes on 306 examples 0.22 s, on 1,008 0.47 s; logistic regression 0.79
+ * and 3.9 s) and looks for a new version every 30 s.
  */
 export class StoredClassifiers {
   private readonly trained = new Map<string, { createdAt: string; classifier: TrainedClassifier; checkedAt: number }>();

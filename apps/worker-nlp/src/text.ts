@@ -12,26 +12,25 @@ export function tokenize(text: string): string[] {
 export const isWord = (token: string) => /\p{L}/u.test(token);
 
 /** natural's stemmer for each language (ISO 639-3) it has one for. */
-const STEMMERS: Record<string, { name: string; stem(token: string): string }> = {
-  eng: { name: 'porter', stem: (t) => stemmers.PorterStemmer.stem(t) },
-  fra: { name: 'porter-fr', stem: (t) => stemmers.PorterStemmerFr.stem(t) },
-  deu: { name: 'porter-de', stem: (t) => stemmers.PorterStemmerDe.stem(t) },
-  spa: { name: 'porter-es', stem: (t) => stemmers.PorterStemmerEs.stem(t) },
-  ita: { name: 'porter-it', stem: (t) => stemmers.PorterStemmerIt.stem(t) },
-  nld: { name: 'porter-nl', stem: (t) => stemmers.PorterStemmerNl.stem(t) },
-  por: { name: 'porter-pt', stem: (t) => stemmers.PorterStemmerPt.stem(t) },
-  swe: { name: 'porter-sv', stem: (t) => stemmers.PorterStemmerSv.stem(t) },
-  nob: { name: 'porter-no', stem: (t) => stemmers.PorterStemmerNo.stem(t) },
-  rus: { name: 'porter-ru', stem: (t) => stemmers.PorterStemmerRu.stem(t) },
-  ukr: { name: 'porter-uk', stem: (t) => stemmers.PorterStemmerUk.stem(t) },
-  pes: { name: 'porter-fa', stem: (t) => stemmers.PorterStemmerFa.stem(t) },
-  ind: { name: 'stemmer-id', stem: (t) => stemmers.StemmerId.stem(t) },
+const STEMMERS: Record<string, { stem(token: string): string }> = {
+  eng: stemmers.PorterStemmer,
+  fra: stemmers.PorterStemmerFr,
+  deu: stemmers.PorterStemmerDe,
+  spa: stemmers.PorterStemmerEs,
+  ita: stemmers.PorterStemmerIt,
+  nld: stemmers.PorterStemmerNl,
+  por: stemmers.PorterStemmerPt,
+  swe: stemmers.PorterStemmerSv,
+  nob: stemmers.PorterStemmerNo,
+  rus: stemmers.PorterStemmerRu,
+  ukr: stemmers.PorterStemmerUk,
+  pes: stemmers.PorterStemmerFa,
+  ind: stemmers.StemmerId,
 };
 
 /** Lower-cased stems of the tokens in the language, or null where natural has no stemmer for it. */
 export function stemsOf(tokens: string[], language: string): string[] | null {
-  const stemmer = STEMMERS[language];
-  return stemmer ? tokens.map((t) => stemmer.stem(t.toLowerCase())) : null;
+  return STEMMERS[language] ? tokens.map(termKey(language)) : null;
 }
 
 /** The key a token is counted under: its stem where there is a stemmer, else itself, lower-cased. */
