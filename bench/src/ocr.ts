@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { BatchStore, StepQueues, completeStep, handPagesOn, jobPolicy, submitBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, directRun, handPagesOn, jobPolicy, submitBatch } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
 import { toQueuePriority, type OcrResult, type PreprocessResult, type StepPayload } from '@docproc/catalog';
 import { finishPage, greyscalePage } from '@docproc/media';
@@ -159,7 +159,10 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
     const started = process.hrtime.bigint();
     await store.setPageCount(documentId, 'ocr', pages.length);
     await handPagesOn(queues, payload, pre.pages, pages.length, priority);
-    await completeStep(store, queues, payload, { attempts: 1, stored: { resultJson: JSON.stringify(pre) }, handedOn: pages.length }, priority);
+    await new TaskLedger(store, queues).completed(directRun(payload, priority), {
+      stored: { resultJson: JSON.stringify(pre) },
+      handedOn: pages.length,
+    });
     await waitFor(async () => ((await store.getBatch(batchId))?.finishedAt ? true : undefined), 60 * 60_000, 'the OCR of all pages');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const doc = await store.getDocument(documentId);

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/autoscaler';
+import { loadConfig } from '@docproc/config';
+import { createLogger, exitWitness } from '@docproc/runtime';
 import { TEST_REDIS_URL, deletePrefix, freePort, orchestratorReady, testPrefix, waitFor } from '@docproc/testkit';
 
 export interface BatchStatusBody {
@@ -36,6 +38,7 @@ export class PlatformUnderTest {
   base = '';
   private port = 0;
   private readonly groups: Platform[] = [];
+  private readonly witnesses: ReturnType<typeof exitWitness>[] = [];
 
   constructor(
     private readonly env: Record<string, string> = {},
@@ -54,22 +57,30 @@ export class PlatformUnderTest {
       this.port = await freePort();
       this.base = `http://127.0.0.1:${this.port}`;
     }
+    const env = {
+      ...process.env,
+      PORT: String(this.port),
+      REDIS_URL: this.redisUrl,
+      DOCPROC_KEY_PREFIX: this.prefix,
+      DOCPROC_DATA_DIR: this.dataDir,
+      DOCPROC_HEARTBEAT_MS: '500',
+      LOG_LEVEL: 'warn',
+      ...this.env,
+      ...options.env,
+    };
+    // As `docproc up` does: a worker seen to exit has its tasks released at once.
+    const witness = exitWitness(
+      loadConfig(env),
+      createLogger('test-launcher', 'warn', 'json', (line) => this.logs.push(`launcher | ${line}`)),
+    );
+    this.witnesses.push(witness);
     const group = startPlatform({
-      env: {
-        ...process.env,
-        PORT: String(this.port),
-        REDIS_URL: this.redisUrl,
-        DOCPROC_KEY_PREFIX: this.prefix,
-        DOCPROC_DATA_DIR: this.dataDir,
-        DOCPROC_HEARTBEAT_MS: '500',
-        LOG_LEVEL: 'warn',
-        ...this.env,
-        ...options.env,
-      },
+      env,
       apps,
       instances: options.instances,
       onLine: (app, line, name) => this.logs.push(`${name} | ${line}`),
       onExit: (app, code, signal, name) => this.exits.push(`${name} exited with ${signal ?? code}`),
+      onProcessExit: (app, pid, code, signal) => void (app !== 'orchestrator' && witness.exited(pid, code, signal)),
     });
     this.groups.push(group);
     await group.ready;
@@ -142,6 +153,7 @@ export class PlatformUnderTest {
   /** Stops every app started, then removes the test's keys. */
   async stop(): Promise<void> {
     await Promise.all(this.groups.map((g) => g.stop()));
+    await Promise.all(this.witnesses.map((w) => w.close()));
     await deletePrefix(this.redis, this.prefix).catch(() => undefined);
     this.redis.disconnect();
   }

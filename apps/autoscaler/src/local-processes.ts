@@ -19,6 +19,11 @@ export interface PlatformOptions {
   onLine(app: PlatformApp, line: string, name: string): void;
   /** Called when an app exits after its first launch was ready (it is started again after `restartInMs`). */
   onExit?(app: PlatformApp, code: number | null, signal: NodeJS.Signals | null, name: string, restartInMs: number): void;
+  /**
+   * Called on every exit of an app's process (crash, drain, stop), with its pid: whoever
+   * keeps the records releases the tasks its workers still held (runtime's exitWitness).
+   */
+  onProcessExit?(app: PlatformApp, pid: number, code: number | null, signal: NodeJS.Signals | null): void;
   apps?: readonly PlatformApp[];
   /** Processes per app to start with (default 1; 0 starts none until `scale` asks). */
   instances?: Partial<Record<PlatformApp, number>>;
@@ -125,6 +130,7 @@ export function startPlatform(options: PlatformOptions): Platform {
     });
     child.on('error', (err) => settle.reject(new LaunchError(name, `${name} could not be started: ${err.message}`)));
     child.on('exit', (code, signal) => {
+      if (child.pid !== undefined) options.onProcessExit?.(app, child.pid, code, signal);
       if (entry.draining && running.get(name) === entry) running.delete(name);
       if (stopping || entry.draining) return;
       const how = signal ?? `code ${code}`;

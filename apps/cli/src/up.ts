@@ -2,7 +2,7 @@ import { environmentWith, loadConfig, ConfigError } from '@docproc/config';
 import { dryRunBackend, localBackend, PLATFORM_APPS, startAutoscaler, startPlatform, type RunningAutoscaler } from '@docproc/autoscaler';
 import { STEPS } from '@docproc/catalog';
 import { POOL_APPS, poolSettings } from '@docproc/pools';
-import { createLogger, createRedis } from '@docproc/runtime';
+import { createLogger, createRedis, exitWitness } from '@docproc/runtime';
 import { hasRedisServer, redisAnswers, startRedisServer, type RedisServer } from './redis-server';
 
 const COLORS = [36, 33, 35, 32, 34, 31];
@@ -70,6 +70,11 @@ export async function up(): Promise<void> {
     if (!printers.has(name)) printers.set(name, printer(name, index));
     printers.get(name)!(line);
   };
+  // A worker seen to exit has its tasks released at once, with the cause its exit shows.
+  const witness = exitWitness(
+    config,
+    createLogger('docproc', config.logLevel, config.logFormat, (line) => say(line)),
+  );
   const platform = startPlatform({
     env: appEnv,
     // The pools start at their minimum; the autoscaler sizes them from there.
@@ -79,6 +84,7 @@ export async function up(): Promise<void> {
     onLine: (app, line, name) => print(name, PLATFORM_APPS.indexOf(app), line),
     onExit: (_app, code, signal, name, restartInMs) =>
       say(`${name} exited (${signal ?? `code ${code}`}); starting it again in ${restartInMs / 1000} s`),
+    onProcessExit: (app, pid, code, signal) => void (app !== 'orchestrator' && witness.exited(pid, code, signal)),
   });
   say(
     `starting the orchestrator and the worker pools (min..max): ${STEPS.map((pool) => `${pool} ${pools[pool].min}..${pools[pool].max}`).join(', ')}; ` +
@@ -101,6 +107,7 @@ export async function up(): Promise<void> {
     say(`${reason}: stopping the API, then the workers (they finish their current tasks)`);
     await autoscaler?.stop();
     await platform.stop();
+    await witness.close();
     if (redisServer) {
       say('stopping redis-server (its AOF keeps the queues)');
       await redisServer.stop();

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
-import { BatchStore, StepQueues, jobPolicy } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, jobPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
-import { announceReady, createLogger, createRedis, installShutdown, waitForRedis } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, installShutdown, waitForRedis, watchForGoneWorkers } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
@@ -31,6 +31,15 @@ function start(): void {
   const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
   const app = createApp({ config, redis, store, queues, blobs, logger });
   const stopSummary = startSummaryLog(() => readPlatformState({ redis, queues, store, config }), logger, config.metricsLogIntervalSeconds);
+  // Workers whose heartbeat stopped have their tasks released, even when no other worker is left to see it.
+  const goneWatch = watchForGoneWorkers({
+    ledger: new TaskLedger(store, queues),
+    redis,
+    prefix: config.keyPrefix,
+    heartbeatMs: config.heartbeatMs,
+    maxCrashes: config.maxCrashes,
+    logger,
+  });
   const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
 
   // Large batches whose fan-out a previous run did not finish go on now (queueing twice is a no-op).
@@ -65,6 +74,7 @@ function start(): void {
   installShutdown(logger, [
     ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
     ['stop the retention sweeper', stopRetention],
+    ['stop watching for gone workers', async () => goneWatch.stop()],
     ['stop the summary line', stopSummary],
     ['close the queues', () => queues.close()],
     ['close Redis', async () => void (await redis.quit())],

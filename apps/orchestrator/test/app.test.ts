@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { Queue } from 'bullmq';
-import { BatchStore, StepQueues, jobPolicy } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, jobPolicy } from '@docproc/batches';
 import { loadConfig, type Config } from '@docproc/config';
 import { createLogger, createRedis } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
@@ -156,7 +156,10 @@ describe('orchestrator HTTP API (real Redis)', () => {
 
     const done = await request(app).post('/v1/jobs').attach('files', png, 'a.png').field('type', 'ocr').expect(202);
     const [docId] = await store.getDocumentIds(done.body.id);
-    await store.recordStep(done.body.id, docId!, 'ocr', { status: 'completed', attempts: 1, documentStatus: 'completed' });
+    await new TaskLedger(store, queues).record(
+      { batchId: done.body.id, documentId: docId!, step: 'ocr' },
+      { status: 'completed', attempts: 1, documentStatus: 'completed' },
+    );
     const conflict = await request(app).post(`/v1/jobs/${done.body.id}/cancel`).expect(409);
     expect(conflict.body.error.code).toBe('conflict');
   });

@@ -10,22 +10,11 @@ import {
   type TaskStatus,
 } from '@docproc/catalog';
 import { recordKeys } from './keys';
-import { CANCEL_BATCH, PAGE_DONE, RECORD_REVIEW, RECORD_STEP, REOPEN_DOCUMENTS, STEP_STARTED } from './scripts';
-import { countTask, type TaskCount, type TaskOutcome } from './counters';
+import { CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
+import { countTask, type TaskCount } from './counters';
 import { parseBatch, parseDocument, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
 
 interface ScriptCommands {
-  docprocStepStarted(batch: string, doc: string, events: string, ...args: string[]): Promise<[string, string]>;
-  docprocRecordStep(
-    batch: string,
-    doc: string,
-    events: string,
-    finished: string,
-    pages: string,
-    counters: string,
-    reviews: string,
-    ...args: string[]
-  ): Promise<[string, number, number?]>;
   docprocRecordReview(
     batch: string,
     doc: string,
@@ -35,7 +24,6 @@ interface ScriptCommands {
     reviews: string,
     ...args: string[]
   ): Promise<[string, string, number]>;
-  docprocPageDone(doc: string, pages: string, events: string, ...args: string[]): Promise<[number, string, string, string]>;
   docprocCancelBatch(
     batch: string,
     docs: string,
@@ -46,52 +34,6 @@ interface ScriptCommands {
     ...args: string[]
   ): Promise<string>;
   docprocReopenDocuments(batch: string, events: string, finished: string, ...args: string[]): Promise<string[]>;
-}
-
-/** How one task of a step ended. */
-export interface StepOutcome {
-  status: TaskStatus;
-  /** ms since the epoch; undefined keeps the start recorded when the step started. */
-  startedAt?: number;
-  attempts: number;
-  /** Set when the document is done: its last step completed, or it failed. */
-  documentStatus?: TaskStatus;
-  error?: DocumentErrorInfo;
-  /** The result as JSON when small enough to keep in Redis ... */
-  resultJson?: string;
-  /** ... else the blob key it was stored under. */
-  resultKey?: string;
-  /** The paged step after this one, whose done pages the call reports. */
-  nextPagedStep?: StepName;
-  /** The document now waits for a person's review (validation said needs_review). */
-  needsReview?: boolean;
-}
-
-/** What a page's report learns. */
-/** One attempt of a task, as it ended: who ran it and when it was queued, started and ended (epoch ms). */
-export interface TaskSpan {
-  batchId: string;
-  documentId: string;
-  step: StepName;
-  /** The page of a page task. */
-  page?: number;
-  attempt: number;
-  worker: string;
-  queuedAt: number;
-  startedAt: number;
-  endedAt: number;
-  outcome: TaskOutcome;
-  /** Pages the task finished (a page task: 1; preprocessing: the pages it handed on). */
-  pages?: number;
-}
-
-export interface PageProgress {
-  done: number;
-  documentStatus: TaskStatus | null;
-  /** The paged step's own status: 'completed' once its pages were put together. */
-  stepStatus: TaskStatus | null;
-  /** The status of the step before (whose pages these are); 'completed' when there is none. */
-  previousStepStatus: TaskStatus | null;
 }
 
 export interface BatchHeader {
@@ -126,52 +68,36 @@ export class BatchStore {
   private readonly redis: Redis & ScriptCommands;
 
   /**
-   * @param onBatchEnd called with the batch's final record when one of this store's
-   * calls ends it (its last document recorded): the worker that did logs it.
+   * @param onBatchEnd called with the batch's final record when a call ends it (its last
+   * document recorded, or its last review): the worker that did logs it.
    */
   constructor(
-    redis: Redis,
+    /** The connection the records go over (a task's ledger writes through it too). */
+    readonly connection: Redis,
     prefix: string,
-    private readonly maxEvents: number,
+    /** Progress events kept per batch. */
+    readonly maxEvents: number,
     private readonly onBatchEnd?: (batch: BatchRecord) => void,
   ) {
     this.keys = recordKeys(prefix);
-    this.redis = redis as Redis & ScriptCommands;
-    if (!('docprocRecordStep' in redis)) {
-      redis.defineCommand('docprocStepStarted', { numberOfKeys: 3, lua: STEP_STARTED });
-      redis.defineCommand('docprocRecordStep', { numberOfKeys: 7, lua: RECORD_STEP });
-      redis.defineCommand('docprocRecordReview', { numberOfKeys: 6, lua: RECORD_REVIEW });
-      redis.defineCommand('docprocPageDone', { numberOfKeys: 3, lua: PAGE_DONE });
-      redis.defineCommand('docprocCancelBatch', { numberOfKeys: 6, lua: CANCEL_BATCH });
-      redis.defineCommand('docprocReopenDocuments', { numberOfKeys: 3, lua: REOPEN_DOCUMENTS });
+    this.redis = connection as Redis & ScriptCommands;
+    if (!('docprocCancelBatch' in connection)) {
+      connection.defineCommand('docprocRecordReview', { numberOfKeys: 6, lua: RECORD_REVIEW });
+      connection.defineCommand('docprocCancelBatch', { numberOfKeys: 6, lua: CANCEL_BATCH });
+      connection.defineCommand('docprocReopenDocuments', { numberOfKeys: 3, lua: REOPEN_DOCUMENTS });
     }
+  }
+
+  /** A call ended the batch: its final record goes to onBatchEnd. */
+  async noteBatchEnded(batchId: string): Promise<void> {
+    if (!this.onBatchEnd) return;
+    const batch = await this.getBatch(batchId);
+    if (batch) this.onBatchEnd(batch);
   }
 
   /** Adds a task's outcome to the platform counters (see counters.ts), for outcomes noted apart from a task's run (dead-lettered). */
   async countTask(task: TaskCount): Promise<void> {
     await countTask(this.redis.multi(), this.keys.counters, task).exec();
-  }
-
-  /**
-   * A task attempt ended: counted in the platform counters and, as a `task`
-   * event in its batch's stream, drawn on the batch page's timeline — in one
-   * round trip. Called before the step is recorded, so the event precedes the
-   * batch's end.
-   */
-  async taskEnded(span: TaskSpan): Promise<void> {
-    // A crashed attempt's end is only when its loss was noticed: not a duration worth a histogram.
-    const seconds = span.outcome === 'crashed' ? undefined : Math.max(0, span.endedAt - span.startedAt) / 1000;
-    const multi = countTask(this.redis.multi(), this.keys.counters, { step: span.step, outcome: span.outcome, seconds, pages: span.pages });
-    multi.xadd(
-      this.keys.events(span.batchId),
-      'MAXLEN',
-      '~',
-      this.maxEvents,
-      '*',
-      ...['type', 'task', 'document', span.documentId, 'step', span.step, 'page', span.page ?? '', 'attempt', span.attempt],
-      ...['status', span.outcome, 'worker', span.worker, 'queued', span.queuedAt, 'started', span.startedAt, 'at', span.endedAt],
-    );
-    await multi.exec();
   }
 
   /** The batch's record, before its documents: `total` is final from the start, so the batch cannot end before all are in. */
@@ -316,94 +242,6 @@ export class BatchStore {
     return (await this.getDocuments([documentId]))[0] ?? null;
   }
 
-  /** A task starts. Returns the batch and document status: a final document status means the task skips. */
-  async stepStarted(
-    batchId: string,
-    documentId: string,
-    step: StepName,
-    task: { page?: number; attempt: number; worker: string; queuedAt: number },
-  ): Promise<{ batchStatus: BatchStatus | null; documentStatus: TaskStatus | null }> {
-    const [batchStatus, documentStatus] = await this.redis.docprocStepStarted(
-      this.keys.batch(batchId),
-      this.keys.document(documentId),
-      this.keys.events(batchId),
-      step,
-      String(Date.now()),
-      task.page === undefined ? '' : String(task.page),
-      String(task.attempt),
-      String(this.maxEvents),
-      task.worker,
-      String(task.queuedAt),
-    );
-    return { batchStatus: (batchStatus || null) as BatchStatus | null, documentStatus: (documentStatus || null) as TaskStatus | null };
-  }
-
-  /**
-   * Records how a task of a step ended (the document's status too, when it is
-   * done). Returns the batch status after the change ('cancelled' means the
-   * document's chain stops here) and the pages of the next paged step done.
-   */
-  async recordStep(
-    batchId: string,
-    documentId: string,
-    step: StepName,
-    outcome: StepOutcome,
-  ): Promise<{ batchStatus: BatchStatus; nextPagesDone: number }> {
-    const [batchStatus, nextPagesDone, ended] = await this.redis.docprocRecordStep(
-      this.keys.batch(batchId),
-      this.keys.document(documentId),
-      this.keys.events(batchId),
-      this.keys.finished,
-      this.keys.donePages(documentId, outcome.nextPagedStep ?? step),
-      this.keys.counters,
-      this.keys.reviews,
-      step,
-      outcome.status,
-      String(Date.now()),
-      outcome.startedAt === undefined ? '' : String(outcome.startedAt),
-      String(outcome.attempts),
-      outcome.documentStatus ?? '',
-      outcome.error ? JSON.stringify(outcome.error) : '',
-      outcome.resultJson ?? '',
-      outcome.resultKey ?? '',
-      String(this.maxEvents),
-      batchId,
-      outcome.needsReview ? '1' : '',
-    );
-    if (ended === 1 && this.onBatchEnd) {
-      const batch = await this.getBatch(batchId);
-      if (batch) this.onBatchEnd(batch);
-    }
-    return { batchStatus: batchStatus as BatchStatus, nextPagesDone: outcome.nextPagedStep ? Number(nextPagesDone) : 0 };
-  }
-
-  /** Counts a page of a paged step as done (idempotent), in one call. */
-  async recordPageDone(
-    batchId: string,
-    documentId: string,
-    step: StepName,
-    previous: StepName | undefined,
-    page: { index: number; count: number },
-  ): Promise<PageProgress> {
-    const [done, documentStatus, stepStatus, previousStepStatus] = await this.redis.docprocPageDone(
-      this.keys.document(documentId),
-      this.keys.donePages(documentId, step),
-      this.keys.events(batchId),
-      String(page.index),
-      step,
-      previous ?? '',
-      String(this.maxEvents),
-      String(page.count),
-      String(Date.now()),
-    );
-    return {
-      done: Number(done),
-      documentStatus: (documentStatus || null) as TaskStatus | null,
-      stepStatus: (stepStatus || null) as TaskStatus | null,
-      previousStepStatus: (previousStepStatus || null) as TaskStatus | null,
-    };
-  }
-
   /** How many pages the tasks of a paged step of the document cover (set once, before the first is queued). */
   async setPageCount(documentId: string, step: StepName, count: number): Promise<void> {
     await this.redis.hset(this.keys.document(documentId), `${step}.pageCount`, count);
@@ -473,11 +311,6 @@ export class BatchStore {
     );
   }
 
-  /** Keeps one failed attempt in the document's error history. */
-  async addFailedAttempt(documentId: string, attempt: FailedAttempt): Promise<void> {
-    await this.redis.rpush(this.keys.failedAttempts(documentId), JSON.stringify(attempt));
-  }
-
   /** The document's error history, oldest first. */
   async failedAttempts(documentId: string): Promise<FailedAttempt[]> {
     return (await this.redis.lrange(this.keys.failedAttempts(documentId), 0, -1)).map((json) => failedAttemptSchema.parse(JSON.parse(json)));
@@ -488,7 +321,6 @@ export class BatchStore {
     return this.redis.zrangebyscore(this.keys.finished, '-inf', ms, 'LIMIT', 0, limit);
   }
 
-  /** Removes the batch's records: documents in chunks, then the batch itself (so a half-done removal is found again). */
   /**
    * Records a decision on a document waiting for review. Returns 'recorded' with the batch's
    * status after it, or why it was not taken: 'none' (the document never waited for review),
@@ -509,10 +341,7 @@ export class BatchStore {
       batchId,
       decision.reviewer,
     );
-    if (ended === 1 && this.onBatchEnd) {
-      const batch = await this.getBatch(batchId);
-      if (batch) this.onBatchEnd(batch);
-    }
+    if (ended === 1) await this.noteBatchEnded(batchId);
     return { outcome, batchStatus: batchStatus as BatchStatus };
   }
 
@@ -527,6 +356,7 @@ export class BatchStore {
     return waiting;
   }
 
+  /** Removes the batch's records: documents in chunks, then the batch itself (so a half-done removal is found again). */
   async deleteBatchRecords(batchId: string): Promise<void> {
     for (;;) {
       const ids = await this.redis.lrange(this.keys.batchDocuments(batchId), 0, 499);

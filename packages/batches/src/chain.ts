@@ -5,14 +5,12 @@ import {
   queueName,
   stepJobOptions,
   toQueuePriority,
-  type BatchStatus,
   type PreprocessPage,
   type StepJobPolicy,
   type StepName,
   type StepPayload,
 } from '@docproc/catalog';
 import type { BatchStore } from './batch-store';
-import type { StoredResult } from './step-results';
 import type { NewBatch } from './records';
 
 /** BullMQ job id of one task: a step of a document, or one page of it. Stable, so a task is never queued twice. */
@@ -189,33 +187,4 @@ export async function queueCombine(
   await queues
     .get(step)
     .add(step, { ...payloadOf(payload, step), combine: { count } } satisfies StepPayload, queues.options(payload.documentId, step, queuePriority));
-}
-
-/**
- * Records a completed step (with its stored result) and moves the document on:
- * the next step's task, or, when this step handed `handedOn` pages on to a
- * paged next step and all of them were read before this record, the task that
- * puts them together (else the last page's task does that). Nothing moves on
- * in a cancelled batch. Returns the batch status.
- */
-export async function completeStep(
-  store: BatchStore,
-  queues: StepQueues,
-  payload: StepPayload,
-  outcome: { attempts: number; stored: StoredResult; handedOn: number; needsReview?: boolean },
-  queuePriority: number | undefined,
-): Promise<BatchStatus> {
-  const next = nextStep(payload);
-  const { batchStatus, nextPagesDone } = await store.recordStep(payload.batchId, payload.documentId, payload.step, {
-    status: 'completed',
-    attempts: outcome.attempts,
-    needsReview: outcome.needsReview,
-    documentStatus: next === undefined ? 'completed' : undefined,
-    nextPagedStep: outcome.handedOn > 0 ? next : undefined,
-    ...outcome.stored,
-  });
-  if (batchStatus === 'cancelled' || next === undefined) return batchStatus;
-  if (outcome.handedOn === 0) await queueNextStep(queues, payload, queuePriority);
-  else if (nextPagesDone >= outcome.handedOn) await queueCombine(queues, payload, next, outcome.handedOn, queuePriority);
-  return batchStatus;
 }

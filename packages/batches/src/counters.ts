@@ -25,14 +25,23 @@ export interface TaskCount {
   pages?: number;
 }
 
+/** The counter fields one task's outcome adds to, with their increments (strings, as Lua takes them). */
+export function taskCounterFields(task: TaskCount): [field: string, increment: string][] {
+  const fields: [string, string][] = [[`tasks:${task.step}:${task.outcome}`, '1']];
+  if (task.seconds !== undefined) {
+    for (const bound of DURATION_BUCKETS_SECONDS) if (task.seconds <= bound) fields.push([`duration:${task.step}:le:${bound}`, '1']);
+    fields.push([`duration:${task.step}:sum`, String(task.seconds)], [`duration:${task.step}:count`, '1']);
+  }
+  if (task.pages) fields.push([`pages:${task.step}`, String(task.pages)]);
+  return fields;
+}
+
 /** Adds one task's outcome, duration and pages to the counters, as commands of `multi` (one round trip). */
 export function countTask(multi: ChainableCommander, key: string, task: TaskCount): ChainableCommander {
-  multi.hincrby(key, `tasks:${task.step}:${task.outcome}`, 1);
-  if (task.seconds !== undefined) {
-    for (const bound of DURATION_BUCKETS_SECONDS) if (task.seconds <= bound) multi.hincrby(key, `duration:${task.step}:le:${bound}`, 1);
-    multi.hincrbyfloat(key, `duration:${task.step}:sum`, task.seconds).hincrby(key, `duration:${task.step}:count`, 1);
+  for (const [field, increment] of taskCounterFields(task)) {
+    if (field.endsWith(':sum')) multi.hincrbyfloat(key, field, increment);
+    else multi.hincrby(key, field, increment);
   }
-  if (task.pages) multi.hincrby(key, `pages:${task.step}`, task.pages);
   return multi;
 }
 

@@ -1,16 +1,9 @@
-export {
-  BatchStore,
-  type BatchHeader,
-  type BatchListFilter,
-  type BatchPosition,
-  type PageProgress,
-  type StepOutcome,
-  type TaskSpan,
-} from './batch-store';
+export { BatchStore, type BatchHeader, type BatchListFilter, type BatchPosition } from './batch-store';
+export { TaskLedger, TaskLostError, directRun, type PageProgress, type StepOutcome, type TaskRun, type WorkerEnd } from './task-ledger';
+export { CRASH_CEILING_FACTOR, chargedCrashes, isCharged } from './crash-charges';
 export {
   FAN_OUT_CHUNK,
   StepQueues,
-  completeStep,
   handPagesOn,
   jobPolicy,
   nextStep,
@@ -21,7 +14,7 @@ export {
   recordBatch,
   queueFirstSteps,
 } from './chain';
-export { deadLetter, deleteBatch, retryBatch } from './lifecycle';
+export { deleteBatch, retryBatch } from './lifecycle';
 export { removeDocumentTasks, removeQueuedSteps } from './task-removal';
 export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventType } from './events';
 export { INLINE_RESULT_BYTES, readStepResult, writeStepResult, type StoredResult } from './step-results';

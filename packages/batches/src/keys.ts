@@ -1,6 +1,14 @@
+import { queueName, type StepName } from '@docproc/catalog';
+
 /** Redis keys of batch and document records (BullMQ keeps its own under the same prefix). */
 export function recordKeys(prefix: string) {
   return {
+    /** BullMQ's lock of a task (its value: the token of the run that holds it). */
+    taskLock: (step: StepName, taskId: string) => `${prefix}:${queueName(step)}:${taskId}:lock`,
+    /** BullMQ's own keys of a step's queue start with this. */
+    queueKeys: (step: StepName) => `${prefix}:${queueName(step)}:`,
+    /** Tasks released from a worker seen gone, whose crash is recorded already (BullMQ's 'stalled' event skips them). */
+    released: `${prefix}:tasks:released`,
     /** Every batch, scored by creation time (ms): the listing. */
     batches: `${prefix}:batches`,
     /** Finished batches, scored by when they ended (ms): what retention expires. */

@@ -2,7 +2,6 @@ import {
   PAGED_STEPS,
   stepsBefore,
   toQueuePriority,
-  type DeadLetter,
   type PreprocessPage,
   type PreprocessResult,
   type StepName,
@@ -11,39 +10,9 @@ import {
 import type { BatchRecord } from './records';
 import { blobKeys, type BlobStore } from '@docproc/storage';
 import type { BatchStore } from './batch-store';
-import { handPagesOn, queueCombine, stepJobId, type StepQueues } from './chain';
+import { handPagesOn, queueCombine, type StepQueues } from './chain';
 import { removeDocumentTasks } from './task-removal';
 import { readStepResult } from './step-results';
-
-/**
- * Keeps a task that ran out of attempts (or crashed its worker too often) in
- * the dead-letter queue, with its error history: the document's failed
- * attempts of that step and page. An older letter of the task is replaced.
- */
-export async function deadLetter(store: BatchStore, queues: StepQueues, payload: StepPayload, taskId?: string): Promise<void> {
-  const { batchId, documentId, step } = payload;
-  const page = payload.page?.index ?? null;
-  const attempts = (await store.failedAttempts(documentId)).filter((a) => a.step === step && a.page === page);
-  const letter: DeadLetter = {
-    batchId,
-    documentId,
-    step,
-    page,
-    queue: step,
-    taskId: taskId ?? stepJobId(documentId, step, page ?? undefined),
-    payload,
-    attempts,
-    deadAt: new Date().toISOString(),
-  };
-  const queue = queues.deadLetters();
-  await queue.remove(letter.taskId).catch(() => 0);
-  await queue.add(`${step}${page === null ? '' : ` page ${page + 1}`}`, letter, {
-    jobId: letter.taskId,
-    removeOnComplete: { age: queues.policy.retentionSeconds },
-    removeOnFail: { age: queues.policy.retentionSeconds },
-  });
-  await store.countTask({ step, outcome: 'dead_lettered' });
-}
 
 /**
  * Sends the batch's failed and timed-out documents (dead-lettered ones among

@@ -21,6 +21,24 @@ local function counts(batchKey)
   local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'cancelled')
   return tonumber(b[1]) or 0, tonumber(b[2]) or 0, tonumber(b[3]) or 0, tonumber(b[4]) or 0
 end
+-- A run writes only while it holds its task's BullMQ lock (its token): a run that lost
+-- its task (handed to another after its worker seemed gone) must not record anything.
+local function owns(lockKey, token)
+  return token == '' or redis.call('GET', lockKey) == token
+end
+-- One attempt of a task as it ended (JSON from the ledger, every value a string): added
+-- to the platform counters and drawn on the batch's timeline as a 'task' event.
+local function taskSpan(stream, countersKey, maxlen, spanJson)
+  if spanJson == '' then return end
+  local s = cjson.decode(spanJson)
+  for i = 1, #s.counts, 2 do
+    local field, n = s.counts[i], s.counts[i + 1]
+    if string.sub(field, -4) == ':sum' then redis.call('HINCRBYFLOAT', countersKey, field, n)
+    else redis.call('HINCRBY', countersKey, field, n) end
+  end
+  emit(stream, maxlen, 'type', 'task', 'document', s.document, 'step', s.step, 'page', s.page, 'attempt', s.attempt,
+    'status', s.status, 'worker', s.worker, 'queued', s.queued, 'started', s.started, 'at', s.at)
+end
 local function batchEvent(batchKey, stream, maxlen, status, now)
   local total, completed, failed, cancelled = counts(batchKey)
   emit(stream, maxlen, 'type', 'batch', 'status', status, 'total', total, 'completed', completed, 'failed', failed, 'cancelled', cancelled, 'at', now)
@@ -91,10 +109,13 @@ return {batchStatus, 'running'}
  * document, its count in the batch and, with the last document, the batch.
  *
  * KEYS: batch, document, events, finished batches (zset), done pages of the next step, platform counters,
- * documents waiting for review (zset).
+ * documents waiting for review (zset), the task's lock, the document's error history (list).
  * ARGV: step, stepStatus, now, startedAt ('' keeps the recorded one), attempts,
  * documentStatus ('' while the document goes on), errorJson (''), resultJson (''),
- * resultKey (''), maxEvents, batchId, '1' when the document now waits for review.
+ * resultKey (''), maxEvents, batchId, '1' when the document now waits for review,
+ * lock token ('' : no check), the attempt's span JSON (''), a failed attempt's JSON for the history ('').
+ *
+ * Nothing is written when the lock is no longer the run's: returns { 'lost', 0 }.
  *
  * A document of a cancelled batch is marked cancelled here, so its chain stops.
  * Counts the ended document and batch in the platform counters (documents:<status>, batches:<status>).
@@ -103,6 +124,9 @@ return {batchStatus, 'running'}
 export const RECORD_STEP = `${PRELUDE}
 local step, stepStatus, now, startedAt, attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local final, errorJson, maxlen, batchId = ARGV[6], ARGV[7], ARGV[10], ARGV[11]
+if not owns(KEYS[8], ARGV[13]) then return {'lost', 0} end
+taskSpan(KEYS[3], KEYS[6], maxlen, ARGV[14])
+if ARGV[15] ~= '' then redis.call('RPUSH', KEYS[9], ARGV[15]) end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'', 0} end
 redis.call('HSET', KEYS[2], step .. '.status', stepStatus, step .. '.finishedAt', now, step .. '.attempts', attempts)
 if startedAt ~= '' then redis.call('HSET', KEYS[2], step .. '.startedAt', startedAt) end
@@ -147,13 +171,18 @@ return {ended[1], pagesDone, ended[2]}
 `;
 
 /**
- * Counts one page of a paged step as done, once however often it is reported.
- * KEYS: document, the step's done-pages set, events. ARGV: page index, step,
- * the step before ('' when none), maxEvents, page count, now.
- * Returns { pages done, document status, the step's status, status of the step before ('completed' when none) }.
+ * Counts one page of a paged step as done, once however often it is reported, with the
+ * span of the page's task.
+ * KEYS: document, the step's done-pages set, events, the task's lock, platform counters.
+ * ARGV: page index, step, the step before ('' when none), maxEvents, page count, now,
+ * lock token ('': no check), span JSON.
+ * Returns { pages done, document status, the step's status, status of the step before ('completed' when none) },
+ * or { -1 } when the run no longer holds its task's lock (nothing written).
  */
 export const PAGE_DONE = `${PRELUDE}
 local index, step, previous, maxlen, count, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if not owns(KEYS[4], ARGV[7]) then return {-1, '', '', ''} end
+taskSpan(KEYS[3], KEYS[5], maxlen, ARGV[8])
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, '', ''} end
 redis.call('SADD', KEYS[2], index)
 local done = redis.call('SCARD', KEYS[2])
@@ -261,4 +290,30 @@ if status == 'awaiting_review' and (tonumber(redis.call('HGET', KEYS[1], 'review
   return {'recorded', ended[1], ended[2]}
 end
 return {'recorded', status, 0}
+`;
+
+/**
+ * Hands back the tasks of a worker that is gone: each active task of the queue whose lock
+ * carries the worker's token (BullMQ's "<worker id>:<n>") loses its lock and is marked for
+ * BullMQ's stalled check, which queues it again at its next pass; the released set tells
+ * that check's 'stalled' event the crash is recorded already. Atomic: of two that saw the
+ * same worker gone, only one gets its tasks (and records their crash).
+ * KEYS: the queue's active list, its stalled set, the released set.
+ * ARGV: the queue's key prefix ("<prefix>:<queue>:"), the worker's BullMQ id.
+ * Returns the ids released.
+ */
+export const RELEASE_TASKS = `
+local released = {}
+local mark = ARGV[2] .. ':'
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local lockKey = ARGV[1] .. id .. ':lock'
+  local token = redis.call('GET', lockKey)
+  if token and string.sub(token, 1, #mark) == mark then
+    redis.call('DEL', lockKey)
+    redis.call('SADD', KEYS[2], id)
+    redis.call('SADD', KEYS[3], id)
+    released[#released + 1] = id
+  end
+end
+return released
 `;

@@ -3,7 +3,8 @@ import {
   BatchStore,
   FAN_OUT_CHUNK,
   StepQueues,
-  completeStep,
+  TaskLedger,
+  directRun,
   handPagesOn,
   jobPolicy,
   nextStep,
@@ -13,7 +14,7 @@ import {
   type NewBatch,
 } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
-import type { StepPayload } from '@docproc/catalog';
+import type { StepName, StepPayload } from '@docproc/catalog';
 import { TEST_REDIS_URL, deletePrefix, preparedPage, testPrefix } from '@docproc/testkit';
 
 const config = loadConfig({});
@@ -26,10 +27,27 @@ const batch = (id: string, docs: number, pipeline: NewBatch['pipeline'] = ['ocr'
   documents: Array.from({ length: docs }, (_, i) => ({ id: `${id}-d${i}`, name: `f${i}.png`, blobKey: `k${i}`, size: 10 + i })),
 });
 
-describe('BatchStore (real Redis)', () => {
+/** A run of a document's step, recorded without a BullMQ task. */
+const runOf = (batchId: string, documentId: string, step: StepName, pipeline: StepName[] = ['ocr', 'nlp'], page?: { index: number; count: number }) =>
+  directRun({
+    batchId,
+    documentId,
+    step,
+    pipeline,
+    name: 'f.png',
+    blobKey: 'k',
+    options: {},
+    ...(page ? { page: { ...page, source: preparedPage(page.index) } } : {}),
+  });
+
+describe('BatchStore and the task ledger (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
   const prefix = testPrefix('store');
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
+  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const ledger = new TaskLedger(store, queues);
+  const record = (batchId: string, documentId: string, step: StepName, outcome: Parameters<TaskLedger['record']>[1]) =>
+    ledger.record({ batchId, documentId, step }, outcome);
   const create = async (b: NewBatch) => {
     await store.createBatch({
       ...b,
@@ -43,6 +61,7 @@ describe('BatchStore (real Redis)', () => {
     (await readEvents(redis, store.keys.events(id), '0', 1000)).map((e) => [e.type, e.data.step ?? '', e.data.status]);
 
   afterAll(async () => {
+    await queues.close();
     await deletePrefix(redis, prefix);
     await redis.quit();
   });
@@ -65,27 +84,23 @@ describe('BatchStore (real Redis)', () => {
   it('is running from the start of its first task, and a document shows the step it is in', async () => {
     await create(batch('b2', 2));
     const before = Date.now();
-    expect(await store.stepStarted('b2', 'b2-d0', 'ocr', { attempt: 1, worker: 'w', queuedAt: 1 })).toEqual({
-      batchStatus: 'running',
-      documentStatus: 'running',
-    });
+    expect(await ledger.started(runOf('b2', 'b2-d0', 'ocr'))).toBe(true);
     const running = await store.getBatch('b2');
     expect(running!.status).toBe('running');
     expect(Date.parse(running!.startedAt!)).toBeGreaterThanOrEqual(before);
     const doc = await store.getDocument('b2-d0');
     expect(doc).toMatchObject({ status: 'running', steps: { ocr: { status: 'running' }, nlp: { status: 'queued' } } });
 
-    await store.recordStep('b2', 'b2-d0', 'ocr', { status: 'completed', attempts: 1, resultJson: '{"text":"hi"}' });
+    await record('b2', 'b2-d0', 'ocr', { status: 'completed', attempts: 1, resultJson: '{"text":"hi"}' });
     expect(await store.stepResult('b2-d0', 'ocr')).toEqual({ resultJson: '{"text":"hi"}', resultKey: undefined });
-    await store.stepStarted('b2', 'b2-d0', 'nlp', { attempt: 1, worker: 'w', queuedAt: 1 });
+    await ledger.started(runOf('b2', 'b2-d0', 'nlp'));
     expect(
-      (await store.recordStep('b2', 'b2-d0', 'nlp', { status: 'completed', attempts: 1, documentStatus: 'completed', resultKey: 'r.json' }))
-        .batchStatus,
+      (await record('b2', 'b2-d0', 'nlp', { status: 'completed', attempts: 1, documentStatus: 'completed', resultKey: 'r.json' })).batchStatus,
     ).toBe('running');
     const failed = { status: 'failed' as const, attempts: 1, documentStatus: 'failed' as const, error: corrupt };
-    expect((await store.recordStep('b2', 'b2-d1', 'ocr', failed)).batchStatus).toBe('completed_with_errors');
+    expect((await record('b2', 'b2-d1', 'ocr', failed)).batchStatus).toBe('completed_with_errors');
     // A late duplicate (a stalled task's second report) changes no counter.
-    expect((await store.recordStep('b2', 'b2-d1', 'ocr', failed)).batchStatus).toBe('completed_with_errors');
+    expect((await record('b2', 'b2-d1', 'ocr', failed)).batchStatus).toBe('completed_with_errors');
     expect(await store.getBatch('b2')).toMatchObject({ completed: 1, failed: 1, status: 'completed_with_errors' });
     expect(await store.finishedBefore(Date.now() + 1, 10)).toContain('b2');
     // every change is an event, in the order it was made
@@ -118,15 +133,15 @@ describe('BatchStore (real Redis)', () => {
 
   it('cancels a batch and its unfinished documents, once; a step ending later stops there', async () => {
     await create(batch('b4', 2));
-    await store.stepStarted('b4', 'b4-d0', 'ocr', { attempt: 1, worker: 'w', queuedAt: 1 });
+    await ledger.started(runOf('b4', 'b4-d0', 'ocr'));
     expect(await store.cancelBatch('b4')).toBe('running');
     expect((await store.getDocuments(await store.getDocumentIds('b4'))).map((d) => [d!.status, d!.error?.code])).toEqual([
       ['cancelled', 'cancelled'],
       ['cancelled', 'cancelled'],
     ]);
     // a task starting now skips; one ending now does not revive its document
-    expect((await store.stepStarted('b4', 'b4-d1', 'ocr', { attempt: 1, worker: 'w', queuedAt: 1 })).documentStatus).toBe('cancelled');
-    expect((await store.recordStep('b4', 'b4-d0', 'ocr', { status: 'completed', attempts: 1 })).batchStatus).toBe('cancelled');
+    expect(await ledger.started(runOf('b4', 'b4-d1', 'ocr'))).toBe(false);
+    expect((await record('b4', 'b4-d0', 'ocr', { status: 'completed', attempts: 1 })).batchStatus).toBe('cancelled');
     expect(await store.cancelBatch('b4')).toBe('cancelled'); // the second cancel learns it was already cancelled
     expect(await store.getBatch('b4')).toMatchObject({ status: 'cancelled', cancelled: 2, failed: 0 });
     expect(await store.cancelBatch('unknown')).toBeNull();
@@ -134,11 +149,11 @@ describe('BatchStore (real Redis)', () => {
 
   it('reopens failed documents for a retry, from the step they failed in', async () => {
     await create(batch('b5', 2));
-    await store.recordStep('b5', 'b5-d0', 'ocr', { status: 'completed', attempts: 1, resultJson: '{}' });
+    await record('b5', 'b5-d0', 'ocr', { status: 'completed', attempts: 1, resultJson: '{}' });
     const error = { code: 'internal' as const, message: 'lost' };
-    await store.recordStep('b5', 'b5-d0', 'nlp', { status: 'failed', attempts: 3, documentStatus: 'failed', error });
-    await store.recordStep('b5', 'b5-d1', 'ocr', { status: 'completed', attempts: 1, resultJson: '{}' });
-    await store.recordStep('b5', 'b5-d1', 'nlp', { status: 'completed', attempts: 1, documentStatus: 'completed' });
+    await record('b5', 'b5-d0', 'nlp', { status: 'failed', attempts: 3, documentStatus: 'failed', error });
+    await record('b5', 'b5-d1', 'ocr', { status: 'completed', attempts: 1, resultJson: '{}' });
+    await record('b5', 'b5-d1', 'nlp', { status: 'completed', attempts: 1, documentStatus: 'completed' });
     expect(await store.getBatch('b5')).toMatchObject({ status: 'completed_with_errors', failed: 1 });
     expect(
       await store.reopenDocuments('b5', [
@@ -177,12 +192,13 @@ describe('BatchStore (real Redis)', () => {
   it('counts pages once, and tells the page task whether the step before has ended', async () => {
     await create(batch('b6', 1, ['preprocess', 'ocr']));
     const page = { index: 0, count: 2 };
-    expect(await store.recordPageDone('b6', 'b6-d0', 'ocr', 'preprocess', page)).toMatchObject({ done: 1, previousStepStatus: 'queued' });
-    expect(await store.recordPageDone('b6', 'b6-d0', 'ocr', 'preprocess', page)).toMatchObject({ done: 1 });
+    const pageRun = runOf('b6', 'b6-d0', 'ocr', ['preprocess', 'ocr'], page);
+    expect(await ledger.pageDone(pageRun)).toMatchObject({ done: 1, previousStepStatus: 'queued' });
+    expect(await ledger.pageDone(pageRun)).toMatchObject({ done: 1 });
     // the step before ends now: it learns how many of the pages it handed on are done
-    const recorded = await store.recordStep('b6', 'b6-d0', 'preprocess', { status: 'completed', attempts: 1, nextPagedStep: 'ocr' });
+    const recorded = await record('b6', 'b6-d0', 'preprocess', { status: 'completed', attempts: 1, nextPagedStep: 'ocr' });
     expect(recorded.nextPagesDone).toBe(1);
-    expect(await store.recordPageDone('b6', 'b6-d0', 'ocr', 'preprocess', { index: 1, count: 2 })).toMatchObject({
+    expect(await ledger.pageDone(runOf('b6', 'b6-d0', 'ocr', ['preprocess', 'ocr'], { index: 1, count: 2 }))).toMatchObject({
       done: 2,
       previousStepStatus: 'completed',
     });
@@ -190,17 +206,18 @@ describe('BatchStore (real Redis)', () => {
 
   it('removes a batch and everything it kept in Redis', async () => {
     await create(batch('b7', 3));
-    await store.addFailedAttempt('b7-d0', {
-      step: 'ocr',
+    const history = {
+      step: 'ocr' as const,
       page: null,
       attempt: 1,
-      code: 'internal',
+      code: 'internal' as const,
       message: 'x',
       worker: 'w',
       startedAt: '',
       failedAt: '',
-    });
-    await store.recordStep('b7', 'b7-d0', 'ocr', { status: 'completed', attempts: 1 });
+    };
+    await ledger.record({ batchId: 'b7', documentId: 'b7-d0', step: 'ocr' }, { status: 'queued', attempts: 1 }, { history });
+    await record('b7', 'b7-d0', 'ocr', { status: 'completed', attempts: 1 });
     await store.deleteBatchRecords('b7');
     expect(await store.getBatch('b7')).toBeNull();
     expect(await redis.keys(`${prefix}:*b7*`)).toEqual([]);
@@ -213,6 +230,7 @@ describe('task chains (real Redis)', () => {
   const prefix = testPrefix('chain');
   const queues = new StepQueues(redis, prefix, jobPolicy(config));
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
+  const ledger = new TaskLedger(store, queues);
 
   afterAll(async () => {
     await queues.close();
@@ -239,9 +257,10 @@ describe('task chains (real Redis)', () => {
   it('queues the next step once, however often a step completes', async () => {
     await submitBatch(store, queues, batch('b', 1));
     const first = await queues.get('ocr').getJob('b-d0.ocr');
-    const done = { attempts: 1, stored: { resultJson: '{}' }, handedOn: 0 };
-    expect(await completeStep(store, queues, first!.data, done, first!.opts.priority)).toBe('running');
-    expect(await completeStep(store, queues, first!.data, done, first!.opts.priority)).toBe('running');
+    const done = { stored: { resultJson: '{}' }, handedOn: 0 };
+    const run = directRun(first!.data, first!.opts.priority);
+    expect(await ledger.completed(run, done)).toBe('running');
+    expect(await ledger.completed(run, done)).toBe('running');
     expect(await queues.get('nlp').getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 1, waiting: 0 });
     expect((await queues.get('nlp').getJob('b-d0.nlp'))!.opts.priority).toBe(9);
   });
@@ -258,8 +277,10 @@ describe('task chains (real Redis)', () => {
       ['p-d0.ocr.p1', 1, 3, 'p1'],
       ['p-d0.ocr.p2', 2, 3, 'p2'],
     ]);
-    for (const page of pages) await store.recordPageDone('p', 'p-d0', 'ocr', 'preprocess', { index: page.index, count: 3 });
-    await completeStep(store, queues, payload, { attempts: 1, stored: { resultJson: '{}' }, handedOn: 3 }, 11);
+    for (const page of pages) {
+      await ledger.pageDone(directRun({ ...payload, step: 'ocr', page: { index: page.index, count: 3, source: page } }));
+    }
+    await ledger.completed(directRun(payload, 11), { stored: { resultJson: '{}' }, handedOn: 3 });
     expect((await queues.get('ocr').getJob('p-d0.ocr'))!.data.combine).toEqual({ count: 3 });
   });
 

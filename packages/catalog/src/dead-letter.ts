@@ -6,6 +6,10 @@ import { stepNameSchema } from './models';
 /** The queue that keeps tasks that ran out of attempts (or crashed their worker too often). No worker takes from it. */
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 
+/** How a worker that held a task was seen to end (see failedAttemptSchema.cause). */
+export const CRASH_CAUSES = ['crashed', 'exited', 'vanished', 'killed', 'lock_expired'] as const;
+export type CrashCause = (typeof CRASH_CAUSES)[number];
+
 /** One failed attempt of a task, as the error history keeps it. */
 export const failedAttemptSchema = z.object({
   step: stepNameSchema,
@@ -17,6 +21,17 @@ export const failedAttemptSchema = z.object({
   worker: z.string(),
   startedAt: z.string(),
   failedAt: z.string(),
+  /**
+   * A crash (worker_crashed): how the worker was seen to end — `crashed` (a fatal signal of its
+   * own: abort, segfault, V8 out of heap), `exited` (a non-zero exit), `vanished` (its heartbeat
+   * stopped, no exit seen), `killed` (stopped from outside: SIGKILL, SIGTERM), `lock_expired`
+   * (alive, but it did not renew the task's lock in time).
+   */
+  cause: z.enum(CRASH_CAUSES).optional(),
+  /** A crash: the other tasks the gone worker held (a crash with none can only be this task's doing). */
+  neighbours: z.array(z.string()).optional(),
+  /** A crash: whether it counts toward the document's crash limit. */
+  charged: z.boolean().optional(),
 });
 export type FailedAttempt = z.infer<typeof failedAttemptSchema>;
 

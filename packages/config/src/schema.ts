@@ -151,14 +151,20 @@ export const settings = {
     schema: perStep(z.number().int().min(100), { preprocess: 1_800_000, ocr: 300_000, nlp: 120_000, validate: 60_000 }),
   },
   /**
-   * A task's lock lasts this long and is renewed at half of it; a worker that dies stops
-   * renewing, and its tasks run again once the lock ran out and a stalled check saw it.
+   * A task's lock lasts this long and is renewed at half of it: long, so a worker starved
+   * of CPU keeps its tasks. A worker that is gone has its tasks released at once — when its
+   * launcher sees it exit, or its heartbeat stops for three beats — and the lock running
+   * out is only the last net (docs/architecture.md, "Crashes").
    */
-  lockMs: { env: 'DOCPROC_LOCK_MS', schema: z.coerce.number().int().min(1000).default(8000) },
+  lockMs: { env: 'DOCPROC_LOCK_MS', schema: z.coerce.number().int().min(1000).default(60_000) },
   stalledIntervalMs: { env: 'DOCPROC_STALLED_INTERVAL_MS', schema: z.coerce.number().int().min(500).default(3000) },
-  /** A task that crashed its worker this many times fails with worker_crashed (a poison pill). */
+  /**
+   * A task whose document crashed its worker this many times fails with worker_crashed (a
+   * poison pill). Only crashes the document can have caused count (see batches' crash-charges.ts).
+   */
   maxCrashes: { env: 'DOCPROC_MAX_CRASHES', schema: z.coerce.number().int().min(1).max(100).default(2) },
-  heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(5000) },
+  /** Every worker beats this often; one silent for three beats is gone, and its tasks are released. */
+  heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(3000) },
   /**
    * A worker's or the autoscaler's /healthz and /readyz (Kubernetes probes, the image's
    * HEALTHCHECK) on this port; 0: none (the orchestrator answers them on its API port).

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 
 export interface WorkerInfo {
@@ -14,6 +15,10 @@ export interface WorkerInfo {
   active: number;
   /** The ids of the tasks it runs now. */
   current: string[];
+  /** BullMQ's id of its Worker: the tokens of the task locks it holds start with it. */
+  bullWorkerId?: string;
+  /** The longest the event loop waited to run a callback since the beat before (seconds): a blocked loop cannot renew locks. */
+  eventLoopLagSeconds?: number;
   rssBytes: number;
   /** CPU time (user + system) the process used since it started. */
   cpuSeconds: number;
@@ -72,10 +77,14 @@ export class Heartbeat {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly intervalMs: number,
-    private readonly describe: () => Omit<WorkerInfo, 'pid' | 'host' | 'startedAt' | 'lastSeen' | 'rssBytes' | 'cpuSeconds'>,
+    private readonly describe: () => Omit<WorkerInfo, 'pid' | 'host' | 'startedAt' | 'lastSeen' | 'rssBytes' | 'cpuSeconds' | 'eventLoopLagSeconds'>,
   ) {}
 
+  /** Event-loop delay, sampled every 20 ms; each beat reports the worst since the last and starts over. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+
   start(): void {
+    this.loopDelay.enable();
     void this.beat();
     this.timer = setInterval(() => void this.beat(), this.intervalMs);
     this.timer.unref();
@@ -91,7 +100,9 @@ export class Heartbeat {
       lastSeen: new Date().toISOString(),
       rssBytes: process.memoryUsage.rss(),
       cpuSeconds: cpuSeconds(),
+      eventLoopLagSeconds: this.loopDelay.count > 0 ? Math.round(this.loopDelay.max / 1e3) / 1e6 : 0,
     };
+    this.loopDelay.reset();
     await this.redis
       .hset(workersKey(this.prefix), info.id, JSON.stringify(info))
       .then(() => (this.lastSentAt = Date.now()))
@@ -108,6 +119,7 @@ export class Heartbeat {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.loopDelay.disable();
     await this.redis.hdel(workersKey(this.prefix), this.describe().id).catch(() => undefined);
   }
 }
@@ -117,15 +129,16 @@ function cpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-/** Workers seen within `maxAgeMs`; stale entries are removed. */
-export async function liveWorkers(redis: Redis, prefix: string, maxAgeMs: number): Promise<WorkerInfo[]> {
-  const entries = await redis.hgetall(workersKey(prefix));
-  const now = Date.now();
-  const live: WorkerInfo[] = [];
-  for (const [id, json] of Object.entries(entries)) {
-    const info = JSON.parse(json) as WorkerInfo;
-    if (now - Date.parse(info.lastSeen) <= maxAgeMs) live.push(info);
-    else await redis.hdel(workersKey(prefix), id);
-  }
-  return live;
+/** Every worker that beat and did not say goodbye: live ones, and gone ones not yet released (see gone-workers.ts). */
+export async function heartbeats(redis: Redis, prefix: string): Promise<WorkerInfo[]> {
+  return Object.values(await redis.hgetall(workersKey(prefix))).map((json) => JSON.parse(json) as WorkerInfo);
 }
+
+/** Workers seen within `maxAgeMs`. (A stale entry stays until its worker's tasks are released.) */
+export async function liveWorkers(redis: Redis, prefix: string, maxAgeMs: number): Promise<WorkerInfo[]> {
+  const now = Date.now();
+  return (await heartbeats(redis, prefix)).filter((info) => now - Date.parse(info.lastSeen) <= maxAgeMs);
+}
+
+/** How a worker is named in error histories and logs. */
+export const workerName = (info: Pick<WorkerInfo, 'id' | 'pid' | 'host'>) => `${info.id} pid ${info.pid} on ${info.host}`;

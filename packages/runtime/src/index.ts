@@ -3,6 +3,8 @@ export { createLogger, TESSERACT_QUIET, type Logger, type LogFormat } from './lo
 export {
   Heartbeat,
   announceCapabilities,
+  heartbeats,
+  workerName,
   liveWorkers,
   staleAfterMs,
   stepCapabilities,
@@ -12,6 +14,7 @@ export {
 } from './heartbeat';
 export type { StepContext, StepProcessor, PageWork } from './step-context';
 export { runStepJob, type StepJobDeps, type StepJobReturn, type TaskJob } from './step-job';
+export { endOfExit, exitWitness, releaseGoneWorker, watchForGoneWorkers, workersOfProcess } from './gone-workers';
 export { startStepWorker, stepWorkerSettings, type StepWorker, type StepWorkerOptions } from './step-worker';
 export { runWorker, type WorkerApp } from './run-worker';
 export { announceReady, installShutdown, type ShutdownStep } from './shutdown';

@@ -1,5 +1,5 @@
-import { FINAL_TASK_STATUSES, stepsBefore, type StepName, type StepResults } from '@docproc/catalog';
-import type { BatchStore } from '@docproc/batches';
+import { FINAL_TASK_STATUSES, type StepName, type StepResults } from '@docproc/catalog';
+import type { TaskLedger, TaskRun } from '@docproc/batches';
 import { blobKeys, getJson, type BlobStore } from '@docproc/storage';
 import type { PageWork, StepContext } from './step-context';
 
@@ -11,8 +11,8 @@ import type { PageWork, StepContext } from './step-context';
  * which then queues a task to combine them (RECORD_STEP reports the pages
  * done). Both checks are atomic in Redis, so exactly one of them combines.
  */
-export function pagedRunner<S extends StepName>(deps: { step: S; store: BatchStore; blobs: BlobStore; work: PageWork<S> }) {
-  const { step, store, blobs, work } = deps;
+export function pagedRunner<S extends StepName>(deps: { step: S; ledger: TaskLedger; blobs: BlobStore; work: PageWork<S> }) {
+  const { step, ledger, blobs, work } = deps;
 
   /** The pages' results put together. */
   async function combine(ctx: StepContext, count: number): Promise<StepResults[S]> {
@@ -24,12 +24,12 @@ export function pagedRunner<S extends StepName>(deps: { step: S; store: BatchSto
   }
 
   /** Reads one page; returns the combined result when this was the page that completes the step, else undefined. */
-  async function runPage(ctx: StepContext, page: { index: number; count: number }): Promise<StepResults[S] | undefined> {
-    const { batchId, documentId, pipeline } = ctx.payload;
+  async function runPage(ctx: StepContext, run: TaskRun, page: { index: number; count: number }): Promise<StepResults[S] | undefined> {
+    const { batchId, documentId } = ctx.payload;
     const result = await work.page(ctx);
     ctx.signal.throwIfAborted();
     await blobs.put(blobKeys.pageResult(batchId, documentId, step, page.index), JSON.stringify(result));
-    const progress = await store.recordPageDone(batchId, documentId, step, stepsBefore(pipeline, step).at(-1), page);
+    const progress = await ledger.pageDone(run);
     const ended = progress.documentStatus === null || FINAL_TASK_STATUSES.includes(progress.documentStatus);
     if (progress.done < page.count || ended || progress.stepStatus === 'completed' || progress.previousStepStatus !== 'completed') return undefined;
     return combine(ctx, page.count);

@@ -2,29 +2,16 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'winston';
 import {
   CancelledError,
-  FINAL_TASK_STATUSES,
   PAGED_STEPS,
   StepTimeoutError,
   stepPayloadSchema,
   stepsBefore,
   toDocumentError,
-  type DocumentError,
   type StepName,
   type StepPayload,
   type StepResults,
 } from '@docproc/catalog';
-import {
-  completeStep,
-  deadLetter,
-  handPagesOn,
-  nextStep,
-  readStepResult,
-  writeStepResult,
-  type BatchStore,
-  type StepQueues,
-  type TaskOutcome,
-  type TaskSpan,
-} from '@docproc/batches';
+import { TaskLostError, handPagesOn, nextStep, readStepResult, writeStepResult, type TaskLedger, type TaskRun } from '@docproc/batches';
 import { blobKeys, type BlobStore } from '@docproc/storage';
 import { pagedRunner } from './paged-step';
 import { untilStopped } from './stoppable';
@@ -39,6 +26,8 @@ export interface TaskJob {
   /** When the task was added, and when this attempt was taken (epoch ms; BullMQ sets both). */
   timestamp?: number;
   processedOn?: number;
+  /** The token of the lock this run holds (BullMQ sets it when the task is taken). */
+  token?: string;
   updateProgress(percent: number): Promise<unknown>;
 }
 
@@ -50,8 +39,7 @@ export interface StepJobDeps<S extends StepName> {
   processor: StepProcessor<S>;
   /** For a paged step: how to run one page and combine them. */
   pages?: PageWork<S>;
-  store: BatchStore;
-  queues: StepQueues;
+  ledger: TaskLedger;
   blobs: BlobStore;
   logger: Logger;
   /** Who runs the task, for the error history: "<step>-<id> pid <pid> on <host>". */
@@ -65,21 +53,34 @@ export interface StepJobReturn {
   resultKey: string | null;
 }
 
-const statusOfError = (code: string): 'cancelled' | 'timeout' | 'failed' =>
-  code === 'cancelled' ? 'cancelled' : code === 'timeout' ? 'timeout' : 'failed';
+/** The reason a worker stops a run that lost its task's lock (BullMQ's cancel takes a string). */
+export const LOCK_LOST = 'lock lost';
+
+/** The run of a task as the ledger records it. */
+export function taskRun(job: TaskJob, payload: StepPayload, worker: string): TaskRun {
+  return {
+    payload,
+    taskId: job.id ?? '',
+    attempt: job.attemptsMade + 1,
+    attempts: job.opts.attempts ?? 1,
+    queuePriority: job.opts.priority,
+    worker,
+    queuedAt: queuedAt(job),
+    startedAt: job.processedOn ?? Date.now(),
+    lockToken: job.token,
+  };
+}
 
 /**
- * Runs one task of a step and keeps the records true around the processor:
- * records the start (the batch is `running` from its first task), skips a task
- * whose document already ended, enforces the step's time limit and the
- * cancel, stores the result (small inline, large in the blob store), records
- * the step in one call, and queues what comes next. A failure is kept in the
- * document's error history; bad input is not retried (UnrecoverableError), a
- * passing failure is retried with backoff and, once out of attempts, recorded
- * and dead-lettered.
+ * Runs one task of a step around the processor, recording each turn of its life in the
+ * ledger: the start (a task whose document already ended is skipped), the step's time
+ * limit and the cancel, the result stored (small inline, large in the blob store) and the
+ * step completed, or the failure (retried with backoff while attempts last; bad input is
+ * not retried: UnrecoverableError). A run that lost its task (`lost` aborts, or the
+ * ledger refuses its record) stops at once and records nothing.
  */
-export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJobDeps<S>, cancelSignal?: AbortSignal): Promise<StepJobReturn> {
-  const { step, store, queues, blobs, logger } = deps;
+export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJobDeps<S>, stopSignal?: AbortSignal): Promise<StepJobReturn> {
+  const { step, ledger, blobs, logger } = deps;
   const parsed = stepPayloadSchema.safeParse(job.data);
   if (!parsed.success) {
     logger.error('invalid task payload', { taskId: job.id, issues: parsed.error.issues.map((i) => i.path.join('.')) });
@@ -89,11 +90,10 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
   const { batchId, documentId } = payload;
   const page = payload.page?.index;
   const log = logger.child({ batchId, documentId, taskId: job.id, step, ...(page === undefined ? {} : { page }) });
-  const attempt = job.attemptsMade + 1;
+  const run = taskRun(job, payload, deps.workerName);
 
-  const started = await store.stepStarted(batchId, documentId, step, { page, attempt, worker: deps.workerName, queuedAt: queuedAt(job) });
-  if (started.documentStatus === null || FINAL_TASK_STATUSES.includes(started.documentStatus)) {
-    if (logger.isDebugEnabled()) log.debug('document already ended: task skipped', { status: started.documentStatus });
+  if (!(await ledger.started(run))) {
+    if (logger.isDebugEnabled()) log.debug('document already ended: task skipped');
     return { resultKey: null };
   }
 
@@ -103,39 +103,41 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
     const where = page === undefined ? '' : ` (page ${page + 1})`;
     controller.abort(new StepTimeoutError(`the ${step} step took longer than its limit of ${limitMs} ms${where}`));
   }, limitMs);
-  const onCancel = () => controller.abort(new CancelledError());
-  cancelSignal?.addEventListener('abort', onCancel, { once: true });
-  if (cancelSignal?.aborted) onCancel();
-  const startedAt = job.processedOn ?? Date.now();
+  // The worker stops a run when its batch is cancelled, or when the run lost its task.
+  const onStop = () => controller.abort(stopSignal?.reason === LOCK_LOST ? new TaskLostError(run.taskId) : new CancelledError());
+  stopSignal?.addEventListener('abort', onStop, { once: true });
+  if (stopSignal?.aborted) onStop();
   const ctx = stepContext(job, deps, payload, log, controller.signal);
 
   try {
-    const result = await untilStopped(produce(ctx, deps, payload), { signal: controller.signal });
-    await store.taskEnded(taskSpan(job, deps, payload, startedAt, 'completed', payload.page ? 1 : ctx.handedOn));
+    const result = await untilStopped(produce(ctx, deps, run), { signal: controller.signal });
     if (result === undefined) return { resultKey: null }; // a page done, others still to come
     const stored = await writeStepResult(blobs, payload, step, result);
     const needsReview = step === 'validate' && (result as StepResults['validate']).status === 'needs_review';
-    const batchStatus = await completeStep(
-      store,
-      queues,
-      payload,
-      { attempts: attempt, stored, handedOn: ctx.handedOn, needsReview },
-      job.opts.priority,
-    );
+    const batchStatus = await ledger.completed(run, { stored, handedOn: ctx.handedOn, needsReview });
     if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
     // The combined result is recorded: the per-page results it was made from are not needed any more.
     if (PAGED_STEPS.includes(step) && (payload.page || payload.combine)) {
       await blobs.deletePrefix(blobKeys.pageResults(batchId, documentId, step)).catch(() => undefined);
     }
-    if (logger.isDebugEnabled()) log.debug('step completed', { ms: Date.now() - startedAt });
+    if (logger.isDebugEnabled()) log.debug('step completed', { ms: Date.now() - run.startedAt });
     return { resultKey: stored.resultKey ?? null };
   } catch (thrown) {
-    const error = toDocumentError(controller.signal.aborted ? controller.signal.reason : thrown);
-    await recordFailure(job, deps, payload, error, attempt, startedAt, log);
-    throw error.permanent || attempt >= (job.opts.attempts ?? 1) ? new UnrecoverableError(`${error.code}: ${error.message}`) : error;
+    const reason = controller.signal.aborted ? controller.signal.reason : thrown;
+    if (reason instanceof TaskLostError || thrown instanceof TaskLostError) {
+      log.warn('task lost: another run has it, this one stops and records nothing');
+      throw reason;
+    }
+    const error = toDocumentError(reason);
+    const next = await ledger.failed(run, error);
+    if (next === 'retry')
+      log.warn('task failed, will retry', { code: error.code, error: error.message, attempt: run.attempt, attempts: run.attempts });
+    else if (error.code === 'cancelled') log.info('task stopped: its batch was cancelled');
+    else log.warn('document failed', { code: error.code, error: error.message, attempt: run.attempt });
+    throw next === 'final' ? new UnrecoverableError(`${error.code}: ${error.message}`) : error;
   } finally {
     clearTimeout(timer);
-    cancelSignal?.removeEventListener('abort', onCancel);
+    stopSignal?.removeEventListener('abort', onStop);
   }
 }
 
@@ -143,12 +145,13 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
 async function produce<S extends StepName>(
   ctx: StepContext & { handedOn: number },
   deps: StepJobDeps<S>,
-  payload: StepPayload,
+  run: TaskRun,
 ): Promise<StepResults[S] | undefined> {
+  const { payload } = run;
   if (!payload.page && !payload.combine) return deps.processor(ctx);
   if (!deps.pages) throw new UnrecoverableError(`the ${deps.step} step does not run page by page`);
-  const paged = pagedRunner({ step: deps.step, store: deps.store, blobs: deps.blobs, work: deps.pages });
-  return payload.page ? paged.runPage(ctx, payload.page) : paged.combine(ctx, payload.combine!.count);
+  const paged = pagedRunner({ step: deps.step, ledger: deps.ledger, blobs: deps.blobs, work: deps.pages });
+  return payload.page ? paged.runPage(ctx, run, payload.page) : paged.combine(ctx, payload.combine!.count);
 }
 
 /** The context a processor gets; `handedOn` counts the pages it handed on to a paged next step. */
@@ -159,7 +162,8 @@ function stepContext<S extends StepName>(
   logger: Logger,
   signal: AbortSignal,
 ): StepContext & { handedOn: number } {
-  const { store, queues, blobs } = deps;
+  const { ledger, blobs } = deps;
+  const { store, queues } = ledger;
   const next = nextStep(payload);
   const streams = next !== undefined && PAGED_STEPS.includes(next) && payload.page === undefined;
   const earlier = stepsBefore(payload.pipeline, payload.step);
@@ -185,75 +189,4 @@ function stepContext<S extends StepName>(
     },
   };
   return ctx;
-}
-
-/** This attempt of the task as it ends now: counted, and drawn on the batch's timeline. */
-function taskSpan<S extends StepName>(
-  job: TaskJob,
-  deps: StepJobDeps<S>,
-  payload: StepPayload,
-  startedAt: number,
-  outcome: TaskOutcome,
-  pages?: number,
-): TaskSpan {
-  return {
-    batchId: payload.batchId,
-    documentId: payload.documentId,
-    step: deps.step,
-    page: payload.page?.index,
-    attempt: job.attemptsMade + 1,
-    worker: deps.workerName,
-    queuedAt: queuedAt(job),
-    startedAt,
-    endedAt: Date.now(),
-    outcome,
-    pages,
-  };
-}
-
-/**
- * Keeps a failed attempt in the error history and records the step: final
- * (bad input, cancel, time limit, or no attempts left: then dead-lettered too)
- * or to be retried.
- */
-async function recordFailure<S extends StepName>(
-  job: TaskJob,
-  deps: StepJobDeps<S>,
-  payload: StepPayload,
-  error: DocumentError,
-  attempt: number,
-  startedAt: number,
-  log: Logger,
-): Promise<void> {
-  const { step, store, queues } = deps;
-  const { batchId, documentId } = payload;
-  const page = payload.page?.index ?? null;
-  const attempts = job.opts.attempts ?? 1;
-  const now = new Date().toISOString();
-  if (error.code !== 'cancelled') {
-    await store.addFailedAttempt(documentId, {
-      step,
-      page,
-      attempt,
-      code: error.code,
-      message: error.message,
-      worker: deps.workerName,
-      startedAt: new Date(startedAt).toISOString(),
-      failedAt: now,
-    });
-  }
-  if (!error.permanent && attempt < attempts) {
-    await store.taskEnded(taskSpan(job, deps, payload, startedAt, 'retried'));
-    await store.recordStep(batchId, documentId, step, { status: 'queued', attempts: attempt });
-    log.warn('task failed, will retry', { code: error.code, error: error.message, attempt, attempts });
-    return;
-  }
-  const status = statusOfError(error.code);
-  await store.taskEnded(taskSpan(job, deps, payload, startedAt, status));
-  await store.recordStep(batchId, documentId, step, { status, attempts: attempt, documentStatus: status, error: error.toInfo() });
-  if (!error.permanent) {
-    await deadLetter(store, queues, payload, job.id);
-  }
-  if (error.code === 'cancelled') log.info('task stopped: its batch was cancelled');
-  else log.warn('document failed', { code: error.code, error: error.message, attempt });
 }

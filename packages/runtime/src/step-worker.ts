@@ -4,13 +4,14 @@ import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { queueName, stepPayloadSchema, type StepJobPolicy, type StepName } from '@docproc/catalog';
-import { BatchStore, StepQueues, batchEndFields, deadLetter, jobPolicy } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, batchEndFields, jobPolicy } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { BlobStore } from '@docproc/storage';
-import { Heartbeat, announceCapabilities, type WorkerCapabilities } from './heartbeat';
+import { Heartbeat, announceCapabilities, liveWorkers, staleAfterMs, type WorkerCapabilities } from './heartbeat';
+import { watchForGoneWorkers } from './gone-workers';
 import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
-import { queuedAt, runStepJob, type StepJobReturn } from './step-job';
+import { LOCK_LOST, queuedAt, runStepJob, type StepJobReturn } from './step-job';
 
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
@@ -26,11 +27,14 @@ export interface StepWorkerOptions<S extends StepName> {
   policy: StepJobPolicy;
   /** The step's time limit per task (ms). */
   timeoutMs: number;
-  /** How long a task's lock lasts (renewed at half); a dead worker's tasks run again after it ran out. */
+  /**
+   * How long a task's lock lasts (renewed at half): long, so a starved worker keeps its
+   * tasks; a gone worker's tasks are released as soon as it is seen gone (gone-workers.ts).
+   */
   lockMs: number;
-  /** How often this worker looks for tasks whose lock ran out. */
+  /** How often this worker runs BullMQ's stalled check (which queues released tasks again). */
   stalledIntervalMs: number;
-  /** A task that stopped its worker this many times fails with worker_crashed. */
+  /** A task whose document crashed its worker this many times fails with worker_crashed. */
   maxCrashes: number;
   maxEvents: number;
   heartbeatMs: number;
@@ -60,13 +64,16 @@ export interface StepWorker {
   health(): HealthChecks;
 }
 
+/** BullMQ fails a task itself after this many stalls: never, the ledger decides (TaskLedger.crashed). */
+const NO_STALL_LIMIT = 1_000_000;
+
 /**
- * One step's BullMQ worker: runs each task with runStepJob, aborts the
- * running tasks of a batch when a cancel is announced (pub/sub: BullMQ can
- * only cancel a task in the process that holds it), and keeps track of tasks
- * whose worker died: each such stop is kept in the document's error history,
- * and a task that stopped its worker `maxCrashes` times fails `worker_crashed`
- * (a poison pill) instead of going round for ever.
+ * One step's BullMQ worker: runs each task with runStepJob, stops a run at once when its
+ * batch is cancelled (announced on a channel: BullMQ can only cancel a task in the process
+ * that holds it) or when it lost its task's lock, and keeps watch for gone workers, whose
+ * tasks it releases (gone-workers.ts). A task BullMQ finds stalled without a release (its
+ * lock ran out) is recorded through the ledger too: `vanished` when its worker stopped
+ * beating, else `lock_expired` (alive but too slow: not held against the document).
  */
 export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S>): StepWorker {
   const { step, connection, prefix, blobs, logger } = options;
@@ -75,13 +82,13 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   const recordsConnection = connection.duplicate({ enableAutoPipelining: true });
   recordsConnection.on('error', (err: Error) => logger.warn('redis error (records)', { error: err.message }));
   const store = new BatchStore(recordsConnection, prefix, options.maxEvents, (batch) => logger.info('batch ended', batchEndFields(batch)));
-  const queues = new StepQueues(connection, prefix, options.policy);
+  const ledger = new TaskLedger(store, new StepQueues(connection, prefix, options.policy));
   const id = `${step}-${randomUUID().slice(0, 8)}`;
   const workerName = `${id} pid ${process.pid} on ${hostname()}`;
   const counts = { processed: 0, failed: 0, active: 0 };
-  /** The batch of each task this process is running, to abort them when their batch is cancelled. */
+  /** The batch of each task this process is running, to stop them when their batch is cancelled. */
   const running = new Map<string, string>();
-  const deps = { step, processor: options.processor, pages: options.pages, store, queues, blobs, logger, workerName, timeoutMs: options.timeoutMs };
+  const deps = { step, processor: options.processor, pages: options.pages, ledger, blobs, logger, workerName, timeoutMs: options.timeoutMs };
 
   const worker = new Worker(
     queueName(step),
@@ -108,13 +115,17 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       concurrency: options.concurrency,
       lockDuration: options.lockMs,
       stalledInterval: options.stalledIntervalMs,
-      // BullMQ fails a task on the stall after maxStalledCount: the crash numbered maxCrashes.
-      maxStalledCount: options.maxCrashes - 1,
+      maxStalledCount: NO_STALL_LIMIT,
     },
   );
   worker.on('error', (err) => logger.error('worker error', { error: err.message }));
 
-  // Cancels are announced on a channel; each worker aborts the tasks of that batch it holds.
+  // A run whose lock could not be renewed was (or will be) handed to another: stop it now.
+  worker.on('lockRenewalFailed', (jobIds: string[]) => {
+    for (const jobId of jobIds) worker.cancelJob(jobId, LOCK_LOST);
+  });
+
+  // Cancels are announced on a channel; each worker stops the tasks of that batch it holds.
   const subscriber = connection.duplicate();
   subscriber.on('error', (err: Error) => logger.warn('redis error (cancel channel)', { error: err.message }));
   subscriber.on('message', (_channel: string, batchId: string) => {
@@ -122,63 +133,38 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   });
   void subscriber.subscribe(store.keys.cancelChannel).catch((err: Error) => logger.error('cannot listen for cancels', { error: err.message }));
 
-  /** A task whose worker stopped (crash, kill, blocked event loop): noted in its document's history. */
+  /** A task BullMQ found stalled: recorded here unless a release recorded it already. */
   worker.on('stalled', (jobId) => {
     void (async () => {
+      if (await ledger.wasReleased(jobId)) return;
       const job = await Job.fromId(worker, jobId);
       const payload = stepPayloadSchema.safeParse(job?.data);
       if (!job || !payload.success) return;
-      const now = new Date().toISOString();
-      await store.addFailedAttempt(payload.data.documentId, {
-        step,
-        page: payload.data.page?.index ?? null,
+      const holder = job.processedBy ?? 'unknown';
+      const alive = (await liveWorkers(connection, prefix, staleAfterMs(options.heartbeatMs))).some((w) => holder.startsWith(`${w.id} `));
+      const run = {
+        payload: payload.data,
+        taskId: jobId,
         attempt: job.attemptsMade + 1,
-        code: 'worker_crashed',
-        message: 'the worker running this task stopped before it ended (crash, kill or out of memory); it runs again',
-        worker: job.processedBy ?? 'unknown (it stopped)',
-        startedAt: new Date(job.processedOn ?? Date.now()).toISOString(),
-        failedAt: now,
-      });
-      // The attempt ended unseen (its lock ran out): drawn up to now on the timeline.
-      await store.taskEnded({
-        batchId: payload.data.batchId,
-        documentId: payload.data.documentId,
-        step,
-        page: payload.data.page?.index,
-        attempt: job.attemptsMade + 1,
-        worker: job.processedBy ?? 'unknown (it stopped)',
+        queuePriority: job.opts.priority,
+        worker: holder,
         queuedAt: queuedAt(job),
         startedAt: job.processedOn ?? Date.now(),
-        endedAt: Date.now(),
-        outcome: 'crashed',
+      };
+      const end = alive
+        ? { cause: 'lock_expired' as const, detail: `its lock of ${options.lockMs} ms ran out while the worker was alive`, neighbours: [] }
+        : { cause: 'vanished' as const, detail: 'its lock ran out and its heartbeat stopped', neighbours: [] };
+      const outcome = await ledger.crashed(run, end, options.maxCrashes);
+      logger.warn(outcome === 'failed' ? 'document failed: it crashed its worker too often' : 'a task lost its worker: it runs again', {
+        taskId: jobId,
+        documentId: payload.data.documentId,
+        worker: holder,
+        cause: end.cause,
       });
-      logger.warn('a task lost its worker: it runs again', { taskId: jobId, documentId: payload.data.documentId });
-    })().catch((err: Error) => logger.warn('cannot note a stalled task', { taskId: jobId, error: err.message }));
+    })().catch((err: Error) => logger.warn('cannot record a stalled task', { taskId: jobId, error: err.message }));
   });
 
-  // A task failed by BullMQ's stall check (it stopped its worker too often) never reached runStepJob's catch.
-  worker.on('failed', (job, err) => {
-    if (!job || !/stalled/i.test(err.message)) return;
-    const parsed = stepPayloadSchema.safeParse(job.data);
-    if (!parsed.success) return;
-    const payload = parsed.data;
-    const page = payload.page?.index ?? null;
-    const where = page === null ? '' : ` on page ${page + 1}`;
-    const error = {
-      code: 'worker_crashed' as const,
-      message: `the ${step} step stopped its worker ${options.maxCrashes} times${where}: the document seems to crash the engine`,
-    };
-    void (async () => {
-      await store.recordStep(payload.batchId, payload.documentId, step, {
-        status: 'failed',
-        attempts: job.attemptsMade + 1,
-        documentStatus: 'failed',
-        error,
-      });
-      await deadLetter(store, queues, payload, job.id);
-      logger.warn('document failed', { batchId: payload.batchId, documentId: payload.documentId, code: error.code, error: error.message });
-    })().catch((e: Error) => logger.error('cannot record a crashed task', { taskId: job.id, error: e.message }));
-  });
+  const gone = watchForGoneWorkers({ ledger, redis: connection, prefix, heartbeatMs: options.heartbeatMs, maxCrashes: options.maxCrashes, logger });
 
   const { capabilities } = options;
   if (capabilities) void announceCapabilities(connection, prefix, step, capabilities).catch(() => undefined);
@@ -188,6 +174,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     concurrency: options.concurrency,
     ...counts,
     current: [...running.keys()],
+    bullWorkerId: worker.id,
     ...(capabilities ? { capabilities } : {}),
   }));
   heartbeat.start();
@@ -202,9 +189,10 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     }),
     async close() {
       draining = true;
+      gone.stop();
       await worker.close();
       await subscriber.quit().catch(() => undefined);
-      await queues.close();
+      await ledger.queues.close();
       await heartbeat.stop();
       await recordsConnection.quit();
     },

@@ -2,7 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
-import { BatchStore, StepQueues, jobPolicy, readEvents, removeQueuedSteps, retryBatch, submitBatch, type NewBatch } from '@docproc/batches';
+import {
+  BatchStore,
+  StepQueues,
+  TaskLedger,
+  jobPolicy,
+  readEvents,
+  removeQueuedSteps,
+  retryBatch,
+  submitBatch,
+  type NewBatch,
+} from '@docproc/batches';
 import { CorruptDocumentError, DEAD_LETTER_QUEUE, STEPS, nlpResultSchema, type DeadLetter, type StepName, type StepResults } from '@docproc/catalog';
 import { loadConfig } from '@docproc/config';
 import {
@@ -358,7 +368,15 @@ describe('step workers chaining real BullMQ queues', () => {
 
   it('runs a task without a BullMQ worker: skips one whose document ended, refuses a broken payload', async () => {
     const seen: string[] = [];
-    const deps = { step: 'nlp' as const, processor: fakeProcessors({ seen }).nlp, store, queues, blobs, logger, workerName: 'test', timeoutMs: 1000 };
+    const deps = {
+      step: 'nlp' as const,
+      processor: fakeProcessors({ seen }).nlp,
+      ledger: new TaskLedger(store, queues),
+      blobs,
+      logger,
+      workerName: 'test',
+      timeoutMs: 1000,
+    };
     await submit('direct', ['d.txt']);
     const job = { id: 'direct-0.nlp', attemptsMade: 0, opts: { attempts: 1 }, updateProgress: async () => undefined };
     const data = { batchId: 'direct', documentId: 'direct-0', step: 'nlp', pipeline: [...STEPS], name: 'd.txt', blobKey: 'k', options: {} };
