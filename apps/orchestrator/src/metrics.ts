@@ -213,6 +213,18 @@ const DEFINITIONS: Definition[] = [
     'counter',
     (s) => s.workers.map((w) => ({ labels: { pool: w.step, worker: w.id }, value: w.cpuSeconds })),
   ],
+  [
+    'docproc_worker_event_loop_lag_seconds',
+    'The longest each live worker process waited to run a callback between its last two heartbeats (a blocked loop cannot renew its task locks).',
+    'gauge',
+    (s) => s.workers.map((w) => ({ labels: { pool: w.step, worker: w.id }, value: w.eventLoopLagSeconds ?? 0 })),
+  ],
+  [
+    'docproc_task_crashes_total',
+    'Task runs that lost their worker, by step and how the worker was seen to end (crashed, exited, vanished, killed, lock_expired).',
+    'counter',
+    (s) => s.counters.crashes.map(({ step, cause, count }) => ({ labels: { step, cause }, value: count })),
+  ],
   ...POOL_METRICS,
 ];
 

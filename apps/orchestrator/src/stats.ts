@@ -25,6 +25,7 @@ function statsView(state: PlatformState, config: Config): StatsBody {
       lastHeartbeat: w.lastSeen,
       rssBytes: w.rssBytes,
       cpuSeconds: w.cpuSeconds,
+      eventLoopLagSeconds: w.eventLoopLagSeconds ?? 0,
     })),
     queues: Object.fromEntries(
       state.queues.map(({ queue, ...signals }) => [queue, { ...signals, oldestWaitingSeconds: Math.round(signals.oldestWaitingSeconds * 10) / 10 }]),

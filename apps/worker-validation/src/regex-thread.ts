@@ -8,11 +8,14 @@ export interface RegexOutcome {
 
 export class RegexTimeoutError extends Error {}
 
-// The thread's whole program: match what it is sent, one at a time.
+// The thread's whole program: match what it is sent, one at a time, saying when a match
+// begins (the time limit counts from there, not from a fresh thread's start).
 const THREAD = `
 const { parentPort } = require('node:worker_threads');
 parentPort.on('message', ({ pattern, flags, text }) => {
-  const match = new RegExp(pattern, flags).exec(text);
+  const regex = new RegExp(pattern, flags);
+  parentPort.postMessage({ started: true });
+  const match = regex.exec(text);
   const groups = {};
   for (const [name, value] of Object.entries(match?.groups ?? {})) if (value !== undefined) groups[name] = value;
   parentPort.postMessage({ matched: match !== null, groups });
@@ -23,6 +26,8 @@ parentPort.on('message', ({ pattern, flags, text }) => {
  * limit: JavaScript cannot stop a match that backtracks without end ("(a+)+$" on a long
  * run of a's), so past the limit the thread is terminated and a new one takes the next
  * match. The worker's own event loop (lock renewals, heartbeats) never waits on a match.
+ * The limit counts the match alone: from the thread's word that it begins, so a thread
+ * starting slowly on a busy machine is not charged to the rule it then runs.
  */
 export class RegexThread {
   private worker: Worker | undefined;
@@ -40,15 +45,19 @@ export class RegexThread {
     const worker = (this.worker ??= new Worker(THREAD, { eval: true }));
     worker.unref(); // an idle thread keeps no process alive
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const onMessage = (message: RegexOutcome | { started: true }) => {
+        if ('started' in message) {
+          timer = setTimeout(() => {
+            cleanup();
+            this.worker = undefined;
+            void worker.terminate();
+            reject(new RegexTimeoutError(`the pattern took longer than ${this.timeoutMs} ms on this text`));
+          }, this.timeoutMs);
+          return;
+        }
         cleanup();
-        this.worker = undefined;
-        void worker.terminate();
-        reject(new RegexTimeoutError(`the pattern took longer than ${this.timeoutMs} ms on this text`));
-      }, this.timeoutMs);
-      const onMessage = (outcome: RegexOutcome) => {
-        cleanup();
-        resolve(outcome);
+        resolve(message);
       };
       const onError = (err: Error) => {
         cleanup();

@@ -7,7 +7,7 @@ import type { StepName } from '@docproc/catalog';
  * — so one scrape of the orchestrator shows the whole platform and the counts
  * outlive any process. Fields: `tasks:<step>:<outcome>`, `duration:<step>:le:<s>`,
  * `duration:<step>:sum`, `duration:<step>:count`, `pages:<step>`,
- * `documents:<status>`, `batches:<status>`.
+ * `documents:<status>`, `batches:<status>`, `reviews:<decision>`, `crashes:<step>:<cause>`.
  */
 
 /** How a task attempt ended. */
@@ -19,6 +19,8 @@ export const DURATION_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 export interface TaskCount {
   step: StepName;
   outcome: TaskOutcome;
+  /** A crashed run: how its worker ended (counted as crashes:<step>:<cause>). */
+  cause?: string;
   /** How long the attempt ran; none for outcomes noted after the fact (crashed, dead-lettered). */
   seconds?: number;
   /** Pages the task finished (a page task: 1; preprocessing: the pages it handed on). */
@@ -33,6 +35,7 @@ export function taskCounterFields(task: TaskCount): [field: string, increment: s
     fields.push([`duration:${task.step}:sum`, String(task.seconds)], [`duration:${task.step}:count`, '1']);
   }
   if (task.pages) fields.push([`pages:${task.step}`, String(task.pages)]);
+  if (task.cause) fields.push([`crashes:${task.step}:${task.cause}`, '1']);
   return fields;
 }
 
@@ -60,17 +63,20 @@ export interface PlatformCounters {
   batches: Record<string, number>;
   /** Review decisions taken, by decision (approved, rejected). */
   reviews: Record<string, number>;
+  /** Runs that lost their worker, by step and how the worker ended. */
+  crashes: { step: string; cause: string; count: number }[];
 }
 
 /** Everything counted so far, in shape. */
 export async function readCounters(redis: Redis, key: string): Promise<PlatformCounters> {
   const fields = await redis.hgetall(key);
-  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {}, reviews: {} };
+  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {}, reviews: {}, crashes: [] };
   const histogram = (step: string) => (counters.durations[step] ??= { buckets: DURATION_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 });
   for (const [field, raw] of Object.entries(fields)) {
     const value = Number(raw);
     const [kind, name, what, bound] = field.split(':') as [string, string, string?, string?];
     if (kind === 'tasks' && what) counters.tasks.push({ step: name, outcome: what, count: value });
+    else if (kind === 'crashes' && what) counters.crashes.push({ step: name, cause: what, count: value });
     else if (kind === 'pages') counters.pages[name] = value;
     else if (kind === 'documents') counters.documents[name] = value;
     else if (kind === 'batches') counters.batches[name] = value;

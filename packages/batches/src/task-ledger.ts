@@ -275,7 +275,7 @@ export class TaskLedger {
           ? `the ${payload.step} step stopped its worker ${charged} times${where}: the document seems to crash the engine`
           : `the ${payload.step} step lost its worker ${all.length} times${where}: it is not tried again`,
     };
-    const span = this.spanJson({ ...run, startedAt: run.startedAt }, 'crashed');
+    const span = this.spanJson(run, 'crashed', undefined, end.cause);
     if (!failing) {
       await this.record(payload, { status: 'queued', attempts: run.attempt }, { span, history: crash });
       return 'again';
@@ -363,13 +363,13 @@ export class TaskLedger {
   }
 
   /** The span of a run as it ends now, as RECORD_STEP and PAGE_DONE take it (every value a string). */
-  private spanJson(run: Omit<TaskRun, 'attempts' | 'lockToken'>, outcome: TaskOutcome, pages?: number): string {
+  private spanJson(run: Omit<TaskRun, 'attempts' | 'lockToken'>, outcome: TaskOutcome, pages?: number, cause?: CrashCause): string {
     const endedAt = Date.now();
     // A crashed run's end is only when its loss was noticed: not a duration worth a histogram.
     const seconds = outcome === 'crashed' ? undefined : Math.max(0, endedAt - run.startedAt) / 1000;
     const { payload } = run;
     return JSON.stringify({
-      counts: taskCounterFields({ step: payload.step, outcome, seconds, pages }).flat(),
+      counts: taskCounterFields({ step: payload.step, outcome, seconds, pages, cause }).flat(),
       document: payload.documentId,
       step: payload.step,
       page: payload.page === undefined ? '' : String(payload.page.index),

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
 
 export interface WorkerInfo {
@@ -61,15 +62,52 @@ export async function stepCapabilities(redis: Redis, prefix: string, step: strin
   return last ? (JSON.parse(last) as WorkerCapabilities) : null;
 }
 
+// The beating thread's whole program: its own connection; every interval it writes the
+// latest info the worker sent, with the time; on `stop` it removes the entry and quits.
+const BEAT_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Redis } = require(workerData.ioredis);
+const redis = new Redis({ ...workerData.options, maxRetriesPerRequest: null, lazyConnect: false });
+redis.on('error', () => undefined);
+let info = null;
+const beat = () => {
+  if (!info) return;
+  redis.hset(workerData.key, info.id, JSON.stringify({ ...info, lastSeen: new Date().toISOString() }))
+    .then(() => parentPort.postMessage('sent'), () => undefined);
+};
+const timer = setInterval(beat, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message.stop === undefined) {
+    const first = info === null;
+    info = message;
+    if (first) beat();
+    return;
+  }
+  clearInterval(timer);
+  redis.hdel(workerData.key, message.stop).catch(() => undefined)
+    .then(() => redis.quit()).catch(() => undefined)
+    .then(() => parentPort.postMessage('stopped'));
+});`;
+
+/** What of a connection's options a thread can be given (no functions). */
+function connectionOptions(redis: Redis): Record<string, unknown> {
+  const { host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role } = redis.options;
+  return JSON.parse(JSON.stringify({ host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role }));
+}
+
 /**
- * Every `intervalMs` a worker writes its info into a hash of all workers, with
- * the time it was seen. Readers drop entries older than three intervals (the
- * process died without saying goodbye); `stop` removes the entry at once.
+ * A worker's heartbeat: its info in a hash of all workers, with the time it was seen.
+ * The beats are written by a thread of their own with its own connection, so they go on
+ * while the worker's event loop is busy or starved — a worker is taken for gone only when
+ * its process is (gone-workers.ts: three silent beats) — while the main thread sends the
+ * info (counts, tasks, memory, its event-loop lag) every interval and answers the liveness
+ * probe by its own timer. `stop` removes the entry at once.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
+  private thread: Worker | undefined;
   private readonly startedAt = new Date().toISOString();
-  /** When the timer last fired (the event loop turns), and when Redis last took a beat. */
+  /** When the main thread's timer last fired (the event loop turns), and when Redis last took a beat. */
   private lastBeatAt = Date.now();
   private lastSentAt = 0;
 
@@ -85,28 +123,39 @@ export class Heartbeat {
 
   start(): void {
     this.loopDelay.enable();
-    void this.beat();
-    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    this.thread = new Worker(BEAT_THREAD, {
+      eval: true,
+      workerData: {
+        ioredis: require.resolve('ioredis'),
+        options: connectionOptions(this.redis),
+        key: workersKey(this.prefix),
+        intervalMs: this.intervalMs,
+      },
+    });
+    this.thread.unref();
+    this.thread.on('message', (message) => {
+      if (message === 'sent') this.lastSentAt = Date.now();
+    });
+    this.thread.on('error', () => undefined);
+    this.update();
+    this.timer = setInterval(() => this.update(), this.intervalMs);
     this.timer.unref();
   }
 
-  private async beat(): Promise<void> {
+  /** Sends the beating thread what the worker is doing now. */
+  private update(): void {
     this.lastBeatAt = Date.now();
-    const info: WorkerInfo = {
+    const info: Omit<WorkerInfo, 'lastSeen'> = {
       ...this.describe(),
       pid: process.pid,
       host: hostname(),
       startedAt: this.startedAt,
-      lastSeen: new Date().toISOString(),
       rssBytes: process.memoryUsage.rss(),
       cpuSeconds: cpuSeconds(),
       eventLoopLagSeconds: this.loopDelay.count > 0 ? Math.round(this.loopDelay.max / 1e3) / 1e6 : 0,
     };
     this.loopDelay.reset();
-    await this.redis
-      .hset(workersKey(this.prefix), info.id, JSON.stringify(info))
-      .then(() => (this.lastSentAt = Date.now()))
-      .catch(() => undefined);
+    this.thread?.postMessage(info);
   }
 
   /** Null while beats go out on time and reach Redis, else what is wrong (for health probes). */
@@ -117,10 +166,19 @@ export class Heartbeat {
     return { live, ready: live ?? ready };
   }
 
+  /** Stops beating and removes the entry (waits at most two intervals for Redis). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.loopDelay.disable();
-    await this.redis.hdel(workersKey(this.prefix), this.describe().id).catch(() => undefined);
+    const thread = this.thread;
+    if (!thread) return;
+    this.thread = undefined;
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, Math.max(1000, 2 * this.intervalMs));
+      thread.on('message', (message) => message === 'stopped' && (clearTimeout(timer), done()));
+      thread.postMessage({ stop: this.describe().id });
+    });
+    await thread.terminate();
   }
 }
 

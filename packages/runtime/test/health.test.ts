@@ -25,16 +25,27 @@ describe('health', () => {
     expect(beating.problems(Date.now() + 1000).live).toMatch(/^no heartbeat for \d+ ms/);
     await beating.stop();
 
-    // Redis away: the timer fires, but nothing reaches it — live, not ready.
-    const away = new Redis(TEST_REDIS_URL);
-    await away.ping();
-    away.disconnect();
+    // Redis away (nothing listens where it points): the timer fires, but no beat reaches it — live, not ready.
+    const away = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true });
     const lonely = idleHeartbeat(away, 'w2', prefix);
     lonely.start();
     await new Promise((r) => setTimeout(r, 400));
     expect(lonely.problems().live).toBeNull();
     expect(lonely.problems().ready).toMatch(/^Redis has not taken a heartbeat/);
     await lonely.stop();
+    away.disconnect();
+  });
+
+  it('goes on beating while the worker’s event loop is blocked: slow is not gone', async () => {
+    const beating = idleHeartbeat(redis, 'w3', prefix);
+    beating.start();
+    await waitFor(async () => ((await redis.hget(`${prefix}:workers`, 'w3')) ? true : undefined), 2000, 'a first beat');
+    const blockedAt = Date.now();
+    while (Date.now() - blockedAt < 1000); // a second of CPU on the main thread: no timer of its own fires
+    const seen = Date.parse(JSON.parse((await redis.hget(`${prefix}:workers`, 'w3'))!).lastSeen);
+    expect(seen).toBeGreaterThan(blockedAt + 500);
+    await beating.stop();
+    expect(await redis.hget(`${prefix}:workers`, 'w3')).toBeNull();
   });
 
   it('answers /healthz and /readyz with 200 or 503 and the reason', async () => {
