@@ -11,3 +11,4 @@ export { FakeKubernetesApi, kubeconfigYaml, type SeenRequest } from './kubernete
 export { S3_TEST_CREDENTIALS, startS3Server, type S3TestServer } from './s3-server';
 export { businessDocuments, type BusinessDocument, type BusinessKind, type BusinessLanguage, type ExpectedEntity } from './business-documents';
 export { seededRandom } from './random';
+export { startCpuHog, type CpuHog } from './cpu-hog';
