@@ -20,6 +20,7 @@ import {
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/autoscaler';
 
 interface DocumentResult {
+  documentId: string;
   name: string;
   status: string;
   error: { code: string; message: string } | null;
@@ -315,7 +316,7 @@ describe('the platform end to end', () => {
     async () => {
       const expected = corpusExpected();
       const names = Object.keys(expected);
-      const files = names.map((name) => ({ name, bytes: readFileSync(corpusFile(name)) }));
+      const files: { name: string; bytes: Buffer }[] = names.map((name) => ({ name, bytes: readFileSync(corpusFile(name)) }));
       const whole = readFileSync(corpusFile('typewriter.png'));
       files.push({ name: 'truncated.png', bytes: whole.subarray(0, Math.floor(whole.length / 3)) });
       // hostile files: a password-locked PDF, and a PNG whose header claims 10 gigapixels

@@ -69,7 +69,7 @@ describe('under a CPU hog: four busy processes per core', () => {
       instances: { 'worker-ocr': 2 },
     });
     const expected = corpusAvailable() ? corpusExpected() : {};
-    const files = Object.keys(expected).map((name) => ({ name, bytes: readFileSync(corpusFile(name)) }));
+    const files: { name: string; bytes: Buffer }[] = Object.keys(expected).map((name) => ({ name, bytes: readFileSync(corpusFile(name)) }));
     files.push(await generatedScan('scan-a.pdf', [3, -2, 1]), await generatedScan('scan-b.pdf', [-4, 2, 0, 2]));
     const started = Date.now();
     const id = await platform.submit(files);

@@ -207,9 +207,7 @@ const statsSchema = described(
         lastHeartbeat: timestamp,
         rssBytes: z.number().int(),
         cpuSeconds: z.number(),
-        eventLoopLagSeconds: z
-          .number()
-          .meta({ description: 'the longest its event loop waited to run a callback between its last two heartbeats' }),
+        eventLoopLagSeconds: z.number().meta({ description: 'the longest its event loop waited to run a callback between its last two heartbeats' }),
       }),
     ),
     queues: z.record(

@@ -28,6 +28,7 @@ const page = (index: number, blobKey: string | null, text: string | null = null)
   despeckled: false,
   dpi: null,
   text,
+  textScore: null,
 });
 
 describe('ocr with tesseract.js (offline language data)', () => {

@@ -18,7 +18,12 @@ const regex = new RegexThread(1000);
 afterAll(() => regex.close());
 const SETTINGS: ValidationSettings = { minConfidence: 60, regex };
 
-async function run(previous: Parameters<typeof stepContext>[2]['previous'], jobOptions = {}, settings = SETTINGS, document = Buffer.from('x')) {
+async function run(
+  previous: NonNullable<Parameters<typeof stepContext>[2]>['previous'],
+  jobOptions = {},
+  settings = SETTINGS,
+  document = Buffer.from('x'),
+) {
   return validate(await stepContext('validate', document, { previous, jobOptions }), settings);
 }
 const withRules = (rules: RuleInput[]) => ({ validate: { rules: rulesSchema.parse(rules) } });

@@ -1,14 +1,5 @@
 import type { Redis } from 'ioredis';
-import {
-  PAGED_STEPS,
-  failedAttemptSchema,
-  type BatchStatus,
-  type DocumentErrorInfo,
-  type FailedAttempt,
-  type JobOptions,
-  type StepName,
-  type TaskStatus,
-} from '@docproc/catalog';
+import { PAGED_STEPS, failedAttemptSchema, type BatchStatus, type FailedAttempt, type JobOptions, type StepName } from '@docproc/catalog';
 import { recordKeys } from './keys';
 import { CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
 import { countTask, type TaskCount } from './counters';

@@ -57,7 +57,7 @@ export interface StepJobReturn {
 export const LOCK_LOST = 'lock lost';
 
 /** The run of a task as the ledger records it. */
-export function taskRun(job: TaskJob, payload: StepPayload, worker: string): TaskRun {
+function taskRun(job: TaskJob, payload: StepPayload, worker: string): TaskRun {
   return {
     payload,
     taskId: job.id ?? '',
