@@ -81,6 +81,44 @@ describe('recovery with real worker processes', () => {
     await ocr.close();
   }, 300_000);
 
+  it('random SIGKILLs of busy workers every few seconds through a 60-document batch: nothing lost, nothing counted twice, no document charged', async () => {
+    platform = new PlatformUnderTest({ DOCPROC_OCR_ENGINE: 'tesseract.js' });
+    await platform.start(['orchestrator', 'worker-ocr', 'worker-nlp', 'worker-validation'], { instances: { 'worker-ocr': 2 } });
+    await platform.workersUp('ocr', 2);
+    const id = await platform.submit(await pages(60, 6), { pipeline: 'ocr,nlp,validate' });
+    const kills: string[] = [];
+    for (let kill = 0; kill < 8; kill++) {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      if ((await platform.status(id)).finishedAt) break;
+      const busy = Object.values(await platform.redis.hgetall(`${platform.prefix}:workers`))
+        .map((json) => JSON.parse(json) as { step: string; pid: number; active: number; current: string[] })
+        .filter((w) => w.active > 0);
+      const victim = busy[Math.floor(Math.random() * busy.length)];
+      if (!victim) continue;
+      kills.push(`${victim.step} pid ${victim.pid} holding ${victim.current.join(', ')}`);
+      try {
+        process.kill(victim.pid, 'SIGKILL');
+      } catch {
+        // it exited on its own meanwhile
+      }
+    }
+    process.stdout.write(`kills:\n  ${kills.join('\n  ')}\n`);
+    expect(kills.length).toBeGreaterThanOrEqual(4);
+    const ended = await platform.finished(id, 300_000);
+    expect(ended).toMatchObject({ status: 'completed', progress: { completed: 60, failed: 0 } });
+    const ends = await documentEnds(platform, id);
+    expect(ends.size).toBe(60);
+    expect([...ends.values()].filter((statuses) => statuses.length !== 1)).toEqual([]);
+    // every kill that caught a task is in its document's history, as a kill, not counted against it
+    const crashes = [];
+    for (const doc of await platform.documents(id)) {
+      for (const json of await platform.redis.lrange(recordKeys(platform.prefix).failedAttempts(doc.documentId), 0, -1))
+        crashes.push(JSON.parse(json));
+    }
+    expect(crashes.length).toBeGreaterThanOrEqual(1);
+    expect(crashes.filter((c) => c.code !== 'worker_crashed' || c.cause !== 'killed' || c.charged !== false)).toEqual([]);
+  }, 420_000);
+
   it('fails a document that crashes its worker again and again as worker_crashed, while the rest of its batch completes', async () => {
     platform = new PlatformUnderTest({ DOCPROC_CONCURRENCY: '1' });
     await platform.start(['orchestrator', 'worker-validation']);
