@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startPlatform } from '@docproc/autoscaler';
+import { startPlatform } from '@docproc/supervisor';
 import { freePort, orchestratorReady, waitFor } from '@docproc/testkit';
 
 const documents = Number(process.argv[2] ?? process.env.BENCH_DOCUMENTS ?? 10_000);

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startPlatform, type Platform, type PlatformApp } from '@docproc/autoscaler';
+import { startPlatform, type Platform, type PlatformApp } from '@docproc/supervisor';
 import { loadConfig } from '@docproc/config';
 import { createLogger, exitWitness } from '@docproc/runtime';
 import { TEST_REDIS_URL, deletePrefix, freePort, orchestratorReady, testPrefix, waitFor } from '@docproc/testkit';

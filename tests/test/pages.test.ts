@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { dryRunBackend, startAutoscaler } from '@docproc/autoscaler';
+import { dryRunBackend, startAutoscaler } from '@docproc/autoscaling';
 import { loadConfig } from '@docproc/config';
 import { readScaling } from '@docproc/pools';
 import { createLogger } from '@docproc/runtime';

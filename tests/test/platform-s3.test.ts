@@ -18,7 +18,7 @@ import {
   waitFor,
   type S3TestServer,
 } from '@docproc/testkit';
-import { startPlatform, type Platform, type PlatformApp } from '@docproc/autoscaler';
+import { startPlatform, type Platform, type PlatformApp } from '@docproc/supervisor';
 
 /**
  * The platform with its blobs in S3 (DOCPROC_BLOB_STORE=s3) against an S3-protocol server

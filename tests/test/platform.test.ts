@@ -17,7 +17,7 @@ import {
   testPrefix,
   waitFor,
 } from '@docproc/testkit';
-import { startPlatform, type Platform, type PlatformApp } from '@docproc/autoscaler';
+import { startPlatform, type Platform, type PlatformApp } from '@docproc/supervisor';
 
 interface DocumentResult {
   documentId: string;

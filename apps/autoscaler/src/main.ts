@@ -1,10 +1,7 @@
 #!/usr/bin/env node
 import { loadConfigOrExit } from '@docproc/config';
 import { announceReady, createLogger, createRedis, installShutdown, startHealthServer } from '@docproc/runtime';
-import type { ScaleBackend } from './backends/backend';
-import { dryRunBackend } from './backends/dry-run';
-import { kubernetesBackend } from './backends/kubernetes';
-import { startAutoscaler } from './start';
+import { dryRunBackend, kubernetesBackend, startAutoscaler, type ScaleBackend } from '@docproc/autoscaling';
 
 /**
  * The autoscaler on its own, as it runs in a cluster: DOCPROC_AUTOSCALE_BACKEND=kubernetes

@@ -1,5 +1,6 @@
 import { environmentWith, loadConfig, ConfigError } from '@docproc/config';
-import { dryRunBackend, localBackend, PLATFORM_APPS, startAutoscaler, startPlatform, type RunningAutoscaler } from '@docproc/autoscaler';
+import { dryRunBackend, localBackend, startAutoscaler, type RunningAutoscaler } from '@docproc/autoscaling';
+import { PLATFORM_APPS, startPlatform } from '@docproc/supervisor';
 import { STEPS } from '@docproc/catalog';
 import { POOL_APPS, poolSettings } from '@docproc/pools';
 import { createLogger, createRedis, exitWitness } from '@docproc/runtime';

@@ -1,6 +1,6 @@
 import { STEPS, type StepName } from '@docproc/catalog';
 import { POOL_APPS } from '@docproc/pools';
-import type { Platform } from '../local-processes';
+import type { Platform } from '@docproc/supervisor';
 import type { ScaleBackend } from './backend';
 
 /**

@@ -1,5 +1,5 @@
-// The autoscaler: its policy, the loop, and the backends it acts through. `docproc up`
-// runs it in-process with the local backend; `main.ts` runs it alone (Kubernetes, dry-run).
+// The autoscaler's core: its policy, the loop, and the backends it acts through. `docproc up`
+// runs it in-process with the local backend; apps/autoscaler runs it alone (Kubernetes, dry-run).
 export { decide, type Headroom, type PolicyInput, type PolicySettings, type PoolHistory } from './policy';
 export { Autoscaler, policySettings, type AutoscalerDeps } from './autoscaler';
 export { startAutoscaler, type RunningAutoscaler } from './start';
@@ -7,4 +7,4 @@ export { SignalReader } from './signals';
 export { localBackend } from './backends/local';
 export { dryRunBackend } from './backends/dry-run';
 export { ScaleError, type ScaleBackend } from './backends/backend';
-export { PLATFORM_APPS, startPlatform, type Platform, type PlatformApp, type PlatformOptions } from './local-processes';
+export { kubernetesBackend } from './backends/kubernetes';
