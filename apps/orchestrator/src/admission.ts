@@ -1,18 +1,18 @@
 import { open } from 'node:fs/promises';
 import type { RequestHandler } from 'express';
 import { FIRST_STEP_INPUTS, STEPS, detectMediaType, type StepName } from '@docproc/catalog';
-import type { StepQueues } from '@docproc/batches';
+import { queuedOf, queueSignals, type StepQueues } from '@docproc/batches';
 import { staleAfterMs, stepCapabilities } from '@docproc/runtime';
 import type { Redis } from 'ioredis';
 import { HttpError, badRequest } from './http-error';
 
-/** Waiting tasks over every step queue (waiting, prioritized, delayed), read at most once a second. */
-export function backlogGauge(queues: StepQueues): () => Promise<number> {
+/** Tasks queued over every step queue (batches' queuedOf: waiting, prioritized, in backoff), read at most once a second. */
+export function backlogGauge(queues: StepQueues, redis: Redis): () => Promise<number> {
   let cached: { at: number; value: number } | undefined;
   return async () => {
     if (cached && Date.now() - cached.at < 1000) return cached.value;
-    const counts = await Promise.all(STEPS.map((step) => queues.get(step).getJobCounts('waiting', 'prioritized', 'delayed')));
-    const value = counts.reduce((sum, c) => sum + (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0), 0);
+    const signals = await Promise.all(STEPS.map((step) => queueSignals(queues.get(step), redis)));
+    const value = signals.reduce((sum, q) => sum + queuedOf(q), 0);
     cached = { at: Date.now(), value };
     return value;
   };

@@ -52,7 +52,7 @@ const markStart: RequestHandler = (_req, res, next) => {
 export function submitRoute(deps: AppDeps): Router {
   const { config, store, blobs, queues, logger, redis } = deps;
   const router = Router();
-  const backlog = backlogGauge(queues);
+  const backlog = backlogGauge(queues, redis);
 
   router.post('/', markStart, refuseWhenBusy(backlog, config.maxBacklog), uploadFiles(config.dataDir, config), async (req, res) => {
     const files = (req.files as UploadedFile[] | undefined) ?? [];

@@ -1,4 +1,13 @@
-import { backlogOf, queueSignals, readCounters, recordKeys, type PlatformCounters, type QueueSignals, type StepQueues } from '@docproc/batches';
+import {
+  backlogOf,
+  queuedOf,
+  queueSignals,
+  readCounters,
+  recordKeys,
+  type PlatformCounters,
+  type QueueSignals,
+  type StepQueues,
+} from '@docproc/batches';
 import { STEPS, type StepName } from '@docproc/catalog';
 import type { PoolSignals } from '@docproc/pools';
 import { liveWorkers, staleAfterMs, type WorkerInfo } from '@docproc/runtime';
@@ -47,9 +56,7 @@ export class SignalReader {
       liveWorkers(this.redis, this.prefix, staleAfterMs(this.heartbeatMs)),
     ]);
     const byStep = Object.fromEntries(queues.map((q, i) => [STEPS[i], q])) as Record<StepName, QueueSignals>;
-    const held = Object.fromEntries(
-      STEPS.map((step) => [step, backlogOf(byStep[step]) + byStep[step].active + byStep[step].delayed - byStep[step].due]),
-    ) as Record<StepName, number>;
+    const held = Object.fromEntries(STEPS.map((step) => [step, queuedOf(byStep[step]) + byStep[step].active])) as Record<StepName, number>;
     const base = this.samples.find((s) => s.at >= now - this.windowSeconds * 1000) ?? this.samples.at(-1);
     this.samples = [...this.samples.filter((s) => s.at >= now - this.windowSeconds * 1000), { at: now, counters, held }];
     const cpu = this.workerCpu(live);

@@ -22,5 +22,5 @@ export { recordKeys, type RecordKeys } from './keys';
 export type { BatchRecord, DocumentRecord, NewBatch, NewDocument, ReviewDecision, StepRecord } from './records';
 export { batchEndFields } from './batch-end';
 export { DURATION_BUCKETS_SECONDS, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
-export { backlogOf, queueSignals, type QueueSignals } from './queue-signals';
+export { backlogOf, queuedOf, queueSignals, type QueueSignals } from './queue-signals';
 export { Definitions } from './definitions';

@@ -71,3 +71,9 @@ export async function queueSignals(queue: Queue, redis: Redis, now = Date.now())
 
 /** A queue's backlog: every task a free worker could take now (waiting, prioritized, due). */
 export const backlogOf = (q: QueueSignals) => q.waiting + q.prioritized + q.due;
+
+/**
+ * Tasks accepted and not yet taken: the backlog and the retries still in backoff. What
+ * admission limits (DOCPROC_MAX_BACKLOG), and with the active ones what a pool has to do.
+ */
+export const queuedOf = (q: QueueSignals) => q.waiting + q.prioritized + q.delayed;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { STEPS, type StepName } from '@docproc/catalog';
 
 const listOfStrings = z.preprocess(
   (v) =>
@@ -21,8 +22,7 @@ const booleanFlag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
-const STEP_NAMES = ['preprocess', 'ocr', 'nlp', 'validate'] as const;
-type PerStep<T> = Record<(typeof STEP_NAMES)[number], T>;
+type PerStep<T> = Record<StepName, T>;
 
 /**
  * A value per step: one value for every step ("3"), or some steps named
@@ -30,9 +30,9 @@ type PerStep<T> = Record<(typeof STEP_NAMES)[number], T>;
  */
 function perStepOf<T extends number | string>(value: z.ZodType<T>, defaults: PerStep<T>, text: { parse(s: string): T; example: string }) {
   const steps = z.strictObject(
-    Object.fromEntries(STEP_NAMES.map((step) => [step, value.optional()])) as Record<keyof PerStep<T>, z.ZodOptional<z.ZodType<T>>>,
+    Object.fromEntries(STEPS.map((step) => [step, value.optional()])) as Record<keyof PerStep<T>, z.ZodOptional<z.ZodType<T>>>,
   );
-  const everyStep = (v: unknown) => Object.fromEntries(STEP_NAMES.map((step) => [step, v]));
+  const everyStep = (v: unknown) => Object.fromEntries(STEPS.map((step) => [step, v]));
   return z
     .preprocess(
       (v) => {
@@ -313,13 +313,13 @@ export function completeConfig(parsed: Parsed): { config: Config; problems: stri
     config[key] = parsed[key] ?? byBackend[parsed.autoscaleBackend];
   }
   const problems: string[] = [];
-  for (const step of STEP_NAMES) {
+  for (const step of STEPS) {
     if (config.poolMin[step] > config.poolMax[step]) {
       problems.push(`DOCPROC_POOL_MIN: ${step}=${config.poolMin[step]} is above DOCPROC_POOL_MAX ${step}=${config.poolMax[step]}`);
     }
   }
   if (config.blobStore === 's3' && config.s3Bucket === undefined) problems.push('DOCPROC_S3_BUCKET: required when DOCPROC_BLOB_STORE is s3');
-  const minimum = STEP_NAMES.reduce((n, step) => n + config.poolMin[step], 0);
+  const minimum = STEPS.reduce((n, step) => n + config.poolMin[step], 0);
   if (minimum > config.maxWorkers)
     problems.push(`DOCPROC_MAX_WORKERS: ${config.maxWorkers} is below the pools' minimums together (DOCPROC_POOL_MIN: ${minimum})`);
   return { config, problems };

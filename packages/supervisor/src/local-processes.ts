@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { STEPS } from '@docproc/catalog';
+import { POOL_APPS, type PoolApp } from '@docproc/pools';
 
-/** The apps `pnpm start` runs, one process each. */
-export const PLATFORM_APPS = ['orchestrator', 'worker-preprocessing', 'worker-ocr', 'worker-nlp', 'worker-validation'] as const;
-export type PlatformApp = (typeof PLATFORM_APPS)[number];
+/** The apps `pnpm start` runs: the orchestrator and each step's pool, one process each (or more). */
+export const PLATFORM_APPS = ['orchestrator', ...STEPS.map((step) => POOL_APPS[step])] as const;
+export type PlatformApp = 'orchestrator' | PoolApp;
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
