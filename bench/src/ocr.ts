@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { BatchStore, StepQueues, TaskLedger, directRun, handPagesOn, jobPolicy, submitBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, directRun, handPagesOn, taskPolicy, submitBatch } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
 import { toQueuePriority, type OcrResult, type PreprocessResult, type StepPayload } from '@docproc/catalog';
 import { finishPage, greyscalePage } from '@docproc/media';
@@ -118,7 +118,7 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
   const redis = createRedis(TEST_REDIS_URL, 'worker');
   const config = loadConfig();
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
-  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const queues = new StepQueues(redis, prefix, taskPolicy(config));
   const blobs = new LocalBlobStore(dataDir);
   const env = {
     ...process.env,

@@ -21,9 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BatchStore, StepQueues, jobPolicy, stepJobId, submitBatch, type NewBatch } from '@docproc/batches';
+import { BatchStore, StepQueues, taskPolicy, taskIdOf, submitBatch, type NewBatch } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
-import { STEPS, nlpResultSchema, stepJobOptions, toQueuePriority, type StepName, type StepResults } from '@docproc/catalog';
+import { STEPS, nlpResultSchema, taskOptions, toQueuePriority, type StepName, type StepResults } from '@docproc/catalog';
 import { createLogger, createRedis, startStepWorker, stepWorkerSettings, type StepProcessor } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
@@ -35,7 +35,7 @@ const only = process.env.BENCH_ONLY;
 const runs = (side: 'plain' | 'options' | 'docproc') => only === undefined || only === side;
 const TIMEOUT_MS = 30 * 60_000;
 const config = loadConfig();
-const policy = jobPolicy(config);
+const policy = taskPolicy(config);
 
 const NO_OP_RESULTS: StepResults = {
   preprocess: { mediaType: 'text/plain', pages: [] },
@@ -47,7 +47,7 @@ const NO_OP_RESULTS: StepResults = {
 async function plainBullmq(redis: Redis, withOptions: boolean, documents = documentCount): Promise<number> {
   const prefix = testPrefix('bench-plain');
   const options = (i: number, documentId: string): JobsOptions | undefined =>
-    withOptions ? { ...stepJobOptions(STEPS[i]!, policy), jobId: stepJobId(documentId, STEPS[i]!), priority: toQueuePriority(0) } : undefined;
+    withOptions ? { ...taskOptions(STEPS[i]!, policy), jobId: taskIdOf(documentId, STEPS[i]!), priority: toQueuePriority(0) } : undefined;
   const queues = STEPS.map((step) => new Queue(step, { connection: redis, prefix }));
   let finished = 0;
   const workers = STEPS.map(

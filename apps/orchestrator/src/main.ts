@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { BatchStore, StepQueues, TaskLedger, jobPolicy } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, taskPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
 import { announceReady, createLogger, createRedis, installShutdown, waitForRedis, watchForGoneWorkers } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
@@ -27,7 +27,7 @@ blobs.check().then(start, (err: Error) => {
 
 function start(): void {
   const redis = createRedis(config.redisUrl, 'producer', logger);
-  const queues = new StepQueues(redis, config.keyPrefix, jobPolicy(config));
+  const queues = new StepQueues(redis, config.keyPrefix, taskPolicy(config));
   const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
   const app = createApp({ config, redis, store, queues, blobs, logger });
   const stopSummary = startSummaryLog(() => readPlatformState({ redis, queues, store, config }), logger, config.metricsLogIntervalSeconds);

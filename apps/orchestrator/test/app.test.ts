@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { Queue } from 'bullmq';
-import { BatchStore, StepQueues, TaskLedger, jobPolicy } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, taskPolicy } from '@docproc/batches';
 import { loadConfig, type Config } from '@docproc/config';
 import { createLogger, createRedis } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
@@ -15,7 +15,7 @@ describe('orchestrator HTTP API (real Redis)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'docproc-api-'));
   const redis = createRedis(TEST_REDIS_URL, 'producer');
   const config = loadConfig({}, { redisUrl: TEST_REDIS_URL, keyPrefix: prefix, dataDir });
-  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const queues = new StepQueues(redis, prefix, taskPolicy(config));
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
   const preprocessQueue = new Queue('preprocess', { connection: redis, prefix });
   let png: Buffer;

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { BatchStore, StepQueues, jobPolicy, readEvents } from '@docproc/batches';
+import { BatchStore, StepQueues, taskPolicy, readEvents } from '@docproc/batches';
 import { STEPS, nlpResultSchema, type StepName, type StepResults } from '@docproc/catalog';
 import { loadConfig, type Config } from '@docproc/config';
 import {
@@ -52,7 +52,7 @@ describe('the job lifecycle through the API (real Redis and BullMQ)', () => {
   const redis = createRedis(TEST_REDIS_URL, 'producer');
   const workerConnection = createRedis(TEST_REDIS_URL, 'worker');
   const config: Config = loadConfig({}, { redisUrl: TEST_REDIS_URL, keyPrefix: prefix, dataDir });
-  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const queues = new StepQueues(redis, prefix, taskPolicy(config));
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
   const blobs = new LocalBlobStore(dataDir);
   const appWith = (overrides: Partial<Config> = {}) => createApp({ config: { ...config, ...overrides }, redis, store, queues, blobs, logger });

@@ -1,4 +1,4 @@
-import { jobPolicy, StepQueues } from '@docproc/batches';
+import { taskPolicy, StepQueues } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import { poolSettings } from '@docproc/pools';
 import { createRedis, type Logger } from '@docproc/runtime';
@@ -21,7 +21,7 @@ export interface RunningAutoscaler {
  */
 export function startAutoscaler(config: Config, backend: ScaleBackend, logger: Logger): RunningAutoscaler {
   const redis = createRedis(config.redisUrl, 'worker', logger);
-  const queues = new StepQueues(redis, config.keyPrefix, jobPolicy(config));
+  const queues = new StepQueues(redis, config.keyPrefix, taskPolicy(config));
   const machine = backend.name === 'kubernetes' ? undefined : new MachineHeadroom();
   const autoscaler = new Autoscaler({
     redis,

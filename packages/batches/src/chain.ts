@@ -3,10 +3,10 @@ import {
   DEAD_LETTER_QUEUE,
   PAGED_STEPS,
   queueName,
-  stepJobOptions,
+  taskOptions,
   toQueuePriority,
   type PreprocessPage,
-  type StepJobPolicy,
+  type TaskPolicy,
   type StepName,
   type StepPayload,
 } from '@docproc/catalog';
@@ -14,17 +14,17 @@ import type { BatchStore } from './batch-store';
 import type { NewBatch } from './records';
 
 /** BullMQ job id of one task: a step of a document, or one page of it. Stable, so a task is never queued twice. */
-export function stepJobId(documentId: string, step: StepName, page?: number): string {
+export function taskIdOf(documentId: string, step: StepName, page?: number): string {
   return page === undefined ? `${documentId}.${step}` : `${documentId}.${step}.p${page}`;
 }
 
 /** The retry and retention policy of step tasks, from the config's settings. */
-export function jobPolicy(config: {
-  attempts: StepJobPolicy['attempts'];
-  backoffMs: StepJobPolicy['backoffMs'];
+export function taskPolicy(config: {
+  attempts: TaskPolicy['attempts'];
+  backoffMs: TaskPolicy['backoffMs'];
   backoffJitter: number;
   retentionHours: number;
-}): StepJobPolicy {
+}): TaskPolicy {
   return {
     attempts: config.attempts,
     backoffMs: config.backoffMs,
@@ -40,7 +40,7 @@ export class StepQueues {
   constructor(
     private readonly connection: ConnectionOptions,
     private readonly prefix: string,
-    readonly policy: StepJobPolicy,
+    readonly policy: TaskPolicy,
   ) {}
 
   get(step: StepName): Queue {
@@ -63,7 +63,7 @@ export class StepQueues {
 
   /** The options of one task: the step's retries and retention, its stable id, the batch's priority. */
   options(documentId: string, step: StepName, queuePriority: number | undefined, page?: number): JobsOptions {
-    return { ...stepJobOptions(step, this.policy), jobId: stepJobId(documentId, step, page), priority: queuePriority };
+    return { ...taskOptions(step, this.policy), jobId: taskIdOf(documentId, step, page), priority: queuePriority };
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import {
   type TaskStatus,
 } from '@docproc/catalog';
 import type { BatchStore } from './batch-store';
-import { nextStep, queueCombine, queueNextStep, stepJobId, type StepQueues } from './chain';
+import { nextStep, queueCombine, queueNextStep, taskIdOf, type StepQueues } from './chain';
 import { taskCounterFields, type TaskOutcome } from './counters';
 import { CRASH_CEILING_FACTOR, chargedCrashes, isCharged } from './crash-charges';
 import { PAGE_DONE, RECORD_STEP, RELEASE_TASKS, STEP_STARTED } from './scripts';
@@ -281,7 +281,7 @@ export class TaskLedger {
       return 'again';
     }
     await this.record(payload, { status: 'failed', attempts: run.attempt, documentStatus: 'failed', error }, { span, history: crash });
-    await this.deadLetter(payload, stepJobId(payload.documentId, payload.step, payload.page?.index));
+    await this.deadLetter(payload, taskIdOf(payload.documentId, payload.step, payload.page?.index));
     return 'failed';
   }
 

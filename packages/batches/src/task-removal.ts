@@ -1,14 +1,14 @@
 import { PAGED_STEPS, type StepName } from '@docproc/catalog';
 import type { BatchStore } from './batch-store';
 import type { StepQueues } from './chain';
-import { stepJobId } from './chain';
+import { taskIdOf } from './chain';
 import type { BatchRecord } from './records';
 
 /** The ids of every task a document's `steps` can have (page tasks up to the known page counts), per step. */
 function documentTaskIds(documentId: string, steps: StepName[], pageCounts: Partial<Record<StepName, number>>): [StepName, string][] {
   return steps.flatMap((step) => {
-    const pages = Array.from({ length: pageCounts[step] ?? 0 }, (_, page) => stepJobId(documentId, step, page));
-    return [stepJobId(documentId, step), ...pages].map((id) => [step, id] as [StepName, string]);
+    const pages = Array.from({ length: pageCounts[step] ?? 0 }, (_, page) => taskIdOf(documentId, step, page));
+    return [taskIdOf(documentId, step), ...pages].map((id) => [step, id] as [StepName, string]);
   });
 }
 

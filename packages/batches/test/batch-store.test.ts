@@ -6,7 +6,7 @@ import {
   TaskLedger,
   directRun,
   handPagesOn,
-  jobPolicy,
+  taskPolicy,
   nextStep,
   readEvents,
   removeQueuedSteps,
@@ -44,7 +44,7 @@ describe('BatchStore and the task ledger (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
   const prefix = testPrefix('store');
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
-  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const queues = new StepQueues(redis, prefix, taskPolicy(config));
   const ledger = new TaskLedger(store, queues);
   const record = (batchId: string, documentId: string, step: StepName, outcome: Parameters<TaskLedger['record']>[1]) =>
     ledger.record({ batchId, documentId, step }, outcome);
@@ -228,7 +228,7 @@ describe('BatchStore and the task ledger (real Redis)', () => {
 describe('task chains (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
   const prefix = testPrefix('chain');
-  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const queues = new StepQueues(redis, prefix, taskPolicy(config));
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
   const ledger = new TaskLedger(store, queues);
 

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BatchStore, DURATION_BUCKETS_SECONDS, StepQueues, TaskLedger, jobPolicy, queueSignals, readCounters, readEvents } from '@docproc/batches';
+import { BatchStore, DURATION_BUCKETS_SECONDS, StepQueues, TaskLedger, taskPolicy, queueSignals, readCounters, readEvents } from '@docproc/batches';
 import { RetryableError } from '@docproc/catalog';
 import { loadConfig } from '@docproc/config';
 import { TEST_REDIS_URL, deletePrefix, preparedPage, testPrefix } from '@docproc/testkit';
@@ -49,7 +49,7 @@ describe('platform counters (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
   const prefix = testPrefix('counters');
   const store = new BatchStore(redis, prefix, 1000);
-  const queues = new StepQueues(redis, prefix, jobPolicy(loadConfig({})));
+  const queues = new StepQueues(redis, prefix, taskPolicy(loadConfig({})));
   const ledger = new TaskLedger(store, queues);
   afterAll(async () => {
     await queues.close();

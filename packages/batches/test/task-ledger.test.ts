@@ -8,7 +8,7 @@ import {
   chargedCrashes,
   directRun,
   isCharged,
-  jobPolicy,
+  taskPolicy,
   submitBatch,
   type NewBatch,
   type TaskRun,
@@ -44,7 +44,7 @@ describe('the task ledger (real Redis, real BullMQ)', () => {
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = testPrefix('ledger');
   const store = new BatchStore(redis, prefix, config.maxEventsPerJob);
-  const queues = new StepQueues(redis, prefix, jobPolicy(config));
+  const queues = new StepQueues(redis, prefix, taskPolicy(config));
   const ledger = new TaskLedger(store, queues);
 
   afterAll(async () => {
@@ -145,7 +145,7 @@ describe('the task ledger (real Redis, real BullMQ)', () => {
     // a prefix of its own: no other test's tasks on the queue
     const own = testPrefix('release');
     const store = new BatchStore(redis, own, config.maxEventsPerJob);
-    const queues = new StepQueues(redis, own, jobPolicy(config));
+    const queues = new StepQueues(redis, own, taskPolicy(config));
     const ledger = new TaskLedger(store, queues);
     await submitBatch(store, queues, batch('rel', 2));
     let started = 0;

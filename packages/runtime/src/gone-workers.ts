@@ -3,11 +3,11 @@ import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { stepPayloadSchema, isStepName } from '@docproc/catalog';
-import { BatchStore, StepQueues, TaskLedger, jobPolicy, type WorkerEnd } from '@docproc/batches';
+import { BatchStore, StepQueues, TaskLedger, taskPolicy, type WorkerEnd } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import { createRedis } from './redis';
 import { heartbeats, staleAfterMs, workerName, workersKey, type WorkerInfo } from './heartbeat';
-import { queuedAt } from './step-job';
+import { queuedAt } from './run-task';
 
 /** Signals a process gets from its own faults: its work (a document) can be the cause. */
 const FAULT_SIGNALS = ['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP', 'SIGSYS'];
@@ -133,7 +133,7 @@ export function exitWitness(
   const redis = createRedis(config.redisUrl, 'worker', logger);
   const ledger = new TaskLedger(
     new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob),
-    new StepQueues(redis, config.keyPrefix, jobPolicy(config)),
+    new StepQueues(redis, config.keyPrefix, taskPolicy(config)),
   );
   const deps = { ledger, redis, prefix: config.keyPrefix, maxCrashes: config.maxCrashes, logger };
   return {

@@ -13,7 +13,7 @@ export {
   type WorkerInfo,
 } from './heartbeat';
 export type { StepContext, StepProcessor, PageWork } from './step-context';
-export { runStepJob, type StepJobDeps, type StepJobReturn, type TaskJob } from './step-job';
+export { runTask, type TaskDeps, type TaskReturn, type BullTask } from './run-task';
 export { endOfExit, exitWitness, releaseGoneWorker, watchForGoneWorkers, workersOfProcess } from './gone-workers';
 export { startStepWorker, stepWorkerSettings, type StepWorker, type StepWorkerOptions } from './step-worker';
 export { runWorker, type WorkerApp } from './run-worker';

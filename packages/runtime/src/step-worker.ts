@@ -3,15 +3,15 @@ import { hostname } from 'node:os';
 import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
-import { queueName, stepPayloadSchema, type StepJobPolicy, type StepName } from '@docproc/catalog';
-import { BatchStore, StepQueues, TaskLedger, batchEndFields, jobPolicy } from '@docproc/batches';
+import { queueName, stepPayloadSchema, type TaskPolicy, type StepName } from '@docproc/catalog';
+import { BatchStore, StepQueues, TaskLedger, batchEndFields, taskPolicy } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { BlobStore } from '@docproc/storage';
 import { Heartbeat, announceCapabilities, liveWorkers, staleAfterMs, type WorkerCapabilities } from './heartbeat';
 import { watchForGoneWorkers } from './gone-workers';
 import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
-import { LOCK_LOST, queuedAt, runStepJob, type StepJobReturn } from './step-job';
+import { LOCK_LOST, queuedAt, runTask, type TaskReturn } from './run-task';
 
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
@@ -24,7 +24,7 @@ export interface StepWorkerOptions<S extends StepName> {
   blobs: BlobStore;
   logger: Logger;
   concurrency: number;
-  policy: StepJobPolicy;
+  policy: TaskPolicy;
   /** The step's time limit per task (ms). */
   timeoutMs: number;
   /**
@@ -45,7 +45,7 @@ export interface StepWorkerOptions<S extends StepName> {
 /** The lifecycle settings of a step's worker, from the config (the only home of their defaults). */
 export function stepWorkerSettings(config: Config, step: StepName) {
   return {
-    policy: jobPolicy(config),
+    policy: taskPolicy(config),
     timeoutMs: config.stepTimeoutMs[step],
     lockMs: config.lockMs,
     stalledIntervalMs: config.stalledIntervalMs,
@@ -68,7 +68,7 @@ export interface StepWorker {
 const NO_STALL_LIMIT = 1_000_000;
 
 /**
- * One step's BullMQ worker: runs each task with runStepJob, stops a run at once when its
+ * One step's BullMQ worker: runs each task with runTask, stops a run at once when its
  * batch is cancelled (announced on a channel: BullMQ can only cancel a task in the process
  * that holds it) or when it lost its task's lock, and keeps watch for gone workers, whose
  * tasks it releases (gone-workers.ts). A task BullMQ finds stalled without a release (its
@@ -92,11 +92,11 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
 
   const worker = new Worker(
     queueName(step),
-    async (job: Job, _token?: string, signal?: AbortSignal): Promise<StepJobReturn> => {
+    async (job: Job, _token?: string, signal?: AbortSignal): Promise<TaskReturn> => {
       counts.active++;
       if (job.id) running.set(job.id, String((job.data as { batchId?: unknown }).batchId));
       try {
-        const value = await runStepJob(job, deps, signal);
+        const value = await runTask(job, deps, signal);
         counts.processed++;
         return value;
       } catch (err) {

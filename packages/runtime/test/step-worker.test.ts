@@ -6,7 +6,7 @@ import {
   BatchStore,
   StepQueues,
   TaskLedger,
-  jobPolicy,
+  taskPolicy,
   readEvents,
   removeQueuedSteps,
   retryBatch,
@@ -19,7 +19,7 @@ import {
   createLogger,
   createRedis,
   liveWorkers,
-  runStepJob,
+  runTask,
   startStepWorker,
   stepWorkerSettings,
   type PageWork,
@@ -79,7 +79,7 @@ describe('step workers chaining real BullMQ queues', () => {
   const connection = createRedis(TEST_REDIS_URL, 'worker');
   const blobs = new LocalBlobStore(mkdtempSync(join(tmpdir(), 'docproc-rt-')));
   const store = new BatchStore(connection, prefix, config.maxEventsPerJob);
-  const queues = new StepQueues(connection, prefix, jobPolicy(config));
+  const queues = new StepQueues(connection, prefix, taskPolicy(config));
   let workers: StepWorker[] = [];
 
   function start(processors: ReturnType<typeof fakeProcessors>, pages?: PageWork<'ocr'>, settings = config) {
@@ -381,8 +381,8 @@ describe('step workers chaining real BullMQ queues', () => {
     const job = { id: 'direct-0.nlp', attemptsMade: 0, opts: { attempts: 1 }, updateProgress: async () => undefined };
     const data = { batchId: 'direct', documentId: 'direct-0', step: 'nlp', pipeline: [...STEPS], name: 'd.txt', blobKey: 'k', options: {} };
     await store.cancelBatch('direct');
-    expect(await runStepJob({ ...job, data }, deps)).toEqual({ resultKey: null });
+    expect(await runTask({ ...job, data }, deps)).toEqual({ resultKey: null });
     expect(seen).toEqual([]);
-    await expect(runStepJob({ ...job, data: { ...data, documentId: '' } }, deps)).rejects.toThrow(UnrecoverableError);
+    await expect(runTask({ ...job, data: { ...data, documentId: '' } }, deps)).rejects.toThrow(UnrecoverableError);
   });
 });

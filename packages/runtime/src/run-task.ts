@@ -17,8 +17,8 @@ import { pagedRunner } from './paged-step';
 import { untilStopped } from './stoppable';
 import type { PageWork, StepContext, StepProcessor } from './step-context';
 
-/** What runStepJob needs of a BullMQ job (a plain object does in tests). */
-export interface TaskJob {
+/** What runTask needs of a BullMQ job (a plain object does in tests). */
+export interface BullTask {
   id?: string;
   data: unknown;
   attemptsMade: number;
@@ -32,9 +32,9 @@ export interface TaskJob {
 }
 
 /** When the task became ready to run: added, plus any delay it was added with. */
-export const queuedAt = (job: Pick<TaskJob, 'timestamp' | 'opts'>) => (job.timestamp ?? Date.now()) + (job.opts.delay ?? 0);
+export const queuedAt = (job: Pick<BullTask, 'timestamp' | 'opts'>) => (job.timestamp ?? Date.now()) + (job.opts.delay ?? 0);
 
-export interface StepJobDeps<S extends StepName> {
+export interface TaskDeps<S extends StepName> {
   step: S;
   processor: StepProcessor<S>;
   /** For a paged step: how to run one page and combine them. */
@@ -49,7 +49,7 @@ export interface StepJobDeps<S extends StepName> {
 }
 
 /** The small value a task returns (kept by BullMQ): the blob key of a large result, null when it is inline or there is none. */
-export interface StepJobReturn {
+export interface TaskReturn {
   resultKey: string | null;
 }
 
@@ -57,7 +57,7 @@ export interface StepJobReturn {
 export const LOCK_LOST = 'lock lost';
 
 /** The run of a task as the ledger records it. */
-function taskRun(job: TaskJob, payload: StepPayload, worker: string): TaskRun {
+function taskRun(job: BullTask, payload: StepPayload, worker: string): TaskRun {
   return {
     payload,
     taskId: job.id ?? '',
@@ -79,7 +79,7 @@ function taskRun(job: TaskJob, payload: StepPayload, worker: string): TaskRun {
  * not retried: UnrecoverableError). A run that lost its task (`lost` aborts, or the
  * ledger refuses its record) stops at once and records nothing.
  */
-export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJobDeps<S>, stopSignal?: AbortSignal): Promise<StepJobReturn> {
+export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<S>, stopSignal?: AbortSignal): Promise<TaskReturn> {
   const { step, ledger, blobs, logger } = deps;
   const parsed = stepPayloadSchema.safeParse(job.data);
   if (!parsed.success) {
@@ -144,7 +144,7 @@ export async function runStepJob<S extends StepName>(job: TaskJob, deps: StepJob
 /** The step's result: the processor's, or for a paged step the page's (undefined until the last) or the pages put together. */
 async function produce<S extends StepName>(
   ctx: StepContext & { handedOn: number },
-  deps: StepJobDeps<S>,
+  deps: TaskDeps<S>,
   run: TaskRun,
 ): Promise<StepResults[S] | undefined> {
   const { payload } = run;
@@ -156,8 +156,8 @@ async function produce<S extends StepName>(
 
 /** The context a processor gets; `handedOn` counts the pages it handed on to a paged next step. */
 function stepContext<S extends StepName>(
-  job: TaskJob,
-  deps: StepJobDeps<S>,
+  job: BullTask,
+  deps: TaskDeps<S>,
   payload: StepPayload,
   logger: Logger,
   signal: AbortSignal,
