@@ -140,3 +140,8 @@ export interface StepResults {
   nlp: NlpResult;
   validate: ValidateResult;
 }
+
+/** Whether a step's result holds its document for a person's review (validation said needs_review). */
+export function awaitsReview<S extends keyof StepResults>(step: S, result: StepResults[S]): boolean {
+  return step === 'validate' && (result as ValidateResult).status === 'needs_review';
+}

@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'winston';
 import {
   CancelledError,
+  awaitsReview,
   PAGED_STEPS,
   StepTimeoutError,
   stepPayloadSchema,
@@ -113,8 +114,7 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
     const result = await untilStopped(produce(ctx, deps, run), { signal: controller.signal });
     if (result === undefined) return { resultKey: null }; // a page done, others still to come
     const stored = await writeStepResult(blobs, payload, step, result);
-    const needsReview = step === 'validate' && (result as StepResults['validate']).status === 'needs_review';
-    const batchStatus = await ledger.completed(run, { stored, handedOn: ctx.handedOn, needsReview });
+    const batchStatus = await ledger.completed(run, { stored, handedOn: ctx.handedOn, needsReview: awaitsReview(step, result) });
     if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
     // The combined result is recorded: the per-page results it was made from are not needed any more.
     if (PAGED_STEPS.includes(step) && (payload.page || payload.combine)) {
