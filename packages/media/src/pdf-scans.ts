@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { inflateSync } from 'node:zlib';
 import { PDFArray, PDFDocument, PDFName, PDFNumber, PDFRawStream, decodePDFRawStream, type PDFPage } from '@cantoo/pdf-lib';
 
@@ -57,14 +59,56 @@ function scanOf(doc: PDFDocument, page: PDFPage): ScannedImage | null {
   return null;
 }
 
+const THREAD_ENTRY = resolve(__dirname, '..', 'dist', 'scans-thread.js');
+
 /**
  * For each page of the PDF, its scanned image when the page is nothing but one upright
  * image covering it, in a form sharp reads directly (JPEG, or 8-bit grey or RGB); null
  * for any other page, which pdf.js renders. Decoding a scan with libjpeg-turbo instead of
  * pdf.js's JavaScript decoder and canvas is the larger part of a scanned page's cost.
  * An unreadable document gives no images (pdf.js then reports what is wrong with it).
+ *
+ * Parsed on a thread of its own (scans-thread.ts): pdf-lib reads a 1 MB scanned PDF in
+ * 1.7 s of CPU (4 s on a busy machine), which on the worker's event loop held its locks,
+ * heartbeats and cancels that long.
  */
-export async function scannedImages(bytes: Buffer): Promise<(ScannedImage | null)[]> {
+export function scannedImages(bytes: Buffer): Promise<(ScannedImage | null)[]> {
+  const run = queue.then(() => onThread(bytes));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** One thread per process, started when first needed and kept (warm: pdf-lib loaded, its code compiled); one PDF at a time. */
+let thread: Worker | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+
+function onThread(bytes: Buffer): Promise<(ScannedImage | null)[]> {
+  const worker = (thread ??= new Worker(THREAD_ENTRY, { resourceLimits: { maxYoungGenerationSizeMb: 64 } }));
+  worker.unref(); // an idle thread keeps no process alive
+  return new Promise((done) => {
+    const onMessage = (images: (ScannedImage | null)[]) => {
+      cleanup();
+      // the bytes came over as Uint8Arrays (their memory handed over, not copied): Buffers again
+      const asBuffer = (view: Uint8Array) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+      done(
+        images.map(
+          (image) => image && (image.kind === 'jpeg' ? { ...image, bytes: asBuffer(image.bytes) } : { ...image, pixels: asBuffer(image.pixels) }),
+        ),
+      );
+    };
+    const onError = () => {
+      cleanup();
+      thread = undefined; // the next PDF gets a new thread
+      done([]); // pdf.js reports what is wrong with the document
+    };
+    const cleanup = () => worker.off('message', onMessage).off('error', onError);
+    worker.on('message', onMessage).on('error', onError);
+    worker.postMessage(bytes);
+  });
+}
+
+/** scannedImages on the calling thread (the scans thread runs it). */
+export async function scannedImagesHere(bytes: Buffer): Promise<(ScannedImage | null)[]> {
   try {
     const doc = await PDFDocument.load(bytes, { updateMetadata: false });
     return doc.getPages().map((page) => {
