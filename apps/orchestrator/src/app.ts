@@ -26,6 +26,11 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Every answer: no guessing of types (an original is served as what it is, as an attachment), no framing, no referrer.
+  app.use((_req, res, next) => {
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
+    next();
+  });
   app.use(accessLog(deps.logger));
 
   app.get('/healthz', (_req, res) => {

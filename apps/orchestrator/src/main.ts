@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { BatchStore, StepQueues, TaskLedger, taskPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
 import { announceReady, createLogger, createRedis, installShutdown, waitForRedis, watchForGoneWorkers } from '@docproc/runtime';
@@ -8,6 +7,7 @@ import { isLoopback } from './auth';
 import { readPlatformState } from './platform-state';
 import { startRetention } from './retention';
 import { startSummaryLog } from './stats';
+import { createGuardedServer } from './slow-clients';
 import { fanOut } from './submit-route';
 
 const config = loadConfigOrExit('orchestrator');
@@ -50,7 +50,11 @@ function start(): void {
     .catch((err: Error) => logger.error('cannot resume the fan-out of large batches', { error: err.message }));
 
   // Not app.listen: Express 5 calls its callback on a failed listen too.
-  const server = createServer(app);
+  const server = createGuardedServer(
+    app,
+    { headersTimeoutMs: config.headersTimeoutMs, minUploadBytesPerSecond: config.minUploadBytesPerSecond, uploadGraceMs: config.uploadGraceMs },
+    logger,
+  );
   server.listen(config.port, config.host);
   server.once('listening', () => {
     const address = server.address();

@@ -43,7 +43,11 @@ describe('orchestrator HTTP API (real Redis)', () => {
   });
 
   it('answers health and readiness', async () => {
-    await request(app).get('/healthz').expect(200, { status: 'ok' });
+    const health = await request(app).get('/healthz').expect(200, { status: 'ok' });
+    // every answer, errors too, forbids type sniffing, framing and referrers
+    for (const res of [health, await request(app).get('/v1/jobs/nope')]) {
+      expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
+    }
     await request(app).get('/readyz').expect(200, { status: 'ready' });
   });
 

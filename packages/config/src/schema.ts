@@ -128,6 +128,11 @@ export const settings = {
       .positive()
       .default(100 * 1024 * 1024),
   },
+  /** A request whose headers have not all arrived after this long is cut (408). */
+  headersTimeoutMs: { env: 'DOCPROC_HEADERS_TIMEOUT_MS', schema: z.coerce.number().int().min(1000).default(10_000) },
+  /** An upload slower than this on average, once DOCPROC_UPLOAD_GRACE_MS has passed, is cut (408): a trickle must not hold a connection. */
+  minUploadBytesPerSecond: { env: 'DOCPROC_MIN_UPLOAD_BYTES_PER_SECOND', schema: z.coerce.number().int().min(0).default(1024) },
+  uploadGraceMs: { env: 'DOCPROC_UPLOAD_GRACE_MS', schema: z.coerce.number().int().min(1000).default(10_000) },
   maxDocumentsPerJob: { env: 'DOCPROC_MAX_DOCUMENTS_PER_JOB', schema: z.coerce.number().int().positive().default(10_000) },
   /** Waiting tasks over all step queues past which new jobs are answered 429. */
   maxBacklog: { env: 'DOCPROC_MAX_BACKLOG', schema: z.coerce.number().int().positive().default(200_000) },
