@@ -139,9 +139,9 @@ describe('the docproc CLI against a running platform', () => {
 
     const big = join(work, 'many');
     mkdirSync(big);
-    // Twenty pages keep one worker per step busy for seconds: the cancel lands mid-job.
+    // Sixty pages keep one worker per step busy for many seconds: the cancel (a new CLI process) lands mid-job.
     const page = await renderTextPng(['A page of a long job', 'with a few lines of text', 'to keep the OCR worker busy'], { width: 1400 });
-    for (let i = 0; i < 20; i++) writeFileSync(join(big, `page-${i}.png`), page);
+    for (let i = 0; i < 60; i++) writeFileSync(join(big, `page-${i}.png`), page);
     const long = (await docproc(['submit', big], env)).stdout.trim();
     const cancelled = await docproc(['--json', 'cancel', long], env);
     expect({ code: cancelled.code, stderr: cancelled.stderr }).toEqual({ code: 0, stderr: '' });
