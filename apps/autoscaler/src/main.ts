@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { loadConfigOrExit } from '@docproc/config';
-import { announceReady, createLogger, createRedis, installShutdown, startHealthServer } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, installShutdown, startHealthServer, redisTarget } from '@docproc/runtime';
 import { dryRunBackend, kubernetesBackend, startAutoscaler, type ScaleBackend } from '@docproc/autoscaling';
 
 /**
@@ -21,7 +21,7 @@ try {
   backend =
     config.autoscaleBackend === 'kubernetes'
       ? kubernetesBackend({ deployments: config.kubernetesDeployments, namespace: config.kubernetesNamespace, timeoutMs: config.kubernetesTimeoutMs })
-      : dryRunBackend(createRedis(config.redisUrl, 'worker', logger), config.keyPrefix, config.heartbeatMs);
+      : dryRunBackend(createRedis(redisTarget(config), 'worker', logger), config.keyPrefix, config.heartbeatMs);
 } catch (err) {
   logger.error('cannot load the Kubernetes configuration (in-cluster service account, KUBECONFIG or ~/.kube/config)', {
     error: (err as Error).message,

@@ -3,7 +3,7 @@ import { dryRunBackend, localBackend, startAutoscaler, type RunningAutoscaler } 
 import { PLATFORM_APPS, startPlatform } from '@docproc/supervisor';
 import { STEPS } from '@docproc/catalog';
 import { POOL_APPS, poolSettings } from '@docproc/pools';
-import { createLogger, createRedis, exitWitness } from '@docproc/runtime';
+import { createLogger, createRedis, exitWitness, redisTarget } from '@docproc/runtime';
 import { hasRedisServer, redisAnswers, startRedisServer, type RedisServer } from './redis-server';
 
 const COLORS = [36, 33, 35, 32, 34, 31];
@@ -40,7 +40,8 @@ export async function up(): Promise<void> {
   const say = printer('docproc', 5);
 
   let redisServer: RedisServer | undefined;
-  if (!(await redisAnswers(config.redisUrl))) {
+  // Behind sentinels the Redis is the operator's: never started here.
+  if (config.redisSentinels.length === 0 && !(await redisAnswers(config.redisUrl))) {
     if (!hasRedisServer()) {
       process.stderr.write(
         `docproc up: no Redis answers at ${config.redisUrl}, and redis-server is not installed.\n` +
@@ -136,7 +137,7 @@ export async function up(): Promise<void> {
       const backend =
         config.autoscaleBackend === 'local'
           ? localBackend(platform)
-          : dryRunBackend(createRedis(config.redisUrl, 'worker', logger), config.keyPrefix, config.heartbeatMs);
+          : dryRunBackend(createRedis(redisTarget(config), 'worker', logger), config.keyPrefix, config.heartbeatMs);
       autoscaler = startAutoscaler(config, backend, logger);
     }
     say(`ready: API on http://${config.host}:${config.port} — Ctrl-C stops everything`);

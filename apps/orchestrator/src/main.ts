@@ -1,6 +1,6 @@
 import { BatchStore, StepQueues, TaskLedger, taskPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
-import { announceReady, createLogger, createRedis, installShutdown, waitForRedis, watchForGoneWorkers } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, installShutdown, waitForRedis, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
@@ -26,7 +26,7 @@ blobs.check().then(start, (err: Error) => {
 });
 
 function start(): void {
-  const redis = createRedis(config.redisUrl, 'producer', logger);
+  const redis = createRedis(redisTarget(config), 'producer', logger);
   const queues = new StepQueues(redis, config.keyPrefix, taskPolicy(config));
   const store = new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob);
   const app = createApp({ config, redis, store, queues, blobs, logger });

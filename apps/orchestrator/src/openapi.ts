@@ -92,8 +92,15 @@ export function openApiDocument(version: string) {
             '400': error('bad fields, unknown options, a language no OCR worker has, or a file the first step cannot read'),
             '401': error('no or wrong API key'),
             '413': error('a file, the upload or the number of documents is over its limit'),
+            '408': error('the upload arrived slower than DOCPROC_MIN_UPLOAD_BYTES_PER_SECOND'),
             '429': {
               ...error('the platform is busy (DOCPROC_MAX_BACKLOG): try again after Retry-After seconds'),
+              headers: { 'Retry-After': { schema: { type: 'integer' } } },
+            },
+            '503': {
+              ...error(
+                'Redis is not reachable, or the job did not reach DOCPROC_REDIS_MIN_REPLICAS replicas in time: try again after Retry-After seconds',
+              ),
               headers: { 'Retry-After': { schema: { type: 'integer' } } },
             },
           },

@@ -7,10 +7,11 @@ import { blobKeys } from '@docproc/storage';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
 import { checkDefinitions } from './definitions';
 import type { AppDeps } from './deps';
-import { badRequest } from './http-error';
+import { HttpError, badRequest } from './http-error';
 import { parseSubmission } from './submission';
 import { uploadFiles } from './upload';
 import type { UploadedFile } from './upload-storage';
+import type { Redis } from 'ioredis';
 
 /** Runs `work` over the items, at most `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -93,6 +94,7 @@ export function submitRoute(deps: AppDeps): Router {
         // is resumed at the next start should this process stop mid-way).
         if (documents.length <= FAN_OUT_CHUNK) await queueFirstSteps(store, queues, id);
         else void fanOut(deps, id);
+        await onReplicas(redis, config.redisMinReplicas, config.redisReplicaWaitMs);
       } catch (err) {
         // Half recorded: what was queued must not run as a batch nobody was told of.
         await store.cancelBatch(id).catch(() => undefined);
@@ -114,4 +116,22 @@ export function submitRoute(deps: AppDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * Waits until the writes made so far on this connection (the batch, its documents and
+ * first tasks) are on `replicas` replicas (Redis WAIT), so a failover cannot lose a batch
+ * that was acknowledged; 503 with Retry-After when they are not there in time.
+ */
+async function onReplicas(redis: Redis, replicas: number, timeoutMs: number): Promise<void> {
+  if (replicas === 0) return;
+  const acknowledged = Number(await redis.call('WAIT', replicas, timeoutMs));
+  if (acknowledged >= replicas) return;
+  throw new HttpError(
+    503,
+    'not_replicated',
+    `the job reached ${acknowledged} of the ${replicas} Redis replica(s) it must be on before it is accepted (DOCPROC_REDIS_MIN_REPLICAS): try again`,
+    { replicas: acknowledged, required: replicas },
+    { 'Retry-After': '5' },
+  );
 }

@@ -1,6 +1,6 @@
 import { Definitions } from '@docproc/batches';
 import type { StoredRuleset } from '@docproc/catalog';
-import { createRedis, runWorker } from '@docproc/runtime';
+import { createRedis, runWorker, redisTarget } from '@docproc/runtime';
 import { RegexThread } from './regex-thread';
 import { validate } from './validate';
 
@@ -8,7 +8,7 @@ void runWorker({
   service: 'worker-validation',
   step: 'validate',
   setup: async (config, logger) => {
-    const redis = createRedis(config.redisUrl, 'worker', logger);
+    const redis = createRedis(redisTarget(config), 'worker', logger);
     const rulesets = new Definitions<StoredRuleset>(redis, config.keyPrefix, 'rulesets');
     const regex = new RegexThread(config.regexTimeoutMs);
     return {

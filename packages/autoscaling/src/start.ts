@@ -1,7 +1,7 @@
 import { taskPolicy, StepQueues } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import { poolSettings } from '@docproc/pools';
-import { createRedis, type Logger } from '@docproc/runtime';
+import { createRedis, type Logger, redisTarget } from '@docproc/runtime';
 import { Autoscaler, policySettings } from './autoscaler';
 import type { ScaleBackend } from './backends/backend';
 import { MachineHeadroom } from './headroom';
@@ -20,7 +20,7 @@ export interface RunningAutoscaler {
  * memory; on Kubernetes the scheduler places the workers.
  */
 export function startAutoscaler(config: Config, backend: ScaleBackend, logger: Logger): RunningAutoscaler {
-  const redis = createRedis(config.redisUrl, 'worker', logger);
+  const redis = createRedis(redisTarget(config), 'worker', logger);
   const queues = new StepQueues(redis, config.keyPrefix, taskPolicy(config));
   const machine = backend.name === 'kubernetes' ? undefined : new MachineHeadroom();
   const autoscaler = new Autoscaler({

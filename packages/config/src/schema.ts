@@ -76,6 +76,27 @@ const redisUrl = z.string().refine((v) => /^rediss?:\/\//.test(v), 'must start w
  */
 export const settings = {
   redisUrl: { env: 'REDIS_URL', schema: redisUrl.default('redis://127.0.0.1:6379') },
+  /**
+   * Redis Sentinel: `host:port` of each sentinel. With DOCPROC_REDIS_MASTER set, every app finds
+   * the master through them and follows a failover (REDIS_URL then gives only the database
+   * number and credentials).
+   */
+  redisSentinels: {
+    env: 'DOCPROC_REDIS_SENTINELS',
+    schema: listOfStrings.pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'))).default([]),
+  },
+  /** The name the sentinels know the master by. */
+  redisMaster: { env: 'DOCPROC_REDIS_MASTER', schema: z.string().min(1).optional() },
+  /** The data nodes' password (else REDIS_URL's), and the sentinels' own when they ask for one. */
+  redisPassword: { env: 'DOCPROC_REDIS_PASSWORD', schema: z.string().min(1).optional() },
+  redisSentinelPassword: { env: 'DOCPROC_REDIS_SENTINEL_PASSWORD', schema: z.string().min(1).optional() },
+  /**
+   * A submit is answered 202 only once its batch is on this many replicas (Redis WAIT), so a
+   * failover loses nothing that was acknowledged. Default: 1 with Sentinel, else 0.
+   */
+  redisMinReplicas: { env: 'DOCPROC_REDIS_MIN_REPLICAS', schema: z.coerce.number().int().min(0).max(10).optional() },
+  /** How long a submit waits for the replicas before it answers 503. */
+  redisReplicaWaitMs: { env: 'DOCPROC_REDIS_REPLICA_WAIT_MS', schema: z.coerce.number().int().min(10).default(2000) },
   keyPrefix: {
     env: 'DOCPROC_KEY_PREFIX',
     // The braces are a Redis Cluster hash tag: all keys of one deployment share a slot,
@@ -309,7 +330,7 @@ const DERIVED_DEFAULTS = {
 } as const;
 type Derived = keyof typeof DERIVED_DEFAULTS;
 
-export type Config = Omit<Parsed, Derived> & { [K in Derived]: number };
+export type Config = Omit<Parsed, Derived | 'redisMinReplicas'> & { [K in Derived]: number } & { redisMinReplicas: number };
 
 /** Fills in the derived defaults and checks the rules that span settings (each problem names them). */
 export function completeConfig(parsed: Parsed): { config: Config; problems: string[] } {
@@ -317,7 +338,12 @@ export function completeConfig(parsed: Parsed): { config: Config; problems: stri
   for (const [key, byBackend] of Object.entries(DERIVED_DEFAULTS) as [Derived, Record<Parsed['autoscaleBackend'], number>][]) {
     config[key] = parsed[key] ?? byBackend[parsed.autoscaleBackend];
   }
+  config.redisMinReplicas = parsed.redisMinReplicas ?? (parsed.redisSentinels.length > 0 ? 1 : 0);
   const problems: string[] = [];
+  if (config.redisSentinels.length > 0 && config.redisMaster === undefined)
+    problems.push('DOCPROC_REDIS_MASTER: required with DOCPROC_REDIS_SENTINELS (the name the sentinels know the master by)');
+  if (config.redisMaster !== undefined && config.redisSentinels.length === 0)
+    problems.push('DOCPROC_REDIS_SENTINELS: required with DOCPROC_REDIS_MASTER');
   for (const step of STEPS) {
     if (config.poolMin[step] > config.poolMax[step]) {
       problems.push(`DOCPROC_POOL_MIN: ${step}=${config.poolMin[step]} is above DOCPROC_POOL_MAX ${step}=${config.poolMax[step]}`);

@@ -5,7 +5,7 @@ import type { Logger } from 'winston';
 import { stepPayloadSchema, isStepName } from '@docproc/catalog';
 import { BatchStore, StepQueues, TaskLedger, taskPolicy, type WorkerEnd } from '@docproc/batches';
 import type { Config } from '@docproc/config';
-import { createRedis } from './redis';
+import { createRedis, redisTarget } from './redis';
 import { heartbeats, staleAfterMs, workerName, workersKey, type WorkerInfo } from './heartbeat';
 import { queuedAt } from './run-task';
 
@@ -130,7 +130,7 @@ export function exitWitness(
   config: Config,
   logger: Logger,
 ): { exited(pid: number, code: number | null, signal: NodeJS.Signals | null): Promise<void>; close(): Promise<void> } {
-  const redis = createRedis(config.redisUrl, 'worker', logger);
+  const redis = createRedis(redisTarget(config), 'worker', logger);
   const ledger = new TaskLedger(
     new BatchStore(redis, config.keyPrefix, config.maxEventsPerJob),
     new StepQueues(redis, config.keyPrefix, taskPolicy(config)),

@@ -1,4 +1,4 @@
-export { createRedis, waitForRedis, type ConnectionRole } from './redis';
+export { createRedis, redisTarget, waitForRedis, type ConnectionRole, type RedisTarget } from './redis';
 export { createLogger, TESSERACT_QUIET, type Logger, type LogFormat } from './logger';
 export {
   Heartbeat,

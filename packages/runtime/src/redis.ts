@@ -1,21 +1,74 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '@docproc/config';
 import type { Logger } from 'winston';
 
 export type ConnectionRole = 'worker' | 'producer';
+
+/** Where Redis is: a URL, or (Sentinel) the sentinels and the master's name, the URL giving the database and credentials. */
+export interface RedisTarget {
+  url: string;
+  sentinels?: string[];
+  master?: string;
+  password?: string;
+  sentinelPassword?: string;
+}
+
+/** The Redis every app of a deployment uses, from its config. */
+export function redisTarget(
+  config: Pick<Config, 'redisUrl' | 'redisSentinels' | 'redisMaster' | 'redisPassword' | 'redisSentinelPassword'>,
+): RedisTarget {
+  return {
+    url: config.redisUrl,
+    sentinels: config.redisSentinels,
+    master: config.redisMaster,
+    password: config.redisPassword,
+    sentinelPassword: config.redisSentinelPassword,
+  };
+}
+
+/** Where to connect: through the sentinels when there are any (following a failover), else the URL. */
+function whereTo(target: RedisTarget): RedisOptions {
+  const url = new URL(target.url);
+  const credentials: RedisOptions = {
+    username: decodeURIComponent(url.username) || undefined,
+    password: target.password ?? (decodeURIComponent(url.password) || undefined),
+    db: Number(url.pathname.slice(1) || 0),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  if (!target.sentinels?.length || !target.master) return { host: url.hostname, port: Number(url.port || 6379), ...credentials };
+  return {
+    ...credentials,
+    sentinels: target.sentinels.map((entry) => {
+      const at = entry.lastIndexOf(':');
+      return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+    }),
+    name: target.master,
+    sentinelPassword: target.sentinelPassword,
+    // Told by the sentinels the moment the master changes, rather than when a command fails.
+    failoverDetector: true,
+  };
+}
 
 /**
  * The one Redis connection factory. Workers block on Redis and must wait out
  * outages (maxRetriesPerRequest: null, as BullMQ requires); producers, the
  * HTTP side, fail fast so a request gets an answer. An `error` listener is
- * always attached: an unhandled one would crash the process.
+ * always attached: an unhandled one would crash the process. A connection to
+ * a node that was demoted (READONLY after a failover) reconnects to the master
+ * and sends the command again.
  */
-export function createRedis(url: string, role: ConnectionRole, logger?: Logger): Redis {
+export function createRedis(target: string | RedisTarget, role: ConnectionRole, logger?: Logger): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
       : // Commands wait for the first connection, then fail after one reconnect attempt.
         { maxRetriesPerRequest: 1, connectTimeout: 5000 };
-  const redis = new Redis(url, { ...options, lazyConnect: false });
+  const redis = new Redis({
+    ...whereTo(typeof target === 'string' ? { url: target } : target),
+    ...options,
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+    lazyConnect: false,
+  });
   let lastMessage = '';
   redis.on('error', (err: Error) => {
     // Reconnect loops repeat the same error: say it once per change.

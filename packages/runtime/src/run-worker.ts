@@ -4,7 +4,7 @@ import { openBlobStore } from '@docproc/storage';
 import type { Logger } from 'winston';
 import type { WorkerCapabilities } from './heartbeat';
 import { createLogger } from './logger';
-import { createRedis } from './redis';
+import { createRedis, redisTarget } from './redis';
 import { announceReady, installShutdown } from './shutdown';
 import { startHealthServer } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
@@ -46,7 +46,7 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     logger.error('cannot use the blob store', { error: (err as Error).message });
     process.exit(78); // EX_CONFIG
   }
-  const connection = createRedis(config.redisUrl, 'worker', logger);
+  const connection = createRedis(redisTarget(config), 'worker', logger);
   const concurrency = config.concurrency[app.step];
   const worker = startStepWorker({
     step: app.step,
