@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/supervisor';
 import { loadConfig } from '@docproc/config';
-import { createLogger, exitWitness } from '@docproc/runtime';
+import { createLogger, createRedis, exitWitness, redisTarget } from '@docproc/runtime';
 import { TEST_REDIS_URL, deletePrefix, freePort, orchestratorReady, testPrefix, waitFor } from '@docproc/testkit';
 
 export interface BatchStatusBody {
@@ -44,8 +44,8 @@ export class PlatformUnderTest {
     private readonly env: Record<string, string> = {},
     readonly redisUrl = TEST_REDIS_URL,
   ) {
-    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    this.redis.on('error', () => undefined);
+    // As the apps connect: through the sentinels when the env names them.
+    this.redis = createRedis(redisTarget(loadConfig({ ...env, REDIS_URL: redisUrl })), 'worker');
   }
 
   /** Starts apps (the orchestrator among them: waits until it is ready). */

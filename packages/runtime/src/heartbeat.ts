@@ -91,11 +91,8 @@ parentPort.on('message', (message) => {
 
 /** What of a connection's options a thread can be given (no functions). */
 function connectionOptions(redis: Redis): Record<string, unknown> {
-  const { host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role, failoverDetector } =
-    redis.options;
-  return JSON.parse(
-    JSON.stringify({ host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role, failoverDetector }),
-  );
+  const { host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role } = redis.options;
+  return JSON.parse(JSON.stringify({ host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role }));
 }
 
 /**

@@ -44,8 +44,9 @@ function whereTo(target: RedisTarget): RedisOptions {
     }),
     name: target.master,
     sentinelPassword: target.sentinelPassword,
-    // Told by the sentinels the moment the master changes, rather than when a command fails.
-    failoverDetector: true,
+    // Not ioredis's failoverDetector: after a failover it left sentinel connections open that
+    // kept the process from exiting (tests/test/sentinel.test.ts). A SIGKILLed master's
+    // connections drop, and reconnecting asks the sentinels for the new one.
   };
 }
 

@@ -12,3 +12,4 @@ export { S3_TEST_CREDENTIALS, startS3Server, type S3TestServer } from './s3-serv
 export { businessDocuments, type BusinessDocument, type BusinessKind, type BusinessLanguage, type ExpectedEntity } from './business-documents';
 export { seededRandom } from './random';
 export { startCpuHog, type CpuHog } from './cpu-hog';
+export { hasRedisSentinel, startSentinelGroup, type SentinelGroup } from './sentinel';
