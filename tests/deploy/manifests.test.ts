@@ -18,7 +18,7 @@ const render = (overlay: string) => execFileSync('kubectl', ['kustomize', resolv
 const objects = (yaml: string): any[] => parseAllDocuments(yaml).map((d) => d.toJS());
 
 describe('the Kubernetes manifests', () => {
-  it.each(['dev', 'production', 'production-keda'])('k8s/overlays/%s renders, and every object is valid', (overlay) => {
+  it.each(['dev', 'production', 'production-keda', 'production-sentinel'])('k8s/overlays/%s renders, and every object is valid', (overlay) => {
     const verdicts = validate(render(overlay));
     expect(verdicts.length).toBeGreaterThan(10);
     expect(verdicts.filter((v) => v.error !== null)).toEqual([]);

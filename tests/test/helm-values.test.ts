@@ -14,14 +14,17 @@ describe('the Helm chart', () => {
     expect(validate(values) ? [] : validate.errors).toEqual([]);
   });
 
-  it('the schema refuses a wrong autoscaling mode, a pool without resources, an unknown key and a local store without a claim', () => {
+  it('the schema refuses a wrong autoscaling mode, a pool without resources, an unknown key, a local store without a claim, and sentinels without a master', () => {
     const pools = values.pools as Record<string, Record<string, unknown>>;
     const wrong = [
       { ...values, autoscaling: { mode: 'hpa' } },
       { ...values, pools: { ...pools, ocr: { ...pools.ocr, resources: undefined } } },
       { ...values, replicas: 3 },
       { ...values, blobStore: { type: 'local' } },
+      { ...values, redis: { sentinels: ['sentinel-0:26379'], master: '', minReplicas: 1 } },
+      { ...values, redis: { sentinels: ['no-port'], master: 'docproc', minReplicas: 1 } },
     ].map((v) => JSON.parse(JSON.stringify(v)) as unknown);
-    expect(wrong.map((v) => validate(v))).toEqual([false, false, false, false]);
+    expect(wrong.map((v) => validate(v))).toEqual([false, false, false, false, false, false]);
+    expect(validate({ ...values, redis: { sentinels: ['sentinel-0:26379'], master: 'docproc', minReplicas: 1 } })).toBe(true);
   });
 });
