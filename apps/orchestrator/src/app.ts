@@ -11,7 +11,8 @@ import { PAGES_PATH, batchPages } from './batch-pages';
 import { docsRoutes } from './docs-routes';
 import { requireApiKey } from './auth';
 import { eventsRoute } from './events-route';
-import { errorHandler, notFound } from './http-error';
+import { errorHandler, isRedisOutOfMemory, notFound, redisUnavailable } from './http-error';
+import { diskProblem } from './disk-space';
 import { jobsRoutes } from './jobs-routes';
 import { metricsRoute } from './metrics';
 import { readPlatformState } from './platform-state';
@@ -38,14 +39,32 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await Promise.race([deps.redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref())]);
+      // A write, not a PING: a Redis at maxmemory answers PING but refuses every write.
+      const probe = deps.redis.set(`${deps.config.keyPrefix}:readyz`, Date.now(), 'PX', 10_000);
+      await Promise.race([probe, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref())]);
+      const disk = await diskProblem(deps.config);
+      if (disk) {
+        res
+          .status(503)
+          .set('Retry-After', '60')
+          .json({ error: { code: 'not_ready', message: disk } });
+        return;
+      }
       res.json({ status: 'ready' });
     } catch (err) {
+      const message = isRedisOutOfMemory(err)
+        ? 'Redis is out of memory (maxmemory with noeviction): it refuses every write'
+        : `Redis is not reachable: ${(err as Error).message}`;
       res
         .status(503)
         .set('Retry-After', '5')
-        .json({ error: { code: 'not_ready', message: `Redis is not reachable: ${(err as Error).message}` } });
+        .json({ error: { code: 'not_ready', message } });
     }
+  });
+
+  // While the connection to Redis is lost, API calls are answered 503 at once, not after a reconnect attempt each.
+  app.use(['/v1', '/api'], (_req, _res, next) => {
+    next(['reconnecting', 'close', 'end'].includes(deps.redis.status) ? redisUnavailable() : undefined);
   });
 
   // Pages for a browser (Basic auth, the key as password), then the API (bearer key).

@@ -17,6 +17,8 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+export const redisUnavailable = () =>
+  new HttpError(503, 'unavailable', 'the job store is not reachable; try again shortly', undefined, { 'Retry-After': '5' });
 
 /** The batch of a route's `:id`, or a 404 that names it. */
 export async function batchOr404(store: { getBatch(id: string): Promise<BatchRecord | null> }, id: string): Promise<BatchRecord> {
@@ -33,15 +35,28 @@ function isRedisUnavailable(err: unknown): boolean {
   );
 }
 
+/** Redis refusing writes at maxmemory with noeviction ("OOM command not allowed ..."). */
+export function isRedisOutOfMemory(err: unknown): boolean {
+  return /^OOM /.test((err as Error | undefined)?.message ?? '');
+}
+
 /** The last middleware: every error becomes a JSON body; unexpected ones are logged and hidden. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let error: HttpError;
     if (err instanceof HttpError) error = err;
     else if (err?.type === 'entity.parse.failed') error = badRequest('the request body is not valid JSON');
-    else if (isRedisUnavailable(err)) {
+    else if (isRedisOutOfMemory(err)) {
+      logger.warn('Redis is out of memory', { method: req.method, path: req.path });
+      error = new HttpError(503, 'store_full', 'the job store is out of memory (maxmemory): nothing can be written; try again later', undefined, {
+        'Retry-After': '30',
+      });
+    } else if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') {
+      logger.warn('the data disk is full', { method: req.method, path: req.path });
+      error = new HttpError(507, 'storage_full', 'the document store is out of space; try again later', undefined, { 'Retry-After': '60' });
+    } else if (isRedisUnavailable(err)) {
       logger.warn('Redis unavailable', { method: req.method, path: req.path, error: (err as Error).message });
-      error = new HttpError(503, 'unavailable', 'the job store is not reachable; try again shortly', undefined, { 'Retry-After': '5' });
+      error = redisUnavailable();
     } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
       error = new HttpError(err.status, 'bad_request', err.message);
     else {

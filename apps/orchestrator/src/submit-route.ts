@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { Router, type RequestHandler } from 'express';
-import { FAN_OUT_CHUNK, queueFirstSteps, recordBatch, type NewDocument } from '@docproc/batches';
+import { FAN_OUT_CHUNK, deleteBatch, queueFirstSteps, recordBatch, type NewDocument } from '@docproc/batches';
 import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
@@ -79,13 +79,19 @@ export function submitRoute(deps: AppDeps): Router {
       const id = randomUUID();
       const documents: NewDocument[] = new Array(files.length);
       // A few at a time: libuv has four threads for the file system, and more only queue.
-      await eachLimited(files, 16, async (file, i) => {
-        const documentId = randomUUID();
-        const blobKey = blobKeys.original(id, documentId);
-        await (file.buffer ? blobs.create(blobKey, file.buffer) : blobs.putFile(blobKey, file.path!));
-        const empty = file.size === 0 ? { error: new EmptyDocumentError().toInfo() } : {};
-        documents[i] = { id: documentId, name: file.originalname.slice(0, 255), blobKey, size: file.size, ...empty };
-      });
+      try {
+        await eachLimited(files, 16, async (file, i) => {
+          const documentId = randomUUID();
+          const blobKey = blobKeys.original(id, documentId);
+          await (file.buffer ? blobs.create(blobKey, file.buffer) : blobs.putFile(blobKey, file.path!));
+          const empty = file.size === 0 ? { error: new EmptyDocumentError().toInfo() } : {};
+          documents[i] = { id: documentId, name: file.originalname.slice(0, 255), blobKey, size: file.size, ...empty };
+        });
+      } catch (err) {
+        // A full disk or a store away mid-way: no blob may stay without its job.
+        await blobs.deletePrefix(blobKeys.batch(id)).catch(() => undefined);
+        throw err;
+      }
       split('store');
       const createdAt = new Date();
       try {
@@ -96,8 +102,11 @@ export function submitRoute(deps: AppDeps): Router {
         else void fanOut(deps, id);
         await onReplicas(redis, config.redisMinReplicas, config.redisReplicaWaitMs);
       } catch (err) {
-        // Half recorded: what was queued must not run as a batch nobody was told of.
+        // Half recorded (or not on the replicas): nobody was told of this job, so nothing of it
+        // may stay — its tasks, blobs and records go. (A store that refuses writes now may keep
+        // some records; cancelling first stops any task already queued.)
         await store.cancelBatch(id).catch(() => undefined);
+        await deleteBatch(store, queues, blobs, id).catch(() => undefined);
         throw err;
       }
       split('record');

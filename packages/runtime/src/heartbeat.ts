@@ -121,7 +121,12 @@ export class Heartbeat {
   /** Event-loop delay, sampled every 20 ms; each beat reports the worst since the last and starts over. */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
-  start(): void {
+  /**
+   * Starts beating. Resolves once the first beat is in Redis, written from here: a worker
+   * must be known before it takes a task, or a kill right after its start leaves nothing to
+   * find its tasks by.
+   */
+  start(): Promise<void> {
     this.loopDelay.enable();
     this.thread = new Worker(BEAT_THREAD, {
       eval: true,
@@ -137,13 +142,16 @@ export class Heartbeat {
       if (message === 'sent') this.lastSentAt = Date.now();
     });
     this.thread.on('error', () => undefined);
-    this.update();
+    const first = this.update();
     this.timer = setInterval(() => this.update(), this.intervalMs);
     this.timer.unref();
+    return this.redis
+      .hset(workersKey(this.prefix), first.id, JSON.stringify({ ...first, lastSeen: new Date().toISOString() }))
+      .then(() => void (this.lastSentAt = Date.now()));
   }
 
-  /** Sends the beating thread what the worker is doing now. */
-  private update(): void {
+  /** Sends the beating thread what the worker is doing now (and returns it). */
+  private update(): Omit<WorkerInfo, 'lastSeen'> {
     this.lastBeatAt = Date.now();
     const info: Omit<WorkerInfo, 'lastSeen'> = {
       ...this.describe(),
@@ -156,6 +164,7 @@ export class Heartbeat {
     };
     this.loopDelay.reset();
     this.thread?.postMessage(info);
+    return info;
   }
 
   /** Null while beats go out on time and reach Redis, else what is wrong (for health probes). */

@@ -116,6 +116,8 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       lockDuration: options.lockMs,
       stalledInterval: options.stalledIntervalMs,
       maxStalledCount: NO_STALL_LIMIT,
+      // Started once the first heartbeat is in Redis (below): its tasks can always be found.
+      autorun: false,
     },
   );
   worker.on('error', (err) => logger.error('worker error', { error: err.message }));
@@ -177,7 +179,11 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     bullWorkerId: worker.id,
     ...(capabilities ? { capabilities } : {}),
   }));
-  heartbeat.start();
+  void heartbeat
+    .start()
+    .catch((err: Error) => logger.warn('first heartbeat not written', { error: err.message }))
+    .then(() => worker.run())
+    .catch((err: Error) => logger.error('worker stopped running', { error: err.message }));
 
   let draining = false;
   return {

@@ -190,7 +190,8 @@ describe('step workers chaining real BullMQ queues', () => {
     expect(batch).toMatchObject({ status: 'completed_with_errors', completed: 1, failed: 1 });
     const [doomed] = await documents('dead');
     expect(doomed).toMatchObject({ status: 'failed', error: { code: 'internal', message: 'ECONNRESET (flaky)' } });
-    const letter = await queues.deadLetters().getJob('dead-0.validate');
+    // the letter is written just after the document's record
+    const letter = await waitFor(async () => queues.deadLetters().getJob('dead-0.validate'), 5000, 'the dead letter');
     expect(letter!.queueName).toBe(DEAD_LETTER_QUEUE);
     const data = letter!.data as DeadLetter;
     expect(data).toMatchObject({ batchId: 'dead', documentId: 'dead-0', step: 'validate', page: null, queue: 'validate', taskId: 'dead-0.validate' });
