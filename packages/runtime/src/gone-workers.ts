@@ -7,7 +7,7 @@ import { BatchStore, StepQueues, TaskLedger, taskPolicy, type WorkerEnd } from '
 import type { Config } from '@docproc/config';
 import { createRedis, redisTarget } from './redis';
 import { heartbeats, staleAfterMs, workerName, workersKey, type WorkerInfo } from './heartbeat';
-import { queuedAt } from './run-task';
+import { taskRun } from './run-task';
 
 /** Signals a process gets from its own faults: its work (a document) can be the cause. */
 const FAULT_SIGNALS = ['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP', 'SIGSYS'];
@@ -44,15 +44,7 @@ export async function releaseGoneWorker(
     const job = await Job.fromId(queue, taskId);
     const payload = stepPayloadSchema.safeParse(job?.data);
     if (!job || !payload.success) continue;
-    const run = {
-      payload: payload.data,
-      taskId,
-      attempt: job.attemptsMade + 1,
-      queuePriority: job.opts.priority,
-      worker: workerName(info),
-      queuedAt: queuedAt(job),
-      startedAt: job.processedOn ?? Date.now(),
-    };
+    const run = taskRun(job, payload.data, workerName(info));
     const neighbours = released.filter((id) => id !== taskId);
     const outcome = await ledger.crashed(run, { ...end, neighbours }, deps.maxCrashes);
     logger.warn(outcome === 'failed' ? 'document failed: it crashed its worker too often' : 'a task lost its worker: it runs again', {

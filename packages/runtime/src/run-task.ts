@@ -33,7 +33,7 @@ export interface BullTask {
 }
 
 /** When the task became ready to run: added, plus any delay it was added with. */
-export const queuedAt = (job: Pick<BullTask, 'timestamp' | 'opts'>) => (job.timestamp ?? Date.now()) + (job.opts.delay ?? 0);
+const queuedAt = (job: Pick<BullTask, 'timestamp' | 'opts'>) => (job.timestamp ?? Date.now()) + (job.opts.delay ?? 0);
 
 export interface TaskDeps<S extends StepName> {
   step: S;
@@ -58,7 +58,7 @@ export interface TaskReturn {
 export const LOCK_LOST = 'lock lost';
 
 /** The run of a task as the ledger records it. */
-function taskRun(job: BullTask, payload: StepPayload, worker: string): TaskRun {
+export function taskRun(job: BullTask, payload: StepPayload, worker: string): TaskRun {
   return {
     payload,
     taskId: job.id ?? '',

@@ -11,7 +11,7 @@ import { Heartbeat, announceCapabilities, liveWorkers, staleAfterMs, type Worker
 import { watchForGoneWorkers } from './gone-workers';
 import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
-import { LOCK_LOST, queuedAt, runTask, type TaskReturn } from './run-task';
+import { LOCK_LOST, runTask, taskRun, type TaskReturn } from './run-task';
 
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
@@ -144,15 +144,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       if (!job || !payload.success) return;
       const holder = job.processedBy ?? 'unknown';
       const alive = (await liveWorkers(connection, prefix, staleAfterMs(options.heartbeatMs))).some((w) => holder.startsWith(`${w.id} `));
-      const run = {
-        payload: payload.data,
-        taskId: jobId,
-        attempt: job.attemptsMade + 1,
-        queuePriority: job.opts.priority,
-        worker: holder,
-        queuedAt: queuedAt(job),
-        startedAt: job.processedOn ?? Date.now(),
-      };
+      const run = taskRun(job, payload.data, holder);
       const end = alive
         ? { cause: 'lock_expired' as const, detail: `its lock of ${options.lockMs} ms ran out while the worker was alive`, neighbours: [] }
         : { cause: 'vanished' as const, detail: 'its lock ran out and its heartbeat stopped', neighbours: [] };
