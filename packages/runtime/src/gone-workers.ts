@@ -6,7 +6,7 @@ import { stepPayloadSchema, isStepName } from '@docproc/catalog';
 import { BatchStore, StepQueues, TaskLedger, taskPolicy, type WorkerEnd } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import { createRedis, redisTarget } from './redis';
-import { heartbeats, staleAfterMs, workerName, workersKey, type WorkerInfo } from './heartbeat';
+import { goneAfterMs, heartbeats, workerName, workersKey, type WorkerInfo } from './heartbeat';
 import { taskRun } from './run-task';
 
 /** Signals a process gets from its own faults: its work (a document) can be the cause. */
@@ -80,7 +80,7 @@ export function watchForGoneWorkers(deps: {
   maxCrashes: number;
   logger: Logger;
 }): { stop(): void } {
-  const limit = staleAfterMs(deps.heartbeatMs);
+  const limit = goneAfterMs(deps.heartbeatMs);
   // After an outage of Redis nobody could beat: judge silences only once everyone had
   // `limit` to beat again since this connection came back.
   let readySince = deps.redis.status === 'ready' ? Date.now() : Infinity;

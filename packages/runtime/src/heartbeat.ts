@@ -36,6 +36,15 @@ export function staleAfterMs(heartbeatMs: number): number {
   return heartbeatMs * 3;
 }
 
+/**
+ * A worker silent this long is gone and its tasks are released: three beats, and never
+ * under 5 s, so a short beat (tests beat every 200 ms) cannot turn a pause of a second into
+ * a task run twice.
+ */
+export function goneAfterMs(heartbeatMs: number): number {
+  return Math.max(staleAfterMs(heartbeatMs), 5000);
+}
+
 export function workersKey(prefix: string): string {
   return `${prefix}:workers`;
 }
@@ -110,6 +119,9 @@ export class Heartbeat {
   /** When the main thread's timer last fired (the event loop turns), and when Redis last took a beat. */
   private lastBeatAt = Date.now();
   private lastSentAt = 0;
+  private stopped = false;
+  /** The main thread's beat on its way, which `stop` lets land before it removes the entry. */
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
@@ -142,12 +154,22 @@ export class Heartbeat {
       if (message === 'sent') this.lastSentAt = Date.now();
     });
     this.thread.on('error', () => undefined);
-    const first = this.update();
-    this.timer = setInterval(() => this.update(), this.intervalMs);
+    this.timer = setInterval(() => void this.beatHere(this.update()).catch(() => undefined), this.intervalMs);
     this.timer.unref();
-    return this.redis
-      .hset(workersKey(this.prefix), first.id, JSON.stringify({ ...first, lastSeen: new Date().toISOString() }))
+    // (A worker's connection waits for Redis rather than fail; another kind may give up.)
+    return this.beatHere(this.update()).catch(() => undefined);
+  }
+
+  /**
+   * A beat written from the main thread too, each interval: the thread covers the times the
+   * loop is busy, this covers the thread's own start (loading a client, connecting).
+   */
+  private beatHere(info: Omit<WorkerInfo, 'lastSeen'>): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.inFlight = this.redis
+      .hset(workersKey(this.prefix), info.id, JSON.stringify({ ...info, lastSeen: new Date().toISOString() }))
       .then(() => void (this.lastSentAt = Date.now()));
+    return this.inFlight;
   }
 
   /** Sends the beating thread what the worker is doing now (and returns it). */
@@ -177,6 +199,7 @@ export class Heartbeat {
 
   /** Stops beating and removes the entry (waits at most two intervals for Redis). */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.loopDelay.disable();
     const thread = this.thread;
@@ -188,6 +211,9 @@ export class Heartbeat {
       thread.postMessage({ stop: this.describe().id });
     });
     await thread.terminate();
+    // A beat of the main thread may have landed after the thread's removal: remove it once more.
+    await this.inFlight.catch(() => undefined);
+    await this.redis.hdel(workersKey(this.prefix), this.describe().id).catch(() => undefined);
   }
 }
 

@@ -7,7 +7,7 @@ import { queueName, stepPayloadSchema, type TaskPolicy, type StepName } from '@d
 import { BatchStore, StepQueues, TaskLedger, batchEndFields, taskPolicy } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { BlobStore } from '@docproc/storage';
-import { Heartbeat, announceCapabilities, liveWorkers, staleAfterMs, type WorkerCapabilities } from './heartbeat';
+import { Heartbeat, announceCapabilities, goneAfterMs, liveWorkers, type WorkerCapabilities } from './heartbeat';
 import { watchForGoneWorkers } from './gone-workers';
 import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
@@ -143,7 +143,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       const payload = stepPayloadSchema.safeParse(job?.data);
       if (!job || !payload.success) return;
       const holder = job.processedBy ?? 'unknown';
-      const alive = (await liveWorkers(connection, prefix, staleAfterMs(options.heartbeatMs))).some((w) => holder.startsWith(`${w.id} `));
+      const alive = (await liveWorkers(connection, prefix, goneAfterMs(options.heartbeatMs))).some((w) => holder.startsWith(`${w.id} `));
       const run = taskRun(job, payload.data, holder);
       const end = alive
         ? { cause: 'lock_expired' as const, detail: `its lock of ${options.lockMs} ms ran out while the worker was alive`, neighbours: [] }
