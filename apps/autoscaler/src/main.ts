@@ -33,5 +33,5 @@ const health = config.healthPort > 0 ? startHealthServer(config.healthPort, conf
 installShutdown(logger, [
   ['stop the autoscaler', () => running.stop()],
   ['stop the health endpoint', async () => health?.close()],
-]);
+], { limitMs: config.drainMs, drainMs: config.drainMs });
 announceReady();

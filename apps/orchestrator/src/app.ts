@@ -11,7 +11,7 @@ import { PAGES_PATH, batchPages } from './batch-pages';
 import { docsRoutes } from './docs-routes';
 import { requireApiKey } from './auth';
 import { eventsRoute } from './events-route';
-import { errorHandler, isRedisOutOfMemory, notFound, redisUnavailable } from './http-error';
+import { errorHandler, notFound, redisUnavailable } from './http-error';
 import { diskProblem } from './disk-space';
 import { jobsRoutes } from './jobs-routes';
 import { metricsRoute } from './metrics';
@@ -19,6 +19,7 @@ import { readPlatformState } from './platform-state';
 import { resultsRoutes } from './results-routes';
 import { statsRoute } from './stats';
 import { submitRoute } from './submit-route';
+import { shortageOf } from '@docproc/runtime';
 
 export type { AppDeps } from './deps';
 
@@ -52,7 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
       }
       res.json({ status: 'ready' });
     } catch (err) {
-      const message = isRedisOutOfMemory(err)
+      const message = shortageOf(err) === 'store_full'
         ? 'Redis is out of memory (maxmemory with noeviction): it refuses every write'
         : `Redis is not reachable: ${(err as Error).message}`;
       res

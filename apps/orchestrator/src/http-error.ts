@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { BatchRecord } from '@docproc/batches';
-import type { Logger } from '@docproc/runtime';
+import { shortageOf, type Logger } from '@docproc/runtime';
 
 /** An error with an HTTP status and a stable code, answered as `{ error: { code, message, details? } }`. */
 export class HttpError extends Error {
@@ -35,10 +35,6 @@ function isRedisUnavailable(err: unknown): boolean {
   );
 }
 
-/** Redis refusing writes at maxmemory with noeviction ("OOM command not allowed ..."). */
-export function isRedisOutOfMemory(err: unknown): boolean {
-  return /^OOM /.test((err as Error | undefined)?.message ?? '');
-}
 
 /** The last middleware: every error becomes a JSON body; unexpected ones are logged and hidden. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -46,12 +42,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let error: HttpError;
     if (err instanceof HttpError) error = err;
     else if (err?.type === 'entity.parse.failed') error = badRequest('the request body is not valid JSON');
-    else if (isRedisOutOfMemory(err)) {
+    else if (shortageOf(err) === 'store_full') {
       logger.warn('Redis is out of memory', { method: req.method, path: req.path });
       error = new HttpError(503, 'store_full', 'the job store is out of memory (maxmemory): nothing can be written; try again later', undefined, {
         'Retry-After': '30',
       });
-    } else if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') {
+    } else if (shortageOf(err) === 'storage_full') {
       logger.warn('the data disk is full', { method: req.method, path: req.path });
       error = new HttpError(507, 'storage_full', 'the document store is out of space; try again later', undefined, { 'Retry-After': '60' });
     } else if (isRedisUnavailable(err)) {

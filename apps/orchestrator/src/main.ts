@@ -1,14 +1,13 @@
 import { BatchStore, StepQueues, TaskLedger, taskPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
-import { announceReady, createLogger, createRedis, installShutdown, waitForRedis, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, installShutdown, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { isLoopback } from './auth';
 import { readPlatformState } from './platform-state';
-import { startRetention } from './retention';
+import { startHousekeeping } from './housekeeping';
 import { startSummaryLog } from './stats';
 import { createGuardedServer } from './slow-clients';
-import { fanOut } from './submit-route';
 
 const config = loadConfigOrExit('orchestrator');
 const logger = createLogger('orchestrator', config.logLevel, config.logFormat);
@@ -40,14 +39,7 @@ function start(): void {
     maxCrashes: config.maxCrashes,
     logger,
   });
-  const stopRetention = startRetention({ redis, store, queues, blobs, logger, retentionHours: config.retentionHours }, config.retentionSweepSeconds);
-
-  // Large batches whose fan-out a previous run did not finish go on now (queueing twice is a no-op).
-  // Redis may come up after the orchestrator (compose, a pod): wait for it rather than crash.
-  void waitForRedis(redis, 24 * 3600_000)
-    .then(() => store.fanningOut())
-    .then((ids) => Promise.all(ids.map((id) => fanOut({ store, queues, logger }, id))))
-    .catch((err: Error) => logger.error('cannot resume the fan-out of large batches', { error: err.message }));
+  const stopHousekeeping = startHousekeeping({ redis, store, queues, blobs, logger }, config);
 
   // Not app.listen: Express 5 calls its callback on a failed listen too.
   const server = createGuardedServer(
@@ -77,11 +69,11 @@ function start(): void {
 
   installShutdown(logger, [
     ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
-    ['stop the retention sweeper', stopRetention],
+    ['stop the housekeeping rounds', stopHousekeeping],
     ['stop watching for gone workers', async () => goneWatch.stop()],
     ['stop the summary line', stopSummary],
     ['close the queues', () => queues.close()],
     ['close Redis', async () => void (await redis.quit())],
     ['close the blob store', async () => blobs.close()],
-  ]);
+  ], { limitMs: config.drainMs, drainMs: config.drainMs, redis });
 }

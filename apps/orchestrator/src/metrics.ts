@@ -225,6 +225,12 @@ const DEFINITIONS: Definition[] = [
     'counter',
     (s) => s.counters.crashes.map(({ step, cause, count }) => ({ labels: { step, cause }, value: count })),
   ],
+  [
+    'docproc_documents_repaired_total',
+    'Documents the platform found waiting on no task (their task failed by Redis itself, or never queued) and sent round again, by why.',
+    'counter',
+    (s) => Object.entries(s.counters.repairs).map(([reason, value]) => ({ labels: { reason }, value })),
+  ],
   ...POOL_METRICS,
 ];
 

@@ -4,6 +4,7 @@ import { Router, type RequestHandler } from 'express';
 import { FAN_OUT_CHUNK, deleteBatch, queueFirstSteps, recordBatch, type NewDocument } from '@docproc/batches';
 import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
+import { fanOut } from './housekeeping';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
 import { checkDefinitions } from './definitions';
 import type { AppDeps } from './deps';
@@ -24,17 +25,6 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: 
       }
     }),
   );
-}
-
-/** Queues a large batch's first tasks after the answer; a failure is logged and left for the next start to resume. */
-export async function fanOut(deps: Pick<AppDeps, 'store' | 'queues' | 'logger'>, batchId: string): Promise<void> {
-  const started = Date.now();
-  try {
-    await queueFirstSteps(deps.store, deps.queues, batchId);
-    deps.logger.info('batch fanned out', { batchId, ms: Date.now() - started });
-  } catch (err) {
-    deps.logger.error('fan-out stopped; it resumes when the orchestrator starts again', { batchId, error: (err as Error).message });
-  }
 }
 
 /** Notes when the request came in, so the log can say how long the upload took. */

@@ -91,6 +91,11 @@ export class BatchStore {
     await countTask(this.redis.multi(), this.keys.counters, task).exec();
   }
 
+  /** A document found waiting on no task and sent round again (OrphanSweeper). */
+  async countRepair(): Promise<void> {
+    await this.redis.hincrby(this.keys.counters, 'repairs:orphaned', 1);
+  }
+
   /** The batch's record, before its documents: `total` is final from the start, so the batch cannot end before all are in. */
   async createBatch(batch: BatchHeader): Promise<void> {
     const createdAt = batch.createdAt.getTime();
@@ -152,6 +157,14 @@ export class BatchStore {
   /** Batches whose fan-out did not finish (the orchestrator stopped mid-way): to be resumed. */
   async fanningOut(): Promise<string[]> {
     return this.redis.smembers(this.keys.fanningOut);
+  }
+
+  /** Batches not ended yet (nor being fanned out), oldest first. */
+  async unfinishedBatches(): Promise<string[]> {
+    const ids = await this.redis.zrange(this.keys.batches, 0, -1);
+    if (ids.length === 0) return [];
+    const [ended, fanning] = await Promise.all([this.redis.zmscore(this.keys.finished, ...ids), this.redis.smismember(this.keys.fanningOut, ...ids)]);
+    return ids.filter((_, i) => ended[i] === null && fanning[i] === 0);
   }
 
   async getBatch(batchId: string): Promise<BatchRecord | null> {

@@ -7,7 +7,8 @@ import type { StepName } from '@docproc/catalog';
  * — so one scrape of the orchestrator shows the whole platform and the counts
  * outlive any process. Fields: `tasks:<step>:<outcome>`, `duration:<step>:le:<s>`,
  * `duration:<step>:sum`, `duration:<step>:count`, `pages:<step>`,
- * `documents:<status>`, `batches:<status>`, `reviews:<decision>`, `crashes:<step>:<cause>`.
+ * `documents:<status>`, `batches:<status>`, `reviews:<decision>`, `crashes:<step>:<cause>`,
+ * `repairs:<why>`.
  */
 
 /** How a task attempt ended. */
@@ -65,12 +66,14 @@ export interface PlatformCounters {
   reviews: Record<string, number>;
   /** Runs that lost their worker, by step and how the worker ended. */
   crashes: { step: string; cause: string; count: number }[];
+  /** Documents the platform set right itself, by why (orphaned: waiting on no task). */
+  repairs: Record<string, number>;
 }
 
 /** Everything counted so far, in shape. */
 export async function readCounters(redis: Redis, key: string): Promise<PlatformCounters> {
   const fields = await redis.hgetall(key);
-  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {}, reviews: {}, crashes: [] };
+  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {}, reviews: {}, crashes: [], repairs: {} };
   const histogram = (step: string) => (counters.durations[step] ??= { buckets: DURATION_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 });
   for (const [field, raw] of Object.entries(fields)) {
     const value = Number(raw);
@@ -81,6 +84,7 @@ export async function readCounters(redis: Redis, key: string): Promise<PlatformC
     else if (kind === 'documents') counters.documents[name] = value;
     else if (kind === 'batches') counters.batches[name] = value;
     else if (kind === 'reviews') counters.reviews[name] = value;
+    else if (kind === 'repairs') counters.repairs[name] = value;
     else if (kind === 'duration' && what === 'le') {
       const index = DURATION_BUCKETS_SECONDS.indexOf(Number(bound) as (typeof DURATION_BUCKETS_SECONDS)[number]);
       if (index >= 0) histogram(name).buckets[index] = value;

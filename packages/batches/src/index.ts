@@ -15,6 +15,8 @@ export {
   queueFirstSteps,
 } from './chain';
 export { deleteBatch, retryBatch } from './lifecycle';
+export { OrphanSweeper } from './orphans';
+export { Lease } from './lease';
 export { removeDocumentTasks, removeQueuedSteps } from './task-removal';
 export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventType } from './events';
 export { INLINE_RESULT_BYTES, readStepResult, writeStepResult, type StoredResult } from './step-results';

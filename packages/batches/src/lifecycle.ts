@@ -43,12 +43,7 @@ export async function retryBatch(store: BatchStore, queues: StepQueues, blobs: B
     );
     for (const { doc, from } of plans) {
       if (!reopened.has(doc.id)) continue;
-      const previous = stepsBefore(batch.pipeline, from).at(-1);
-      let pages: PreprocessResult['pages'] | undefined;
-      if (PAGED_STEPS.includes(from) && previous === 'preprocess') {
-        pages = (await readStepResult<'preprocess'>(blobs, await store.stepResult(doc.id, previous)))?.pages;
-      }
-      await queueFromStep(queues, store, batch, doc, from, pages);
+      await startAgainFrom({ store, queues, blobs }, batch, doc, from);
       retried++;
     }
   }
@@ -70,6 +65,24 @@ export async function deleteBatch(store: BatchStore, queues: StepQueues, blobs: 
   }
   await blobs.deletePrefix(blobKeys.batch(batchId));
   await store.deleteBatchRecords(batchId);
+}
+
+/**
+ * Sends a document round again from the step `from` (the results of the steps before are
+ * kept): a paged step gets the pages of the step before that it has not read yet.
+ */
+export async function startAgainFrom(
+  deps: { store: BatchStore; queues: StepQueues; blobs: BlobStore },
+  batch: Pick<BatchRecord, 'id' | 'pipeline' | 'options' | 'priority'>,
+  doc: { id: string; name: string; blobKey: string },
+  from: StepName,
+): Promise<void> {
+  const previous = stepsBefore(batch.pipeline, from).at(-1);
+  let pages: PreprocessResult['pages'] | undefined;
+  if (PAGED_STEPS.includes(from) && previous === 'preprocess') {
+    pages = (await readStepResult<'preprocess'>(deps.blobs, await deps.store.stepResult(doc.id, previous)))?.pages;
+  }
+  await queueFromStep(deps.queues, deps.store, batch, doc, from, pages);
 }
 
 /**

@@ -91,6 +91,13 @@ export const settings = {
   redisPassword: { env: 'DOCPROC_REDIS_PASSWORD', schema: z.string().min(1).optional() },
   redisSentinelPassword: { env: 'DOCPROC_REDIS_SENTINEL_PASSWORD', schema: z.string().min(1).optional() },
   /**
+   * A connection that gets no answer this long is taken for dead and made again: a socket
+   * that stops answering without closing (a frozen proxy, a lost NAT entry) is noticed,
+   * where TCP alone would wait for hours. Every connection sends a PING each third of it.
+   * Longer than any blocking call (BullMQ blocks 10 s at most).
+   */
+  redisSocketTimeoutMs: { env: 'DOCPROC_REDIS_SOCKET_TIMEOUT_MS', schema: z.coerce.number().int().min(1000).default(15_000) },
+  /**
    * A submit is answered 202 only once its batch is on this many replicas (Redis WAIT), so a
    * failover loses nothing that was acknowledged. Default: 1 with Sentinel, else 0.
    */
@@ -159,6 +166,8 @@ export const settings = {
   maxBacklog: { env: 'DOCPROC_MAX_BACKLOG', schema: z.coerce.number().int().positive().default(200_000) },
   /** Finished jobs, their records, blobs and tasks are removed this long after they end. */
   retentionHours: { env: 'DOCPROC_RETENTION_HOURS', schema: z.coerce.number().positive().default(168) },
+  /** How often one orchestrator looks for documents waiting on no task (and sends them round again). */
+  orphanSweepSeconds: { env: 'DOCPROC_ORPHAN_SWEEP_SECONDS', schema: z.coerce.number().positive().default(30) },
   /** How often the orchestrator looks for expired jobs. */
   retentionSweepSeconds: { env: 'DOCPROC_RETENTION_SWEEP_SECONDS', schema: z.coerce.number().positive().default(60) },
   /** Progress events kept per job for the events stream (older ones give way; a late reader gets a snapshot). */
@@ -189,6 +198,17 @@ export const settings = {
    * poison pill). Only crashes the document can have caused count (see batches' crash-charges.ts).
    */
   maxCrashes: { env: 'DOCPROC_MAX_CRASHES', schema: z.coerce.number().int().min(1).max(100).default(2) },
+  /**
+   * A task that meets a full platform (Redis at maxmemory, the data disk full) does not
+   * spend an attempt: it is put back to run again after this long (runtime's shortage.ts).
+   */
+  shortageRetryMs: { env: 'DOCPROC_SHORTAGE_RETRY_MS', schema: z.coerce.number().int().min(100).default(10_000) },
+  /**
+   * A process told to stop and waiting for Redis gives up after this long (nothing could be
+   * recorded); a worker's stop lasts at most its step's time limit plus this (its unfinished
+   * tasks are released and run again elsewhere). Under Kubernetes' default grace of 30 s.
+   */
+  drainMs: { env: 'DOCPROC_DRAIN_MS', schema: z.coerce.number().int().min(1000).default(25_000) },
   /** Every worker beats this often; one silent for three beats is gone, and its tasks are released. */
   heartbeatMs: { env: 'DOCPROC_HEARTBEAT_MS', schema: z.coerce.number().int().min(100).default(3000) },
   /**

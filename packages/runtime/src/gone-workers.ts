@@ -8,6 +8,7 @@ import type { Config } from '@docproc/config';
 import { createRedis, redisTarget } from './redis';
 import { goneAfterMs, heartbeats, workerName, workersKey, type WorkerInfo } from './heartbeat';
 import { taskRun } from './run-task';
+import { DRAIN_LIMIT_EXIT_CODE } from './shutdown';
 
 /** Signals a process gets from its own faults: its work (a document) can be the cause. */
 const FAULT_SIGNALS = ['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP', 'SIGSYS'];
@@ -16,12 +17,14 @@ const FAULT_SIGNALS = ['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGT
  * How a worker process ended, from its exit as its parent saw it. V8 running out of heap
  * aborts (SIGABRT), a native fault is SIGSEGV/SIGBUS: `crashed`. A throw nobody caught
  * exits non-zero: `exited`. SIGKILL, SIGTERM and the like come from outside (a person, a
- * supervisor, a chaos test): `killed`, which says nothing of the document. (The kernel's
+ * supervisor, a chaos test), as does a stop cut at the drain limit: `killed`, which says
+ * nothing of the document. (The kernel's
  * OOM killer also sends SIGKILL: such a crash counts only toward the ceiling.)
  */
 export function endOfExit(code: number | null, signal: NodeJS.Signals | null): WorkerEnd {
   if (signal) return { cause: FAULT_SIGNALS.includes(signal) ? 'crashed' : 'killed', detail: `exit by ${signal}` };
   if (code === 134 || code === 139) return { cause: 'crashed', detail: `exit code ${code}` };
+  if (code === DRAIN_LIMIT_EXIT_CODE) return { cause: 'killed', detail: 'told to stop, it reached its drain limit' };
   return { cause: 'exited', detail: `exit code ${code}` };
 }
 
@@ -68,8 +71,9 @@ export async function workersOfProcess(redis: Redis, prefix: string, pid: number
 /**
  * Every `heartbeatMs`, looks for workers whose heartbeat stopped three beats ago without a
  * goodbye (a pod killed on another node, a process nobody supervised) and releases their
- * tasks as `vanished`. Silences are judged only after this process has been connected to
- * Redis for three beats itself (after an outage, nobody could beat). Every step worker and the orchestrator run one: of several that
+ * tasks as `vanished`. Silences are judged only once this process's own writes have gone
+ * through for three beats (after an outage, a full Redis or a frozen connection, nobody
+ * could beat). Every step worker and the orchestrator run one: of several that
  * see the same worker gone, one releases each task (TaskLedger.release is atomic).
  */
 export function watchForGoneWorkers(deps: {
@@ -81,17 +85,20 @@ export function watchForGoneWorkers(deps: {
   logger: Logger;
 }): { stop(): void } {
   const limit = goneAfterMs(deps.heartbeatMs);
-  // After an outage of Redis nobody could beat: judge silences only once everyone had
-  // `limit` to beat again since this connection came back.
-  let readySince = deps.redis.status === 'ready' ? Date.now() : Infinity;
-  const onReady = () => (readySince = Date.now());
-  const onClose = () => (readySince = Infinity);
-  deps.redis.on('ready', onReady).on('close', onClose);
+  // While Redis was away, full (maxmemory) or behind a frozen connection, nobody could beat:
+  // judge silences only once writes have gone through for `limit`, so everyone could beat again.
+  let writableSince = Infinity;
+  const onClose = () => (writableSince = Infinity);
+  deps.redis.on('close', onClose);
+  const probeKey = `${workersKey(deps.prefix)}:watch`;
   let busy = false;
   const look = async () => {
-    if (busy || Date.now() - readySince <= limit) return;
+    if (busy) return;
     busy = true;
     try {
+      await deps.redis.set(probeKey, Date.now(), 'PX', limit * 2);
+      writableSince = Math.min(writableSince, Date.now());
+      if (Date.now() - writableSince <= limit) return;
       const now = Date.now();
       for (const info of await heartbeats(deps.redis, deps.prefix)) {
         const silentMs = now - Date.parse(info.lastSeen);
@@ -99,7 +106,9 @@ export function watchForGoneWorkers(deps: {
         await releaseGoneWorker(deps, info, { cause: 'vanished', detail: `no heartbeat for ${Math.round(silentMs / 1000)} s` });
       }
     } catch (err) {
-      deps.logger.warn('cannot look for gone workers', { error: (err as Error).message });
+      // Said once per outage, not every beat.
+      if (writableSince !== Infinity) deps.logger.warn('cannot look for gone workers', { error: (err as Error).message });
+      writableSince = Infinity;
     } finally {
       busy = false;
     }
@@ -109,7 +118,7 @@ export function watchForGoneWorkers(deps: {
   return {
     stop: () => {
       clearInterval(timer);
-      deps.redis.off('ready', onReady).off('close', onClose);
+      deps.redis.off('close', onClose);
     },
   };
 }

@@ -100,8 +100,10 @@ parentPort.on('message', (message) => {
 
 /** What of a connection's options a thread can be given (no functions). */
 function connectionOptions(redis: Redis): Record<string, unknown> {
-  const { host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role } = redis.options;
-  return JSON.parse(JSON.stringify({ host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role }));
+  const { host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role, socketTimeout } = redis.options;
+  return JSON.parse(
+    JSON.stringify({ host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role, socketTimeout }),
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
-export { createRedis, redisTarget, waitForRedis, type ConnectionRole, type RedisTarget } from './redis';
+export { shortageOf, ShortageError, type Shortage } from './shortage';
+export { createRedis, keepAnswering, redisTarget, waitForRedis, type ConnectionRole, type RedisTarget } from './redis';
 export { createLogger, TESSERACT_QUIET, type Logger, type LogFormat } from './logger';
 export {
   Heartbeat,
@@ -17,7 +18,7 @@ export { runTask, type TaskDeps, type TaskReturn, type BullTask } from './run-ta
 export { endOfExit, exitWitness, releaseGoneWorker, watchForGoneWorkers, workersOfProcess } from './gone-workers';
 export { startStepWorker, stepWorkerSettings, type StepWorker, type StepWorkerOptions } from './step-worker';
 export { runWorker, type WorkerApp } from './run-worker';
-export { announceReady, installShutdown, type ShutdownStep } from './shutdown';
+export { announceReady, installShutdown, type DrainLimits, type ShutdownStep } from './shutdown';
 export { startHealthServer, type HealthChecks } from './health-server';
 export { untilStopped, type StopWhen } from './stoppable';
 export { Stages, type StageTime } from './stages';

@@ -11,13 +11,16 @@ export interface RedisTarget {
   master?: string;
   password?: string;
   sentinelPassword?: string;
+  /** A connection with no answer this long is made again (see the config's redisSocketTimeoutMs). */
+  socketTimeoutMs?: number;
 }
 
 /** The Redis every app of a deployment uses, from its config. */
 export function redisTarget(
-  config: Pick<Config, 'redisUrl' | 'redisSentinels' | 'redisMaster' | 'redisPassword' | 'redisSentinelPassword'>,
+  config: Pick<Config, 'redisUrl' | 'redisSentinels' | 'redisMaster' | 'redisPassword' | 'redisSentinelPassword' | 'redisSocketTimeoutMs'>,
 ): RedisTarget {
   return {
+    socketTimeoutMs: config.redisSocketTimeoutMs,
     url: config.redisUrl,
     sentinels: config.redisSentinels,
     master: config.redisMaster,
@@ -34,6 +37,8 @@ function whereTo(target: RedisTarget): RedisOptions {
     password: target.password ?? (decodeURIComponent(url.password) || undefined),
     db: Number(url.pathname.slice(1) || 0),
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    // ioredis destroys a socket that owes an answer this long; duplicates (BullMQ's) inherit it.
+    ...(target.socketTimeoutMs ? { socketTimeout: target.socketTimeoutMs } : {}),
   };
   if (!target.sentinels?.length || !target.master) return { host: url.hostname, port: Number(url.port || 6379), ...credentials };
   return {
@@ -79,6 +84,24 @@ export function createRedis(target: string | RedisTarget, role: ConnectionRole, 
   redis.on('ready', () => {
     lastMessage = '';
   });
+  keepAnswering(redis);
+  return redis;
+}
+
+/**
+ * A PING every third of the socket timeout: a connection that
+ * stopped answering without closing (a zombie socket) owes an answer then, and ioredis's
+ * socketTimeout destroys it and connects again. Busy connections (BullMQ's blocking one) owe
+ * answers all the time and need no PING; a connection made with `duplicate()` needs this call.
+ */
+export function keepAnswering(redis: Redis): Redis {
+  const socketTimeoutMs = redis.options.socketTimeout;
+  if (!socketTimeoutMs) return redis;
+  const timer = setInterval(() => {
+    if (redis.status === 'ready') redis.ping().catch(() => undefined);
+  }, socketTimeoutMs / 3);
+  timer.unref();
+  redis.once('end', () => clearInterval(timer));
   return redis;
 }
 

@@ -15,6 +15,7 @@ import {
 import { TaskLostError, handPagesOn, nextStep, readStepResult, writeStepResult, type TaskLedger, type TaskRun } from '@docproc/batches';
 import { blobKeys, type BlobStore } from '@docproc/storage';
 import { pagedRunner } from './paged-step';
+import { ShortageError, shortageOf } from './shortage';
 import { untilStopped } from './stoppable';
 import type { PageWork, StepContext, StepProcessor } from './step-context';
 
@@ -77,7 +78,8 @@ export function taskRun(job: BullTask, payload: StepPayload, worker: string): Ta
  * ledger: the start (a task whose document already ended is skipped), the step's time
  * limit and the cancel, the result stored (small inline, large in the blob store) and the
  * step completed, or the failure (retried with backoff while attempts last; bad input is
- * not retried: UnrecoverableError). A run that lost its task (`lost` aborts, or the
+ * not retried: UnrecoverableError). A full platform (Redis out of memory, the disk full) is
+ * no failure of the document: ShortageError, and the worker puts the task back. A run that lost its task (`lost` aborts, or the
  * ledger refuses its record) stops at once and records nothing.
  */
 export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<S>, stopSignal?: AbortSignal): Promise<TaskReturn> {
@@ -127,6 +129,12 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
     if (reason instanceof TaskLostError || thrown instanceof TaskLostError) {
       log.warn('task lost: another run has it, this one stops and records nothing');
       throw reason;
+    }
+    const shortage = shortageOf(reason) ?? shortageOf(thrown);
+    if (shortage) {
+      // Nothing is recorded (a full Redis could not take it anyway): the worker puts the task back.
+      log.warn('the platform is out of space: the task waits, its attempt unspent', { shortage, error: (reason as Error)?.message });
+      throw new ShortageError(shortage, reason);
     }
     const error = toDocumentError(reason);
     const next = await ledger.failed(run, error);

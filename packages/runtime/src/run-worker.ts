@@ -69,6 +69,11 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
     ['close Redis', async () => void (await connection.quit())],
     ['close the blob store', async () => blobs.close()],
     ['stop the health endpoint', async () => health?.close()],
-  ]);
+  ], {
+    // Running tasks may finish (they stop at their time limit anyway), then the drain time.
+    limitMs: config.stepTimeoutMs[app.step] + config.drainMs,
+    drainMs: config.drainMs,
+    redis: connection,
+  });
   announceReady();
 }

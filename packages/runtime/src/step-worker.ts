@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Job, Worker } from 'bullmq';
+import { DelayedError, Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { queueName, stepPayloadSchema, type TaskPolicy, type StepName } from '@docproc/catalog';
@@ -12,6 +12,8 @@ import { watchForGoneWorkers } from './gone-workers';
 import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
 import { LOCK_LOST, runTask, taskRun, type TaskReturn } from './run-task';
+import { keepAnswering } from './redis';
+import { shortageOf } from './shortage';
 
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
@@ -38,6 +40,8 @@ export interface StepWorkerOptions<S extends StepName> {
   maxCrashes: number;
   maxEvents: number;
   heartbeatMs: number;
+  /** A task that met a full platform (Redis or the disk) runs again after this long, its attempt unspent. */
+  shortageRetryMs: number;
   /** Announced with the heartbeat and kept for submit-time checks. */
   capabilities?: WorkerCapabilities;
 }
@@ -52,6 +56,7 @@ export function stepWorkerSettings(config: Config, step: StepName) {
     maxCrashes: config.maxCrashes,
     maxEvents: config.maxEventsPerJob,
     heartbeatMs: config.heartbeatMs,
+    shortageRetryMs: config.shortageRetryMs,
   } satisfies Partial<StepWorkerOptions<StepName>>;
 }
 
@@ -79,20 +84,21 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   const { step, connection, prefix, blobs, logger } = options;
   // Records go over a connection of their own with auto-pipelining: the record calls of
   // tasks ending in the same tick share one write, and none waits behind BullMQ's traffic.
-  const recordsConnection = connection.duplicate({ enableAutoPipelining: true });
+  const recordsConnection = keepAnswering(connection.duplicate({ enableAutoPipelining: true }));
   recordsConnection.on('error', (err: Error) => logger.warn('redis error (records)', { error: err.message }));
   const store = new BatchStore(recordsConnection, prefix, options.maxEvents, (batch) => logger.info('batch ended', batchEndFields(batch)));
   const ledger = new TaskLedger(store, new StepQueues(connection, prefix, options.policy));
   const id = `${step}-${randomUUID().slice(0, 8)}`;
   const workerName = `${id} pid ${process.pid} on ${hostname()}`;
   const counts = { processed: 0, failed: 0, active: 0 };
+  let draining = false;
   /** The batch of each task this process is running, to stop them when their batch is cancelled. */
   const running = new Map<string, string>();
   const deps = { step, processor: options.processor, pages: options.pages, ledger, blobs, logger, workerName, timeoutMs: options.timeoutMs };
 
   const worker = new Worker(
     queueName(step),
-    async (job: Job, _token?: string, signal?: AbortSignal): Promise<TaskReturn> => {
+    async (job: Job, token?: string, signal?: AbortSignal): Promise<TaskReturn> => {
       counts.active++;
       if (job.id) running.set(job.id, String((job.data as { batchId?: unknown }).batchId));
       try {
@@ -100,6 +106,10 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
         counts.processed++;
         return value;
       } catch (err) {
+        if (shortageOf(err)) {
+          await putBack(job, token);
+          throw new DelayedError();
+        }
         counts.failed++;
         throw err;
       } finally {
@@ -122,13 +132,35 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   );
   worker.on('error', (err) => logger.error('worker error', { error: err.message }));
 
+  /**
+   * A task that met a full platform goes back to the queue, delayed by shortageRetryMs, with
+   * its attempt unspent (BullMQ's moveToDelayed). While Redis is out of memory even that
+   * write is refused: it is tried again each second while the lock lasts (then BullMQ's
+   * stalled check queues the task again once Redis takes writes).
+   */
+  const putBack = async (job: Job, token: string | undefined) => {
+    const until = Date.now() + options.lockMs;
+    for (;;) {
+      try {
+        await job.moveToDelayed(Date.now() + options.shortageRetryMs, token);
+        return;
+      } catch (err) {
+        if (shortageOf(err) !== 'store_full' || draining || Date.now() > until) {
+          logger.warn('cannot put a task back: it runs again when its lock runs out', { taskId: job.id, error: (err as Error).message });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  };
+
   // A run whose lock could not be renewed was (or will be) handed to another: stop it now.
   worker.on('lockRenewalFailed', (jobIds: string[]) => {
     for (const jobId of jobIds) worker.cancelJob(jobId, LOCK_LOST);
   });
 
   // Cancels are announced on a channel; each worker stops the tasks of that batch it holds.
-  const subscriber = connection.duplicate();
+  const subscriber = keepAnswering(connection.duplicate());
   subscriber.on('error', (err: Error) => logger.warn('redis error (cancel channel)', { error: err.message }));
   subscriber.on('message', (_channel: string, batchId: string) => {
     for (const [jobId, batch] of running) if (batch === batchId) worker.cancelJob(jobId, 'cancelled');
@@ -177,7 +209,6 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     .then(() => worker.run())
     .catch((err: Error) => logger.error('worker stopped running', { error: err.message }));
 
-  let draining = false;
   return {
     id,
     worker,
