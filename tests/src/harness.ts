@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/supervisor';
 import { loadConfig } from '@docproc/config';
 import { createLogger, createRedis, exitWitness, redisTarget } from '@docproc/runtime';
-import { TEST_REDIS_URL, deletePrefix, freePort, orchestratorReady, testPrefix, waitFor } from '@docproc/testkit';
+import { readEvents, recordKeys } from '@docproc/batches';
+import { TEST_REDIS_URL, deletePrefix, freePort, orchestratorReady, renderTextPng, testPrefix, waitFor } from '@docproc/testkit';
 
 export interface BatchStatusBody {
   id: string;
@@ -157,4 +158,28 @@ export class PlatformUnderTest {
     await deletePrefix(this.redis, this.prefix).catch(() => undefined);
     this.redis.disconnect();
   }
+}
+
+/** Scanned-looking pages; `lines` sets how long OCR takes over each (a dozen lines: about a second). */
+export async function scanPages(count: number, lines = 3): Promise<{ name: string; bytes: Buffer }[]> {
+  const out: { name: string; bytes: Buffer }[] = [];
+  for (let i = 0; i < count; i++) {
+    const text = [
+      `Page ${i} of the recovery test`,
+      ...Array.from({ length: lines - 1 }, (_, l) => `Harbour authority quarterly figures, line ${l}, reference ${1000 + i}`),
+    ];
+    out.push({ name: `page-${String(i).padStart(2, '0')}.png`, bytes: await renderTextPng(text, { width: 1600 }) });
+  }
+  return out;
+}
+
+/** Each document's `document` events by status: every document must end exactly once. */
+export async function documentEnds(platform: PlatformUnderTest, id: string): Promise<Map<string, string[]>> {
+  const ends = new Map<string, string[]>();
+  for (const event of await readEvents(platform.redis, recordKeys(platform.prefix).events(id), '0', 100_000)) {
+    if (event.type !== 'document' || event.data.status === 'queued') continue;
+    const doc = String(event.data.document);
+    ends.set(doc, [...(ends.get(doc) ?? []), String(event.data.status)]);
+  }
+  return ends;
 }

@@ -1,36 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { readEvents, recordKeys } from '@docproc/batches';
-import { redisAnswers } from '@docproc/cli';
-import { renderTextPng, waitFor } from '@docproc/testkit';
-import { PlatformUnderTest } from '../src/harness';
-
-/** Scanned-looking pages; `lines` sets how long OCR takes over each (a dozen lines: about a second). */
-async function pages(count: number, lines = 3): Promise<{ name: string; bytes: Buffer }[]> {
-  const out: { name: string; bytes: Buffer }[] = [];
-  for (let i = 0; i < count; i++) {
-    const text = [
-      `Page ${i} of the recovery test`,
-      ...Array.from({ length: lines - 1 }, (_, l) => `Harbour authority quarterly figures, line ${l}, reference ${1000 + i}`),
-    ];
-    out.push({ name: `page-${String(i).padStart(2, '0')}.png`, bytes: await renderTextPng(text, { width: 1600 }) });
-  }
-  return out;
-}
-
-/** Each document's `document` events by status: every document must end exactly once. */
-async function documentEnds(platform: PlatformUnderTest, id: string): Promise<Map<string, string[]>> {
-  const ends = new Map<string, string[]>();
-  for (const event of await readEvents(platform.redis, recordKeys(platform.prefix).events(id), '0', 100_000)) {
-    if (event.type !== 'document' || event.data.status === 'queued') continue;
-    const doc = String(event.data.document);
-    ends.set(doc, [...(ends.get(doc) ?? []), String(event.data.status)]);
-  }
-  return ends;
-}
+import { recordKeys } from '@docproc/batches';
+import { startRedisServer, waitFor, type TestRedisServer } from '@docproc/testkit';
+import { PlatformUnderTest, documentEnds, scanPages as pages } from '../src/harness';
 
 const pidOf = (processedBy: string | undefined) => Number(/pid (\d+)/.exec(processedBy ?? '')?.[1]);
 
@@ -152,39 +123,20 @@ describe('recovery with real worker processes', () => {
   }, 240_000);
 
   describe('with a Redis of its own (AOF, appendfsync everysec)', () => {
-    let redis: ChildProcess | undefined;
-    let port = 0;
-    const dir = mkdtempSync(join(tmpdir(), 'docproc-redis-'));
-    const startRedis = async () => {
-      redis = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
-        {
-          stdio: 'ignore',
-        },
-      );
-      await waitFor(async () => ((await redisAnswers(`redis://127.0.0.1:${port}`, 300)) ? true : undefined), 10_000, 'redis-server');
-    };
-    const stopRedis = async () => {
-      const child = redis!;
-      await new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM'); // a clean stop: the AOF is flushed
-      });
-    };
+    let redis: TestRedisServer | undefined;
     afterAll(async () => {
-      if (redis && redis.exitCode === null) await stopRedis();
+      redis?.admin.disconnect();
+      await redis?.stop();
     });
 
     it('loses nothing when Redis stops and starts mid-batch: 503 with Retry-After meanwhile, workers reconnect, every document once', async () => {
-      port = 20_000 + Math.floor(Math.random() * 20_000);
-      await startRedis();
-      platform = new PlatformUnderTest({}, `redis://127.0.0.1:${port}`);
+      redis = await startRedisServer(['--appendonly', 'yes', '--appendfsync', 'everysec']);
+      platform = new PlatformUnderTest({}, redis.url);
       await platform.start(['orchestrator', 'worker-ocr', 'worker-nlp'], { instances: { 'worker-ocr': 2 } });
       await platform.workersUp('ocr', 2);
       const id = await platform.submit(await pages(20), { pipeline: 'ocr,nlp' });
       await waitFor(async () => ((await platform.status(id)).progress.completed >= 3 ? true : undefined), 120_000, 'some documents done');
-      await stopRedis();
+      await redis.stop(); // a clean stop: the AOF is flushed
       const away = await fetch(`${platform.base}/v1/jobs/${id}`);
       expect(away.status).toBe(503);
       expect(away.headers.get('retry-after')).toBe('5');
@@ -192,7 +144,7 @@ describe('recovery with real worker processes', () => {
       // Away for longer than a worker's blocking wait (drainDelay 5 s + 1 s): the case where BullMQ
       // workers up to 6.1 never came back (taskforcesh/bullmq#4585); the NLP pool is idle, blocked, then.
       await new Promise((resolve) => setTimeout(resolve, 8000));
-      await startRedis();
+      await redis.start();
       const ended = await platform.finished(id, 240_000);
       expect(ended).toMatchObject({ status: 'completed', progress: { completed: 20, failed: 0 } });
       const ends = await documentEnds(platform, id);

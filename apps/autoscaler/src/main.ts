@@ -30,8 +30,12 @@ try {
 }
 const running = startAutoscaler(config, backend, logger);
 const health = config.healthPort > 0 ? startHealthServer(config.healthPort, config.healthHost, running.autoscaler.health(), logger) : undefined;
-installShutdown(logger, [
-  ['stop the autoscaler', () => running.stop()],
-  ['stop the health endpoint', async () => health?.close()],
-], { limitMs: config.drainMs, drainMs: config.drainMs });
+installShutdown(
+  logger,
+  [
+    ['stop the autoscaler', () => running.stop()],
+    ['stop the health endpoint', async () => health?.close()],
+  ],
+  { limitMs: config.drainMs, drainMs: config.drainMs },
+);
 announceReady();

@@ -53,9 +53,10 @@ export function createApp(deps: AppDeps): express.Express {
       }
       res.json({ status: 'ready' });
     } catch (err) {
-      const message = shortageOf(err) === 'store_full'
-        ? 'Redis is out of memory (maxmemory with noeviction): it refuses every write'
-        : `Redis is not reachable: ${(err as Error).message}`;
+      const message =
+        shortageOf(err) === 'store_full'
+          ? 'Redis is out of memory (maxmemory with noeviction): it refuses every write'
+          : `Redis is not reachable: ${(err as Error).message}`;
       res
         .status(503)
         .set('Retry-After', '5')

@@ -35,7 +35,6 @@ function isRedisUnavailable(err: unknown): boolean {
   );
 }
 
-
 /** The last middleware: every error becomes a JSON body; unexpected ones are logged and hidden. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {

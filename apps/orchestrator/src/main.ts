@@ -67,13 +67,17 @@ function start(): void {
     process.exit(69); // EX_UNAVAILABLE
   });
 
-  installShutdown(logger, [
-    ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
-    ['stop the housekeeping rounds', stopHousekeeping],
-    ['stop watching for gone workers', async () => goneWatch.stop()],
-    ['stop the summary line', stopSummary],
-    ['close the queues', () => queues.close()],
-    ['close Redis', async () => void (await redis.quit())],
-    ['close the blob store', async () => blobs.close()],
-  ], { limitMs: config.drainMs, drainMs: config.drainMs, redis });
+  installShutdown(
+    logger,
+    [
+      ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
+      ['stop the housekeeping rounds', stopHousekeeping],
+      ['stop watching for gone workers', async () => goneWatch.stop()],
+      ['stop the summary line', stopSummary],
+      ['close the queues', () => queues.close()],
+      ['close Redis', async () => void (await redis.quit())],
+      ['close the blob store', async () => blobs.close()],
+    ],
+    { limitMs: config.drainMs, drainMs: config.drainMs, redis },
+  );
 }

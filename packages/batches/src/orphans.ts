@@ -30,7 +30,10 @@ async function documentsWithLiveTasks(redis: Redis, prefix: string): Promise<Set
 
 /** What a document's record says of where it stands: unchanged between two sweeps, nothing moved it on. */
 const standing = (doc: DocumentRecord) =>
-  [doc.status, ...STEPS.map((step) => `${doc.steps[step]?.status ?? ''}/${doc.steps[step]?.attempts ?? 0}/${doc.steps[step]?.pages?.done ?? ''}`)].join('|');
+  [
+    doc.status,
+    ...STEPS.map((step) => `${doc.steps[step]?.status ?? ''}/${doc.steps[step]?.attempts ?? 0}/${doc.steps[step]?.pages?.done ?? ''}`),
+  ].join('|');
 
 /**
  * Finds the documents that wait on nothing — not ended, no review awaited, and no task of
@@ -43,9 +46,7 @@ export class OrphanSweeper {
   /** Documents without a task at the last sweep, with where they stood then. */
   private suspects = new Map<string, string>();
 
-  constructor(
-    private readonly deps: { redis: Redis; prefix: string; store: BatchStore; queues: StepQueues; blobs: BlobStore },
-  ) {}
+  constructor(private readonly deps: { redis: Redis; prefix: string; store: BatchStore; queues: StepQueues; blobs: BlobStore }) {}
 
   /** One sweep: returns the documents sent round again. */
   async sweep(): Promise<{ batchId: string; documentId: string; step: string }[]> {

@@ -63,17 +63,21 @@ export async function runWorker<S extends StepName>(app: WorkerApp<S>): Promise<
   logger.info('worker started', { workerId: worker.id, queue: app.step, concurrency, pid: process.pid });
   const health = config.healthPort > 0 ? startHealthServer(config.healthPort, config.healthHost, worker.health(), logger) : undefined;
 
-  installShutdown(logger, [
-    ['stop taking jobs and finish running ones', () => worker.close()],
-    ['release the step resources', async () => close?.()],
-    ['close Redis', async () => void (await connection.quit())],
-    ['close the blob store', async () => blobs.close()],
-    ['stop the health endpoint', async () => health?.close()],
-  ], {
-    // Running tasks may finish (they stop at their time limit anyway), then the drain time.
-    limitMs: config.stepTimeoutMs[app.step] + config.drainMs,
-    drainMs: config.drainMs,
-    redis: connection,
-  });
+  installShutdown(
+    logger,
+    [
+      ['stop taking jobs and finish running ones', () => worker.close()],
+      ['release the step resources', async () => close?.()],
+      ['close Redis', async () => void (await connection.quit())],
+      ['close the blob store', async () => blobs.close()],
+      ['stop the health endpoint', async () => health?.close()],
+    ],
+    {
+      // Running tasks may finish (they stop at their time limit anyway), then the drain time.
+      limitMs: config.stepTimeoutMs[app.step] + config.drainMs,
+      drainMs: config.drainMs,
+      redis: connection,
+    },
+  );
   announceReady();
 }

@@ -6,10 +6,22 @@
  */
 export type Shortage = 'store_full' | 'storage_full';
 
-export function shortageOf(err: unknown): Shortage | null {
-  for (let e = err as { message?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (typeof e.message === 'string' && /^OOM /.test(e.message)) return 'store_full';
-    if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return 'storage_full';
+interface ErrorLike {
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+  /** A MULTI refused as a whole (EXECABORT) carries the errors of its commands here (ioredis). */
+  previousErrors?: unknown[];
+}
+
+export function shortageOf(err: unknown, depth = 0): Shortage | null {
+  const e = err as ErrorLike | undefined;
+  if (!e || depth > 5) return null;
+  if (typeof e.message === 'string' && /^OOM /.test(e.message)) return 'store_full';
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return 'storage_full';
+  for (const inner of [e.cause, ...(e.previousErrors ?? [])]) {
+    const shortage = shortageOf(inner, depth + 1);
+    if (shortage) return shortage;
   }
   return null;
 }

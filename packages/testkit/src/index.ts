@@ -13,3 +13,6 @@ export { businessDocuments, type BusinessDocument, type BusinessKind, type Busin
 export { seededRandom } from './random';
 export { startCpuHog, type CpuHog } from './cpu-hog';
 export { hasRedisSentinel, startSentinelGroup, type SentinelGroup } from './sentinel';
+export { startRedisServer, type TestRedisServer } from './redis-server';
+export { startFreezableProxy, type FreezableProxy } from './frozen-proxy';
+export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
