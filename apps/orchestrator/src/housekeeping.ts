@@ -28,8 +28,11 @@ const fanOutLease = (store: BatchStore, batchId: string) => `${store.keys.batch(
 export async function fanOut(deps: Pick<HousekeepingDeps, 'redis' | 'store' | 'queues' | 'logger'>, batchId: string): Promise<void> {
   const started = Date.now();
   try {
-    const done = await Lease.holding(deps.redis, fanOutLease(deps.store, batchId), LEASE_MS, () => queueFirstSteps(deps.store, deps.queues, batchId));
-    if (done !== undefined) deps.logger.info('batch fanned out', { batchId, ms: Date.now() - started });
+    const done = await Lease.holding(deps.redis, fanOutLease(deps.store, batchId), LEASE_MS, async () => {
+      await queueFirstSteps(deps.store, deps.queues, batchId);
+      return true;
+    });
+    if (done) deps.logger.info('batch fanned out', { batchId, ms: Date.now() - started });
   } catch (err) {
     deps.logger.error('fan-out stopped; it is tried again shortly', { batchId, error: (err as Error).message });
   }
