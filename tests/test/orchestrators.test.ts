@@ -48,7 +48,7 @@ describe('three orchestrators behind a round-robin proxy', () => {
     const groups: { port: number; group: Platform }[] = [];
     for (let i = 0; i < 3; i++) {
       const port = i === 0 ? 0 : await freePort();
-      const env = i === 0 ? { REDIS_URL: `redis://127.0.0.1:${redisProxy.port}` } : { PORT: String(port) };
+      const env: Record<string, string> = i === 0 ? { REDIS_URL: `redis://127.0.0.1:${redisProxy.port}` } : { PORT: String(port) };
       const group = await platform.start(['orchestrator'], { env });
       if (port) await orchestratorReady(`http://127.0.0.1:${port}`);
       groups.push({ port: port || Number(new URL(platform.base).port), group });
