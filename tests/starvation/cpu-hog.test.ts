@@ -13,8 +13,8 @@ import {
   startCpuHog,
   waitFor,
   type CpuHog,
+  PlatformUnderTest,
 } from '@docproc/testkit';
-import { PlatformUnderTest } from '../src/harness';
 
 const PROSE = PROSE_LINES.slice(0, 5);
 

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
-import { renderTextPng, waitFor } from '@docproc/testkit';
-import { PlatformUnderTest } from '../src/harness';
+import { renderTextPng, waitFor, PlatformUnderTest } from '@docproc/testkit';
 
 const KEY = 'contract-key';
 

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, renderTextPng } from '@docproc/testkit';
-import { PlatformUnderTest } from '../src/harness';
+import { freePort, renderTextPng, PlatformUnderTest } from '@docproc/testkit';
 
 const CLI = resolve(__dirname, '..', '..', 'apps', 'cli', 'dist', 'main.js');
 const KEY = 'cli-key';

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { DEAD_LETTER_QUEUE, type DeadLetter } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
-import { makePdf, renderTextPng, waitFor } from '@docproc/testkit';
-import { PlatformUnderTest } from '../src/harness';
+import { makePdf, renderTextPng, waitFor, PlatformUnderTest } from '@docproc/testkit';
 
 const text = (i: number) => ({ name: `t${String(i).padStart(3, '0')}.txt`, bytes: Buffer.from(`The text of document ${i}, in plain words.`) });
 

@@ -7,9 +7,9 @@ import {
   waitFor,
   type FreezableProxy,
   type RoundRobinProxy,
+  PlatformUnderTest,
 } from '@docproc/testkit';
 import type { Platform } from '@docproc/supervisor';
-import { PlatformUnderTest } from '../src/harness';
 
 const DOCUMENTS = 5000;
 

@@ -3,8 +3,16 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordKeys } from '@docproc/batches';
-import { startFreezableProxy, startRedisServer, waitFor, type FreezableProxy, type TestRedisServer } from '@docproc/testkit';
-import { PlatformUnderTest, documentEnds, scanPages } from '../src/harness';
+import {
+  startFreezableProxy,
+  startRedisServer,
+  waitFor,
+  type FreezableProxy,
+  type TestRedisServer,
+  PlatformUnderTest,
+  documentEnds,
+  scanPages,
+} from '@docproc/testkit';
 
 const texts = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => ({

@@ -3,9 +3,8 @@ import { dryRunBackend, startAutoscaler } from '@docproc/autoscaling';
 import { loadConfig } from '@docproc/config';
 import { readScaling } from '@docproc/pools';
 import { createLogger } from '@docproc/runtime';
-import { renderTextPng, waitFor } from '@docproc/testkit';
+import { renderTextPng, waitFor, PlatformUnderTest } from '@docproc/testkit';
 import { hasChromium, launchChromium, screenshotPath } from '../src/browser';
-import { PlatformUnderTest } from '../src/harness';
 
 const KEY = 'pages-test-key';
 const describeWithBrowser = hasChromium() ? describe : describe.skip;

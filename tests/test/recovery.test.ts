@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import { recordKeys } from '@docproc/batches';
-import { startRedisServer, waitFor, type TestRedisServer } from '@docproc/testkit';
-import { PlatformUnderTest, documentEnds, scanPages as pages } from '../src/harness';
+import { startRedisServer, waitFor, type TestRedisServer, PlatformUnderTest, documentEnds, scanPages as pages } from '@docproc/testkit';
 
 const pidOf = (processedBy: string | undefined) => Number(/pid (\d+)/.exec(processedBy ?? '')?.[1]);
 

@@ -1,6 +1,5 @@
 import { readEvents, recordKeys } from '@docproc/batches';
-import { hasRedisSentinel, renderTextPng, startSentinelGroup, waitFor, type SentinelGroup } from '@docproc/testkit';
-import { PlatformUnderTest } from '../src/harness';
+import { hasRedisSentinel, renderTextPng, startSentinelGroup, waitFor, type SentinelGroup, PlatformUnderTest } from '@docproc/testkit';
 
 /** Scanned-looking pages, a second or so of OCR each. */
 async function pages(count: number): Promise<{ name: string; bytes: Buffer }[]> {

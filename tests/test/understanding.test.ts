@@ -1,5 +1,4 @@
-import { businessDocuments, makePdf, renderTextPng, type BusinessDocument } from '@docproc/testkit';
-import { PlatformUnderTest } from '../src/harness';
+import { businessDocuments, makePdf, renderTextPng, type BusinessDocument, PlatformUnderTest } from '@docproc/testkit';
 
 interface Understood {
   name: string;

@@ -16,3 +16,4 @@ export { hasRedisSentinel, startSentinelGroup, type SentinelGroup } from './sent
 export { startRedisServer, type TestRedisServer } from './redis-server';
 export { startFreezableProxy, type FreezableProxy } from './frozen-proxy';
 export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+export { PlatformUnderTest, documentEnds, scanPages, type BatchStatusBody, type DocumentBody } from './platform-under-test';

@@ -6,7 +6,9 @@ import { startPlatform, type Platform, type PlatformApp } from '@docproc/supervi
 import { loadConfig } from '@docproc/config';
 import { createLogger, createRedis, exitWitness, redisTarget } from '@docproc/runtime';
 import { readEvents, recordKeys } from '@docproc/batches';
-import { TEST_REDIS_URL, deletePrefix, freePort, orchestratorReady, renderTextPng, testPrefix, waitFor } from '@docproc/testkit';
+import { freePort, orchestratorReady } from './fixtures';
+import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from './redis';
+import { renderTextPng } from './render';
 
 export interface BatchStatusBody {
   id: string;
