@@ -253,6 +253,8 @@ async function orchestratorKill(): Promise<Outcome> {
   const documents = 5000;
   const platform = new PlatformUnderTest({ DOCPROC_MAX_EVENTS_PER_JOB: '100000' });
   const redisProxy = await startFreezableProxy(6379);
+  // 25 ms each way: the victim's fan-out takes seconds, so its kill lands mid-way.
+  redisProxy.delay(25);
   try {
     const groups: { port: number; group: { kill(): void } }[] = [];
     for (let i = 0; i < 3; i++) {

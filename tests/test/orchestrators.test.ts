@@ -45,6 +45,8 @@ describe('three orchestrators behind a round-robin proxy', () => {
     // The first orchestrator takes the first request (the submit). Its Redis connections go
     // through a proxy frozen the moment it answers 202: its fan-out stops where it is, then it is killed.
     redisProxy = await startFreezableProxy(6379);
+    // 25 ms each way: its fan-out of 5,000 takes seconds, not milliseconds, so the kill lands mid-way.
+    redisProxy.delay(25);
     const groups: { port: number; group: Platform }[] = [];
     for (let i = 0; i < 3; i++) {
       const port = i === 0 ? 0 : await freePort();

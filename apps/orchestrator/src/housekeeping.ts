@@ -19,22 +19,30 @@ const LEASE_MS = 15_000;
 /** The lease of a batch's fan-out: its holder queues the batch's first tasks. */
 const fanOutLease = (store: BatchStore, batchId: string) => `${store.keys.batch(batchId)}:fanning-out`;
 
+/** Takes the fan-out lease of a batch (null when another orchestrator holds it). */
+export function takeFanOut(deps: Pick<HousekeepingDeps, 'redis' | 'store'>, batchId: string): Promise<Lease | null> {
+  return Lease.take(deps.redis, fanOutLease(deps.store, batchId), LEASE_MS);
+}
+
 /**
  * Queues a large batch's first tasks (after the API answered), holding the batch's fan-out
- * lease: of several orchestrators, one does it; should it die mid-way, another resumes it
- * once the lease runs out (queueing a task twice is a no-op: task ids are stable). A
- * failure is logged and tried again at the next look.
+ * lease — the one the submit took before the batch was recorded (so no other orchestrator
+ * starts it meanwhile), or, resuming, one taken now. Should this process die mid-way,
+ * another resumes once the lease runs out (queueing a task twice is a no-op: task ids are
+ * stable). A failure is logged and tried again at the next look.
  */
-export async function fanOut(deps: Pick<HousekeepingDeps, 'redis' | 'store' | 'queues' | 'logger'>, batchId: string): Promise<void> {
+export async function fanOut(deps: Pick<HousekeepingDeps, 'redis' | 'store' | 'queues' | 'logger'>, batchId: string, held?: Lease): Promise<void> {
   const started = Date.now();
+  let lease: Lease | null = held ?? null;
   try {
-    const done = await Lease.holding(deps.redis, fanOutLease(deps.store, batchId), LEASE_MS, async () => {
-      await queueFirstSteps(deps.store, deps.queues, batchId);
-      return true;
-    });
-    if (done) deps.logger.info('batch fanned out', { batchId, ms: Date.now() - started });
+    lease ??= await takeFanOut(deps, batchId);
+    if (!lease) return;
+    await queueFirstSteps(deps.store, deps.queues, batchId);
+    deps.logger.info('batch fanned out', { batchId, ms: Date.now() - started });
   } catch (err) {
     deps.logger.error('fan-out stopped; it is tried again shortly', { batchId, error: (err as Error).message });
+  } finally {
+    await lease?.giveUp();
   }
 }
 

@@ -4,7 +4,7 @@ import { Router, type RequestHandler } from 'express';
 import { FAN_OUT_CHUNK, deleteBatch, queueFirstSteps, recordBatch, type NewDocument } from '@docproc/batches';
 import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
-import { fanOut } from './housekeeping';
+import { fanOut, takeFanOut } from './housekeeping';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
 import { checkDefinitions } from './definitions';
 import type { AppDeps } from './deps';
@@ -84,12 +84,14 @@ export function submitRoute(deps: AppDeps): Router {
       }
       split('store');
       const createdAt = new Date();
+      // A large batch's fan-out is this orchestrator's from the start: none other takes it up while it lives.
+      const lease = documents.length > FAN_OUT_CHUNK ? await takeFanOut(deps, id) : null;
       try {
         await recordBatch(store, { id, ...submission, documents, createdAt });
         // A small batch is queued before the answer; a large one goes on in chunks after it (and
         // is resumed at the next start should this process stop mid-way).
         if (documents.length <= FAN_OUT_CHUNK) await queueFirstSteps(store, queues, id);
-        else void fanOut(deps, id);
+        else void fanOut(deps, id, lease ?? undefined);
         await onReplicas(redis, config.redisMinReplicas, config.redisReplicaWaitMs);
       } catch (err) {
         // Half recorded (or not on the replicas): nobody was told of this job, so nothing of it
@@ -97,6 +99,7 @@ export function submitRoute(deps: AppDeps): Router {
         // some records; cancelling first stops any task already queued.)
         await store.cancelBatch(id).catch(() => undefined);
         await deleteBatch(store, queues, blobs, id).catch(() => undefined);
+        await lease?.giveUp();
         throw err;
       }
       split('record');

@@ -12,13 +12,16 @@ export interface FreezableProxy {
    * socket (a frozen proxy, a lost NAT entry). Connections made after go through.
    */
   freeze(): number;
+  /** From now, every chunk is forwarded this much later (order kept): a slow network. */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
-/** A TCP proxy to `target` on loopback whose open connections can be frozen. */
+/** A TCP proxy to `target` on loopback whose open connections can be slowed down or frozen. */
 export async function startFreezableProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<FreezableProxy> {
   const open = new Set<{ client: Socket; upstream: Socket; frozen: boolean }>();
   let connections = 0;
+  let latencyMs = 0;
   const server = createServer((client) => {
     connections++;
     const upstream = connect(targetPort, targetHost);
@@ -26,7 +29,11 @@ export async function startFreezableProxy(targetPort: number, targetHost = '127.
     open.add(pair);
     const forward = (from: Socket, to: Socket) =>
       from.on('data', (chunk) => {
-        if (!pair.frozen) to.write(chunk);
+        if (latencyMs === 0) {
+          if (!pair.frozen) to.write(chunk);
+          return;
+        }
+        setTimeout(() => !pair.frozen && to.write(chunk), latencyMs);
       });
     forward(client, upstream);
     forward(upstream, client);
@@ -47,6 +54,9 @@ export async function startFreezableProxy(targetPort: number, targetHost = '127.
     },
     get frozenOpen() {
       return [...open].filter((pair) => pair.frozen).length;
+    },
+    delay(ms: number) {
+      latencyMs = ms;
     },
     freeze() {
       for (const pair of open) pair.frozen = true;
