@@ -14,14 +14,17 @@
  * fan-out of 5,000 documents. BENCH_SCENARIOS picks some (comma-separated names).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
 import { readEvents, recordKeys } from '@docproc/batches';
 import { queueName } from '@docproc/catalog';
 import {
+  CORPUS_DIR,
   PlatformUnderTest,
+  corpusAvailable,
+  corpusFile,
   freePort,
   hasRedisSentinel,
   orchestratorReady,
@@ -108,8 +111,23 @@ async function cpuHog(): Promise<Outcome> {
     await platform.start(['orchestrator', 'worker-preprocessing', 'worker-ocr', 'worker-nlp', 'worker-validation']);
     await platform.workersUp('ocr', 1);
     const started = Date.now();
-    const id = await platform.submit(await scanPages(10, 6), { pipeline: 'preprocess,ocr,nlp,validate' });
-    return await outcome(platform, 'CPU hog, 4 busy processes per core', id, 10, [], started, 600_000);
+    // The corpus's scans (when ../shared is there) and generated pages; invalid.pdf is left out: it fails by design.
+    const corpus = corpusAvailable()
+      ? readdirSync(CORPUS_DIR)
+          .filter((name) => /\.(pdf|png|jpe?g|tiff?)$/i.test(name) && name !== 'invalid.pdf')
+          .map((name) => ({ name, bytes: readFileSync(corpusFile(name)) }))
+      : [];
+    const files = [...corpus, ...(await scanPages(10, 6))];
+    const id = await platform.submit(files, { pipeline: 'preprocess,ocr,nlp,validate' });
+    return await outcome(
+      platform,
+      `CPU hog, 4 busy processes per core (${corpus.length} corpus files + 10 pages)`,
+      id,
+      files.length,
+      [],
+      started,
+      900_000,
+    );
   } finally {
     await hog.stop();
     await platform.stop();
