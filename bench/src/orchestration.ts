@@ -20,11 +20,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import { BatchStore, StepQueues, taskPolicy, taskIdOf, submitBatch, type NewBatch } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
 import { STEPS, nlpResultSchema, taskOptions, toQueuePriority, type StepName, type StepResults } from '@docproc/catalog';
-import { createLogger, createRedis, startStepWorker, stepWorkerSettings, type StepProcessor } from '@docproc/runtime';
+import { createLogger, createRedis, startStepWorker, stepWorkerSettings, type RedisClient, type StepProcessor } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
 
@@ -44,7 +43,7 @@ const NO_OP_RESULTS: StepResults = {
   validate: { status: 'passed', reasons: [], fields: {} },
 };
 
-async function plainBullmq(redis: Redis, withOptions: boolean, documents = documentCount): Promise<number> {
+async function plainBullmq(redis: RedisClient, withOptions: boolean, documents = documentCount): Promise<number> {
   const prefix = testPrefix('bench-plain');
   const options = (i: number, documentId: string): JobsOptions | undefined =>
     withOptions ? { ...taskOptions(STEPS[i]!, policy), jobId: taskIdOf(documentId, STEPS[i]!), priority: toQueuePriority(0) } : undefined;
@@ -78,7 +77,7 @@ async function plainBullmq(redis: Redis, withOptions: boolean, documents = docum
   return documents / seconds;
 }
 
-async function docproc(redis: Redis, documents = documentCount): Promise<number> {
+async function docproc(redis: RedisClient, documents = documentCount): Promise<number> {
   const prefix = testPrefix('bench-docproc');
   const dataDir = mkdtempSync(join(tmpdir(), 'docproc-bench-'));
   const blobs = new LocalBlobStore(dataDir);

@@ -18,11 +18,14 @@ const render = (overlay: string) => execFileSync('kubectl', ['kustomize', resolv
 const objects = (yaml: string): any[] => parseAllDocuments(yaml).map((d) => d.toJS());
 
 describe('the Kubernetes manifests', () => {
-  it.each(['dev', 'production', 'production-keda', 'production-sentinel'])('k8s/overlays/%s renders, and every object is valid', (overlay) => {
-    const verdicts = validate(render(overlay));
-    expect(verdicts.length).toBeGreaterThan(10);
-    expect(verdicts.filter((v) => v.error !== null)).toEqual([]);
-  });
+  it.each(['dev', 'production', 'production-keda', 'production-sentinel', 'production-redis-cluster'])(
+    'k8s/overlays/%s renders, and every object is valid',
+    (overlay) => {
+      const verdicts = validate(render(overlay));
+      expect(verdicts.length).toBeGreaterThan(10);
+      expect(verdicts.filter((v) => v.error !== null)).toEqual([]);
+    },
+  );
 
   it('the validator refuses what Kubernetes would', () => {
     const verdicts = validate('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: two, selector: {}, template: {}}\n');

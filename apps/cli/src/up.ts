@@ -40,8 +40,9 @@ export async function up(): Promise<void> {
   const say = printer('docproc', 5);
 
   let redisServer: RedisServer | undefined;
-  // Behind sentinels the Redis is the operator's: never started here.
-  if (config.redisSentinels.length === 0 && !(await redisAnswers(config.redisUrl))) {
+  // Behind sentinels or a cluster the Redis is the operator's: never started here.
+  const operatorsRedis = config.redisSentinels.length > 0 || config.redisClusterNodes.length > 0;
+  if (!operatorsRedis && !(await redisAnswers(config.redisUrl))) {
     if (!hasRedisServer()) {
       process.stderr.write(
         `docproc up: no Redis answers at ${config.redisUrl}, and redis-server is not installed.\n` +

@@ -3,11 +3,11 @@ import type { RequestHandler } from 'express';
 import { FIRST_STEP_INPUTS, STEPS, detectMediaType, type StepName } from '@docproc/catalog';
 import { queuedOf, queueSignals, type StepQueues } from '@docproc/batches';
 import { staleAfterMs, stepCapabilities } from '@docproc/runtime';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@docproc/runtime';
 import { HttpError, badRequest } from './http-error';
 
 /** Tasks queued over every step queue (batches' queuedOf: waiting, prioritized, in backoff), read at most once a second. */
-export function backlogGauge(queues: StepQueues, redis: Redis): () => Promise<number> {
+export function backlogGauge(queues: StepQueues, redis: RedisClient): () => Promise<number> {
   let cached: { at: number; value: number } | undefined;
   return async () => {
     if (cached && Date.now() - cached.at < 1000) return cached.value;
@@ -69,7 +69,7 @@ export function checkFirstStepTakes(first: StepName, files: { name: string; type
 }
 
 /** Refuses OCR languages the OCR workers do not have (as they announced them); passes when no OCR worker ever started. */
-export async function checkLanguages(redis: Redis, prefix: string, heartbeatMs: number, languages: string[] | undefined): Promise<void> {
+export async function checkLanguages(redis: RedisClient, prefix: string, heartbeatMs: number, languages: string[] | undefined): Promise<void> {
   if (!languages) return;
   const ocr = await stepCapabilities(redis, prefix, 'ocr', staleAfterMs(heartbeatMs));
   const installed = ocr?.languages;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@docproc/runtime';
 import type { BatchStore, StepQueues } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { Logger } from '@docproc/runtime';
@@ -8,7 +8,7 @@ import type { BlobStore } from '@docproc/storage';
 export interface AppDeps {
   config: Config;
   /** A producer connection (fails fast). */
-  redis: Redis;
+  redis: RedisClient;
   store: BatchStore;
   queues: StepQueues;
   blobs: BlobStore;

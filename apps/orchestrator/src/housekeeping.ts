@@ -2,11 +2,11 @@ import { Lease, OrphanSweeper, queueFirstSteps, type BatchStore, type StepQueues
 import type { Config } from '@docproc/config';
 import type { Logger } from '@docproc/runtime';
 import type { BlobStore } from '@docproc/storage';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@docproc/runtime';
 import { sweepExpired } from './retention';
 
 export interface HousekeepingDeps {
-  redis: Redis;
+  redis: RedisClient;
   store: BatchStore;
   queues: StepQueues;
   blobs: BlobStore;

@@ -1,10 +1,10 @@
 import { deleteBatch, type BatchStore, type StepQueues } from '@docproc/batches';
 import type { Logger } from '@docproc/runtime';
 import type { BlobStore } from '@docproc/storage';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@docproc/runtime';
 
 export interface RetentionDeps {
-  redis: Redis;
+  redis: RedisClient;
   store: BatchStore;
   queues: StepQueues;
   blobs: BlobStore;

@@ -13,6 +13,7 @@ import { parseSubmission } from './submission';
 import { uploadFiles } from './upload';
 import type { UploadedFile } from './upload-storage';
 import type { Redis } from 'ioredis';
+import { nodeHolding } from '@docproc/runtime';
 
 /** Runs `work` over the items, at most `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -92,7 +93,7 @@ export function submitRoute(deps: AppDeps): Router {
         // is resumed at the next start should this process stop mid-way).
         if (documents.length <= FAN_OUT_CHUNK) await queueFirstSteps(store, queues, id);
         else void fanOut(deps, id, lease ?? undefined);
-        await onReplicas(redis, config.redisMinReplicas, config.redisReplicaWaitMs);
+        await onReplicas(nodeHolding(redis, config.keyPrefix), config.redisMinReplicas, config.redisReplicaWaitMs);
       } catch (err) {
         // Half recorded (or not on the replicas): nobody was told of this job, so nothing of it
         // may stay — its tasks, blobs and records go. (A store that refuses writes now may keep
@@ -122,7 +123,7 @@ export function submitRoute(deps: AppDeps): Router {
 
 /**
  * Waits until the writes made so far on this connection (the batch, its documents and
- * first tasks) are on `replicas` replicas (Redis WAIT), so a failover cannot lose a batch
+ * first tasks; on a cluster, the connection to the prefix's node) are on `replicas` replicas (Redis WAIT), so a failover cannot lose a batch
  * that was acknowledged; 503 with Retry-After when they are not there in time.
  */
 async function onReplicas(redis: Redis, replicas: number, timeoutMs: number): Promise<void> {

@@ -1,14 +1,13 @@
 import type { StepName } from '@docproc/catalog';
 import type { Config } from '@docproc/config';
 import { writeScaling, type PoolDecision, type PoolSettings, type ScalingSnapshot } from '@docproc/pools';
-import type { HealthChecks, Logger } from '@docproc/runtime';
-import type { Redis } from 'ioredis';
+import type { RedisClient, HealthChecks, Logger } from '@docproc/runtime';
 import type { ScaleBackend } from './backends/backend';
 import { decide, type Headroom, type PolicySettings, type PoolHistory } from './policy';
 import type { SignalReader } from './signals';
 
 export interface AutoscalerDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   backend: ScaleBackend;
   reader: SignalReader;

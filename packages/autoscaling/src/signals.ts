@@ -10,8 +10,7 @@ import {
 } from '@docproc/batches';
 import { STEPS, type StepName } from '@docproc/catalog';
 import type { PoolSignals } from '@docproc/pools';
-import { liveWorkers, staleAfterMs, type WorkerInfo } from '@docproc/runtime';
-import type { Redis } from 'ioredis';
+import { type RedisClient, liveWorkers, staleAfterMs, type WorkerInfo } from '@docproc/runtime';
 
 interface Sample {
   at: number;
@@ -41,7 +40,7 @@ export class SignalReader {
   private cpu = new Map<string, { at: number; cpuSeconds: number }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queues: StepQueues,
     private readonly prefix: string,
     private readonly heartbeatMs: number,

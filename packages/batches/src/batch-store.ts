@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import { PAGED_STEPS, failedAttemptSchema, type BatchStatus, type FailedAttempt, type JobOptions, type StepName } from '@docproc/catalog';
 import { recordKeys } from './keys';
 import { CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
 import { countTask, type TaskCount } from './counters';
 import { parseBatch, parseDocument, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
+import type { RedisClient } from './redis-client';
 
 interface ScriptCommands {
   docprocRecordReview(
@@ -56,7 +56,7 @@ export interface BatchListFilter {
 /** Batch and document records in Redis: small fields and counters, never document bytes. */
 export class BatchStore {
   readonly keys;
-  private readonly redis: Redis & ScriptCommands;
+  private readonly redis: RedisClient & ScriptCommands;
 
   /**
    * @param onBatchEnd called with the batch's final record when a call ends it (its last
@@ -64,14 +64,14 @@ export class BatchStore {
    */
   constructor(
     /** The connection the records go over (a task's ledger writes through it too). */
-    readonly connection: Redis,
+    readonly connection: RedisClient,
     prefix: string,
     /** Progress events kept per batch. */
     readonly maxEvents: number,
     private readonly onBatchEnd?: (batch: BatchRecord) => void,
   ) {
     this.keys = recordKeys(prefix);
-    this.redis = connection as Redis & ScriptCommands;
+    this.redis = connection as RedisClient & ScriptCommands;
     if (!('docprocCancelBatch' in connection)) {
       connection.defineCommand('docprocRecordReview', { numberOfKeys: 6, lua: RECORD_REVIEW });
       connection.defineCommand('docprocCancelBatch', { numberOfKeys: 6, lua: CANCEL_BATCH });

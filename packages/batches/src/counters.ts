@@ -1,5 +1,6 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { StepName } from '@docproc/catalog';
+import type { RedisClient } from './redis-client';
 
 /**
  * The platform's counters, one Redis hash that every process adds to — workers
@@ -71,7 +72,7 @@ export interface PlatformCounters {
 }
 
 /** Everything counted so far, in shape. */
-export async function readCounters(redis: Redis, key: string): Promise<PlatformCounters> {
+export async function readCounters(redis: RedisClient, key: string): Promise<PlatformCounters> {
   const fields = await redis.hgetall(key);
   const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {}, reviews: {}, crashes: [], repairs: {} };
   const histogram = (step: string) => (counters.durations[step] ??= { buckets: DURATION_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 });

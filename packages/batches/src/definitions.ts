@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 /**
  * Named definitions users store once and jobs name (classifiers, rule sets): one Redis
@@ -8,7 +8,7 @@ export class Definitions<T extends { name: string }> {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     kind: 'classifiers' | 'rulesets',
   ) {

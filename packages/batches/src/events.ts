@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 /**
  * The kinds of progress event a batch's stream holds: written by the Lua scripts
@@ -33,13 +33,13 @@ export function toEvent([id, fields]: [string, string[]]): BatchEvent {
 }
 
 /** Events after `afterId` ('0' for all), oldest first, at most `count`. */
-export async function readEvents(redis: Redis, streamKey: string, afterId: string, count: number): Promise<BatchEvent[]> {
+export async function readEvents(redis: RedisClient, streamKey: string, afterId: string, count: number): Promise<BatchEvent[]> {
   const entries = (await redis.xrange(streamKey, afterId === '0' ? '-' : `(${afterId}`, '+', 'COUNT', count)) as [string, string[]][];
   return entries.map(toEvent);
 }
 
 /** The id of the oldest event still kept, or null when there is none. */
-export async function oldestEventId(redis: Redis, streamKey: string): Promise<string | null> {
+export async function oldestEventId(redis: RedisClient, streamKey: string): Promise<string | null> {
   const [first] = (await redis.xrange(streamKey, '-', '+', 'COUNT', 1)) as [string, string[]][];
   return first ? first[0] : null;
 }

@@ -26,3 +26,4 @@ export { batchEndFields } from './batch-end';
 export { DURATION_BUCKETS_SECONDS, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
 export { backlogOf, queuedOf, queueSignals, type QueueSignals } from './queue-signals';
 export { Definitions } from './definitions';
+export type { RedisClient } from './redis-client';

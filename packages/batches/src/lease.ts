@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 // Renewed or given up only by its holder (the value is the holder's token).
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
@@ -15,14 +15,14 @@ export class Lease {
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly key: string,
     private readonly token: string,
     private readonly ms: number,
   ) {}
 
   /** Takes the lease when nobody holds it; null when somebody does. */
-  static async take(redis: Redis, key: string, ms: number): Promise<Lease | null> {
+  static async take(redis: RedisClient, key: string, ms: number): Promise<Lease | null> {
     const token = randomUUID();
     if ((await redis.set(key, token, 'PX', ms, 'NX')) !== 'OK') return null;
     const lease = new Lease(redis, key, token, ms);
@@ -32,7 +32,7 @@ export class Lease {
   }
 
   /** Runs `work` holding the lease `key`, when nobody else holds it; undefined when somebody does. */
-  static async holding<T>(redis: Redis, key: string, ms: number, work: () => Promise<T>): Promise<T | undefined> {
+  static async holding<T>(redis: RedisClient, key: string, ms: number, work: () => Promise<T>): Promise<T | undefined> {
     const lease = await Lease.take(redis, key, ms);
     if (!lease) return undefined;
     try {

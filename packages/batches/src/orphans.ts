@@ -1,18 +1,18 @@
 import { FINAL_TASK_STATUSES, STEPS, queueName } from '@docproc/catalog';
-import type { Redis } from 'ioredis';
 import type { BatchStore } from './batch-store';
 import type { StepQueues } from './chain';
 import { startAgainFrom } from './lifecycle';
 import type { DocumentRecord } from './records';
 import { removeDocumentTasks } from './task-removal';
 import type { BlobStore } from '@docproc/storage';
+import type { RedisClient } from './redis-client';
 
 /** BullMQ's states in which a task will still run (its keys under the queue's prefix). */
 const LIVE_LISTS = ['wait', 'active', 'paused'] as const;
 const LIVE_SETS = ['delayed', 'prioritized', 'waiting-children'] as const;
 
 /** The documents that have a task in a state that will still run, from the tasks' ids ("<documentId>.<step>[.p<page>]"). */
-async function documentsWithLiveTasks(redis: Redis, prefix: string): Promise<Set<string>> {
+async function documentsWithLiveTasks(redis: RedisClient, prefix: string): Promise<Set<string>> {
   const multi = redis.multi();
   for (const step of STEPS) {
     const queue = `${prefix}:${queueName(step)}:`;
@@ -46,7 +46,7 @@ export class OrphanSweeper {
   /** Documents without a task at the last sweep, with where they stood then. */
   private suspects = new Map<string, string>();
 
-  constructor(private readonly deps: { redis: Redis; prefix: string; store: BatchStore; queues: StepQueues; blobs: BlobStore }) {}
+  constructor(private readonly deps: { redis: RedisClient; prefix: string; store: BatchStore; queues: StepQueues; blobs: BlobStore }) {}
 
   /** One sweep: returns the documents sent round again. */
   async sweep(): Promise<{ batchId: string; documentId: string; step: string }[]> {

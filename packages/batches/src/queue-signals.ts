@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 /** Where a queue stands: its tasks by BullMQ state, and how long the oldest has waited. */
 export interface QueueSignals {
@@ -50,7 +50,7 @@ return { oldest or false, redis.call('ZCOUNT', KEYS[3], 0, dueBelow) }
 `;
 
 /** The queue's signals; `redis` is a connection to the queue's Redis (for the one script). */
-export async function queueSignals(queue: Queue, redis: Redis, now = Date.now()): Promise<QueueSignals> {
+export async function queueSignals(queue: Queue, redis: RedisClient, now = Date.now()): Promise<QueueSignals> {
   const [counts, [oldest, due]] = await Promise.all([
     queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed'),
     redis.eval(OLDEST_WAITING, 3, queue.keys.wait!, queue.keys.prioritized!, queue.keys.delayed!, `${queue.qualifiedName}:`, String(now)) as Promise<

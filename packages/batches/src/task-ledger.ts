@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   FINAL_TASK_STATUSES,
   type BatchStatus,
@@ -17,6 +16,7 @@ import { taskCounterFields, type TaskOutcome } from './counters';
 import { CRASH_CEILING_FACTOR, chargedCrashes, isCharged } from './crash-charges';
 import { PAGE_DONE, RECORD_STEP, RELEASE_TASKS, STEP_STARTED } from './scripts';
 import type { StoredResult } from './step-results';
+import type { RedisClient } from './redis-client';
 
 /** One run of a task: what it is, who runs it, and the lock it holds. */
 export interface TaskRun {
@@ -98,14 +98,14 @@ const statusOfError = (code: string): 'cancelled' | 'timeout' | 'failed' =>
  * batches (creation, listing, cancel, retry, reviews) stay in BatchStore.
  */
 export class TaskLedger {
-  private readonly redis: Redis & LedgerCommands;
+  private readonly redis: RedisClient & LedgerCommands;
 
   constructor(
     readonly store: BatchStore,
     readonly queues: StepQueues,
   ) {
     const redis = store.connection;
-    this.redis = redis as Redis & LedgerCommands;
+    this.redis = redis as RedisClient & LedgerCommands;
     if (!('docprocReleaseTasks' in redis)) {
       redis.defineCommand('docprocStepStarted', { numberOfKeys: 3, lua: STEP_STARTED });
       redis.defineCommand('docprocRecordStep', { numberOfKeys: 9, lua: RECORD_STEP });

@@ -85,6 +85,15 @@ export const settings = {
     env: 'DOCPROC_REDIS_SENTINELS',
     schema: listOfStrings.pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'))).default([]),
   },
+  /**
+   * Redis Cluster: `host:port` of some of its nodes (the client learns the rest). Every key
+   * of a deployment sits in the one slot of DOCPROC_KEY_PREFIX's hash tag, so a cluster
+   * buys failover to a replica, not sharding (REDIS_URL then gives only the credentials).
+   */
+  redisClusterNodes: {
+    env: 'DOCPROC_REDIS_CLUSTER_NODES',
+    schema: listOfStrings.pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'))).default([]),
+  },
   /** The name the sentinels know the master by. */
   redisMaster: { env: 'DOCPROC_REDIS_MASTER', schema: z.string().min(1).optional() },
   /** The data nodes' password (else REDIS_URL's), and the sentinels' own when they ask for one. */
@@ -99,7 +108,7 @@ export const settings = {
   redisSocketTimeoutMs: { env: 'DOCPROC_REDIS_SOCKET_TIMEOUT_MS', schema: z.coerce.number().int().min(1000).default(15_000) },
   /**
    * A submit is answered 202 only once its batch is on this many replicas (Redis WAIT), so a
-   * failover loses nothing that was acknowledged. Default: 1 with Sentinel, else 0.
+   * failover loses nothing that was acknowledged. Default: 1 with Sentinel or Cluster, else 0.
    */
   redisMinReplicas: { env: 'DOCPROC_REDIS_MIN_REPLICAS', schema: z.coerce.number().int().min(0).max(10).optional() },
   /** How long a submit waits for the replicas before it answers 503. */
@@ -358,12 +367,19 @@ export function completeConfig(parsed: Parsed): { config: Config; problems: stri
   for (const [key, byBackend] of Object.entries(DERIVED_DEFAULTS) as [Derived, Record<Parsed['autoscaleBackend'], number>][]) {
     config[key] = parsed[key] ?? byBackend[parsed.autoscaleBackend];
   }
-  config.redisMinReplicas = parsed.redisMinReplicas ?? (parsed.redisSentinels.length > 0 ? 1 : 0);
+  const highlyAvailable = parsed.redisSentinels.length > 0 || parsed.redisClusterNodes.length > 0;
+  config.redisMinReplicas = parsed.redisMinReplicas ?? (highlyAvailable ? 1 : 0);
   const problems: string[] = [];
   if (config.redisSentinels.length > 0 && config.redisMaster === undefined)
     problems.push('DOCPROC_REDIS_MASTER: required with DOCPROC_REDIS_SENTINELS (the name the sentinels know the master by)');
   if (config.redisMaster !== undefined && config.redisSentinels.length === 0)
     problems.push('DOCPROC_REDIS_SENTINELS: required with DOCPROC_REDIS_MASTER');
+  if (config.redisClusterNodes.length > 0 && config.redisSentinels.length > 0)
+    problems.push('DOCPROC_REDIS_CLUSTER_NODES: not with DOCPROC_REDIS_SENTINELS (a cluster fails over by itself)');
+  if (config.redisClusterNodes.length > 0 && !/\{[^{}]+\}/.test(config.keyPrefix))
+    problems.push(
+      `DOCPROC_KEY_PREFIX: "${config.keyPrefix}" needs a hash tag ({name}) on Redis Cluster, so every key of a deployment sits in one slot`,
+    );
   for (const step of STEPS) {
     if (config.poolMin[step] > config.poolMax[step]) {
       problems.push(`DOCPROC_POOL_MIN: ${step}=${config.poolMin[step]} is above DOCPROC_POOL_MAX ${step}=${config.poolMax[step]}`);

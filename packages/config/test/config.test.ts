@@ -29,6 +29,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
+  it('takes Redis Cluster nodes, waits for a replica there by default, and wants a hash-tagged prefix', () => {
+    const config = loadConfig({ DOCPROC_REDIS_CLUSTER_NODES: 'redis-0:6379, redis-1:6379' });
+    expect(config.redisClusterNodes).toEqual(['redis-0:6379', 'redis-1:6379']);
+    expect(config.redisMinReplicas).toBe(1);
+    expect(loadConfig({}).redisMinReplicas).toBe(0);
+    expect(() => loadConfig({ DOCPROC_REDIS_CLUSTER_NODES: 'redis-0' })).toThrow(/DOCPROC_REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ DOCPROC_REDIS_CLUSTER_NODES: 'redis-0:6379', DOCPROC_KEY_PREFIX: 'docproc' })).toThrow(
+      /DOCPROC_KEY_PREFIX: "docproc" needs a hash tag/,
+    );
+    expect(() => loadConfig({ DOCPROC_REDIS_CLUSTER_NODES: 'redis-0:6379', DOCPROC_REDIS_SENTINELS: 's:26379', DOCPROC_REDIS_MASTER: 'm' })).toThrow(
+      /DOCPROC_REDIS_CLUSTER_NODES: not with DOCPROC_REDIS_SENTINELS/,
+    );
+  });
+
   it('takes S3 settings, and wants a bucket for the S3 blob store', () => {
     expect(() => loadConfig({ DOCPROC_BLOB_STORE: 's3' })).toThrow(/DOCPROC_S3_BUCKET: required when DOCPROC_BLOB_STORE is s3/);
     expect(() => loadConfig({ DOCPROC_BLOB_STORE: 'gcs' })).toThrow(/DOCPROC_BLOB_STORE/);

@@ -1,5 +1,5 @@
 import type { StepName } from '@docproc/catalog';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { PoolSignals } from './pools';
 
 export type DecisionKind = 'up' | 'down' | 'steady' | 'held';
@@ -43,7 +43,7 @@ const latestKey = (prefix: string) => `${prefix}:autoscaler:latest`;
 const historyKey = (prefix: string) => `${prefix}:autoscaler:history`;
 
 /** Keeps the autoscaler's latest look and an hour of points (writes and trims in one round trip). */
-export async function writeScaling(redis: Redis, prefix: string, snapshot: ScalingSnapshot, keepSeconds = 3600): Promise<void> {
+export async function writeScaling(redis: Redis | Cluster, prefix: string, snapshot: ScalingSnapshot, keepSeconds = 3600): Promise<void> {
   const point: ScalingPoint = { at: snapshot.at, pools: Object.fromEntries(snapshot.decisions.map((d) => [d.pool, [d.current, d.desired]])) };
   const keep = Math.ceil(keepSeconds / Math.max(0.2, snapshot.intervalSeconds));
   await redis
@@ -56,7 +56,7 @@ export async function writeScaling(redis: Redis, prefix: string, snapshot: Scali
 
 /** The latest look (null before the autoscaler's first), and the points since `sinceMs`, oldest first (none when null). */
 export async function readScaling(
-  redis: Redis,
+  redis: Redis | Cluster,
   prefix: string,
   sinceMs: number | null = Date.now() - 3600_000,
 ): Promise<{ latest: ScalingSnapshot | null; history: ScalingPoint[] }> {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@docproc/batches';
 import type { Logger } from 'winston';
 import { stepPayloadSchema, isStepName } from '@docproc/catalog';
 import { BatchStore, StepQueues, TaskLedger, taskPolicy, type WorkerEnd } from '@docproc/batches';
@@ -35,7 +35,7 @@ export function endOfExit(code: number | null, signal: NodeJS.Signals | null): W
  * (see TaskLedger.crashed). The worker's heartbeat entry goes too. Returns the tasks released.
  */
 export async function releaseGoneWorker(
-  deps: { ledger: TaskLedger; redis: Redis; prefix: string; maxCrashes: number; logger: Logger },
+  deps: { ledger: TaskLedger; redis: RedisClient; prefix: string; maxCrashes: number; logger: Logger },
   info: WorkerInfo,
   end: WorkerEnd,
 ): Promise<string[]> {
@@ -63,7 +63,7 @@ export async function releaseGoneWorker(
 }
 
 /** The heartbeat entries of the worker process `pid` on this host (one per step worker it ran). */
-export async function workersOfProcess(redis: Redis, prefix: string, pid: number): Promise<WorkerInfo[]> {
+export async function workersOfProcess(redis: RedisClient, prefix: string, pid: number): Promise<WorkerInfo[]> {
   const host = hostname();
   return (await heartbeats(redis, prefix)).filter((info) => info.pid === pid && info.host === host);
 }
@@ -78,7 +78,7 @@ export async function workersOfProcess(redis: Redis, prefix: string, pid: number
  */
 export function watchForGoneWorkers(deps: {
   ledger: TaskLedger;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   heartbeatMs: number;
   maxCrashes: number;

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@docproc/batches';
+import { connectionRecipe } from './redis';
 
 export interface WorkerInfo {
   id: string;
@@ -55,7 +56,7 @@ function capabilitiesKey(prefix: string): string {
 }
 
 /** Announces a step's capabilities for submit-time checks. */
-export async function announceCapabilities(redis: Redis, prefix: string, step: string, capabilities: WorkerCapabilities): Promise<void> {
+export async function announceCapabilities(redis: RedisClient, prefix: string, step: string, capabilities: WorkerCapabilities): Promise<void> {
   await redis.hset(capabilitiesKey(prefix), step, JSON.stringify(capabilities));
 }
 
@@ -64,7 +65,7 @@ export async function announceCapabilities(redis: Redis, prefix: string, step: s
  * with none alive (a pool scaled to zero), what the last of them announced; null when
  * no worker of the step ever started.
  */
-export async function stepCapabilities(redis: Redis, prefix: string, step: string, maxAgeMs: number): Promise<WorkerCapabilities | null> {
+export async function stepCapabilities(redis: RedisClient, prefix: string, step: string, maxAgeMs: number): Promise<WorkerCapabilities | null> {
   const live = (await liveWorkers(redis, prefix, maxAgeMs)).filter((w) => w.step === step && w.capabilities);
   if (live.length > 0) return { languages: [...new Set(live.flatMap((w) => w.capabilities?.languages ?? []))].sort() };
   const last = await redis.hget(capabilitiesKey(prefix), step);
@@ -75,8 +76,11 @@ export async function stepCapabilities(redis: Redis, prefix: string, step: strin
 // latest info the worker sent, with the time; on `stop` it removes the entry and quits.
 const BEAT_THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { Redis } = require(workerData.ioredis);
-const redis = new Redis({ ...workerData.options, maxRetriesPerRequest: null, lazyConnect: false });
+const { Cluster, Redis } = require(workerData.ioredis);
+const options = { ...workerData.options, maxRetriesPerRequest: null, lazyConnect: false };
+const redis = workerData.clusterNodes
+  ? new Cluster(workerData.clusterNodes, { redisOptions: options, lazyConnect: false })
+  : new Redis(options);
 redis.on('error', () => undefined);
 let info = null;
 const beat = () => {
@@ -98,14 +102,6 @@ parentPort.on('message', (message) => {
     .then(() => parentPort.postMessage('stopped'));
 });`;
 
-/** What of a connection's options a thread can be given (no functions). */
-function connectionOptions(redis: Redis): Record<string, unknown> {
-  const { host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role, socketTimeout } = redis.options;
-  return JSON.parse(
-    JSON.stringify({ host, port, path, username, password, db, tls, sentinels, name, sentinelPassword, sentinelUsername, role, socketTimeout }),
-  );
-}
-
 /**
  * A worker's heartbeat: its info in a hash of all workers, with the time it was seen.
  * The beats are written by a thread of their own with its own connection, so they go on
@@ -126,7 +122,7 @@ export class Heartbeat {
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly intervalMs: number,
     private readonly describe: () => Omit<WorkerInfo, 'pid' | 'host' | 'startedAt' | 'lastSeen' | 'rssBytes' | 'cpuSeconds' | 'eventLoopLagSeconds'>,
@@ -146,7 +142,7 @@ export class Heartbeat {
       eval: true,
       workerData: {
         ioredis: require.resolve('ioredis'),
-        options: connectionOptions(this.redis),
+        ...connectionRecipe(this.redis),
         key: workersKey(this.prefix),
         intervalMs: this.intervalMs,
       },
@@ -225,12 +221,12 @@ function cpuSeconds(): number {
 }
 
 /** Every worker that beat and did not say goodbye: live ones, and gone ones not yet released (see gone-workers.ts). */
-export async function heartbeats(redis: Redis, prefix: string): Promise<WorkerInfo[]> {
+export async function heartbeats(redis: RedisClient, prefix: string): Promise<WorkerInfo[]> {
   return Object.values(await redis.hgetall(workersKey(prefix))).map((json) => JSON.parse(json) as WorkerInfo);
 }
 
 /** Workers seen within `maxAgeMs`. (A stale entry stays until its worker's tasks are released.) */
-export async function liveWorkers(redis: Redis, prefix: string, maxAgeMs: number): Promise<WorkerInfo[]> {
+export async function liveWorkers(redis: RedisClient, prefix: string, maxAgeMs: number): Promise<WorkerInfo[]> {
   const now = Date.now();
   return (await heartbeats(redis, prefix)).filter((info) => now - Date.parse(info.lastSeen) <= maxAgeMs);
 }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
+import type { RedisClient } from '@docproc/batches';
 
 /** The exit of a process stopped at its drain limit (EX_TEMPFAIL): told to stop, it is not a crash of its tasks' documents. */
 export const DRAIN_LIMIT_EXIT_CODE = 75;
@@ -9,7 +9,7 @@ export interface DrainLimits {
   limitMs: number;
   /** The config's drainMs: how long a stop waits for an unreachable Redis before it gives up. */
   drainMs: number;
-  redis?: Pick<Redis, 'status'>;
+  redis?: Pick<RedisClient, 'status'>;
 }
 
 export type ShutdownStep = [description: string, run: () => Promise<void>];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@docproc/batches';
 import type { Logger } from 'winston';
 import { queueName, stepPayloadSchema, type TaskPolicy, type StepName } from '@docproc/catalog';
 import { BatchStore, StepQueues, TaskLedger, batchEndFields, taskPolicy } from '@docproc/batches';
@@ -12,7 +12,7 @@ import { watchForGoneWorkers } from './gone-workers';
 import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
 import { LOCK_LOST, runTask, taskRun, type TaskReturn } from './run-task';
-import { keepAnswering } from './redis';
+import { duplicateOf, keepAnswering } from './redis';
 import { shortageOf } from './shortage';
 
 export interface StepWorkerOptions<S extends StepName> {
@@ -21,7 +21,7 @@ export interface StepWorkerOptions<S extends StepName> {
   /** For a paged step: how to run one page and combine them. */
   pages?: PageWork<S>;
   /** A connection made with createRedis(url, 'worker'); BullMQ duplicates it for blocking calls. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   blobs: BlobStore;
   logger: Logger;
@@ -84,7 +84,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   const { step, connection, prefix, blobs, logger } = options;
   // Records go over a connection of their own with auto-pipelining: the record calls of
   // tasks ending in the same tick share one write, and none waits behind BullMQ's traffic.
-  const recordsConnection = keepAnswering(connection.duplicate({ enableAutoPipelining: true }));
+  const recordsConnection = keepAnswering(duplicateOf(connection, true));
   recordsConnection.on('error', (err: Error) => logger.warn('redis error (records)', { error: err.message }));
   const store = new BatchStore(recordsConnection, prefix, options.maxEvents, (batch) => logger.info('batch ended', batchEndFields(batch)));
   const ledger = new TaskLedger(store, new StepQueues(connection, prefix, options.policy));
@@ -160,7 +160,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   });
 
   // Cancels are announced on a channel; each worker stops the tasks of that batch it holds.
-  const subscriber = keepAnswering(connection.duplicate());
+  const subscriber = keepAnswering(duplicateOf(connection));
   subscriber.on('error', (err: Error) => logger.warn('redis error (cancel channel)', { error: err.message }));
   subscriber.on('message', (_channel: string, batchId: string) => {
     for (const [jobId, batch] of running) if (batch === batchId) worker.cancelJob(jobId, 'cancelled');

@@ -14,6 +14,7 @@ export { seededRandom } from './random';
 export { startCpuHog, type CpuHog } from './cpu-hog';
 export { hasRedisSentinel, startSentinelGroup, type SentinelGroup } from './sentinel';
 export { startRedisServer, type TestRedisServer } from './redis-server';
+export { startRedisCluster, type TestRedisCluster } from './redis-cluster';
 export { startFreezableProxy, type FreezableProxy } from './frozen-proxy';
 export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
 export { PlatformUnderTest, documentEnds, scanPages, type BatchStatusBody, type DocumentBody } from './platform-under-test';

@@ -1,10 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { startPlatform, type Platform, type PlatformApp } from '@docproc/supervisor';
 import { loadConfig } from '@docproc/config';
-import { createLogger, createRedis, exitWitness, redisTarget } from '@docproc/runtime';
+import { type RedisClient, createLogger, createRedis, exitWitness, redisTarget } from '@docproc/runtime';
 import { readEvents, recordKeys } from '@docproc/batches';
 import { freePort, orchestratorReady } from './fixtures';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from './redis';
@@ -37,7 +36,7 @@ export class PlatformUnderTest {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'docproc-sys-'));
   readonly logs: string[] = [];
   readonly exits: string[] = [];
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   base = '';
   private port = 0;
   private readonly groups: Platform[] = [];
@@ -47,7 +46,7 @@ export class PlatformUnderTest {
     private readonly env: Record<string, string> = {},
     readonly redisUrl = TEST_REDIS_URL,
   ) {
-    // As the apps connect: through the sentinels when the env names them.
+    // As the apps connect: through the sentinels, or to the cluster, when the env names them.
     this.redis = createRedis(redisTarget(loadConfig({ ...env, REDIS_URL: redisUrl })), 'worker');
   }
 

@@ -1,10 +1,9 @@
 import { STEPS, type StepName } from '@docproc/catalog';
-import { liveWorkers, staleAfterMs } from '@docproc/runtime';
-import type { Redis } from 'ioredis';
+import { type RedisClient, liveWorkers, staleAfterMs } from '@docproc/runtime';
 import type { ScaleBackend } from './backend';
 
 /** Decides and reports only: the workers are whatever heartbeats say runs, wherever it runs. */
-export function dryRunBackend(redis: Redis, prefix: string, heartbeatMs: number): ScaleBackend {
+export function dryRunBackend(redis: RedisClient, prefix: string, heartbeatMs: number): ScaleBackend {
   return {
     name: 'dry-run',
     async workers() {
