@@ -45,9 +45,18 @@ const submittedSchema = described(z.object({ id: z.string(), status: z.literal('
   examples: [{ id: '0b0f8c7e-2a7b-4f43-9a55-5d6f3c1f0a11', status: 'queued', totalDocuments: 2, createdAt: '2026-11-24T09:00:00.000Z' }],
 });
 
+const auditEntrySchema = z.object({
+  action: z.enum(['submitted', 'cancelled', 'retried', 'reviewed']),
+  tenant: z.string(),
+  key: z.string().meta({ description: 'the id of the API key (never the key)' }),
+  at: timestamp,
+  document: z.string().optional().meta({ description: 'the document reviewed' }),
+});
+
 const batchSchema = described(
   z.object({
     id: z.string(),
+    tenant: z.string().meta({ description: 'whose job it is: only its keys (and administrators) see it' }),
     status,
     priority: z.number().int().min(-10).max(10),
     pipeline: z.array(stepNameSchema),
@@ -64,12 +73,14 @@ const batchSchema = described(
     createdAt: timestamp,
     startedAt: timestamp.nullable(),
     finishedAt: timestamp.nullable(),
+    audit: z.array(auditEntrySchema).optional().meta({ description: 'who did what to the job, oldest first (GET /v1/jobs/{id} only)' }),
   }),
   {
     description: 'A batch of documents (a job) and its progress.',
     examples: [
       {
         id: '0b0f8c7e-2a7b-4f43-9a55-5d6f3c1f0a11',
+        tenant: 'acme',
         status: 'running',
         priority: 0,
         pipeline: ['preprocess', 'ocr', 'nlp', 'validate'],
@@ -322,7 +333,13 @@ export const API_BODIES = {
   ReviewList: z.object({ items: z.array(waitingReviewSchema), nextCursor: z.string().nullable() }),
   ClassifierRequest: classifierRequestBodySchema,
   Classifier: classifierSchema,
-  ClassifierList: z.object({ items: z.array(classifierSchema) }),
+  ClassifierList: z.object({
+    items: z.array(classifierSchema).describe("the tenant's own"),
+    shared: z.array(classifierSchema).describe('the shared ones every tenant reads (those its own do not replace)'),
+  }),
   Ruleset: rulesetBodySchema,
-  RulesetList: z.object({ items: z.array(rulesetBodySchema) }),
+  RulesetList: z.object({
+    items: z.array(rulesetBodySchema).describe("the tenant's own"),
+    shared: z.array(rulesetBodySchema).describe('the shared ones every tenant reads (those its own do not replace)'),
+  }),
 };

@@ -9,7 +9,9 @@ import { BOARD_PATH, boardRouter } from './board';
 import { AUTOSCALER_PATH, autoscalerPage } from './autoscaler-page';
 import { PAGES_PATH, batchPages } from './batch-pages';
 import { docsRoutes } from './docs-routes';
-import { requireApiKey } from './auth';
+import { operationRoles, ownJobsOnly } from './access';
+import { loadApiKeys } from './api-keys';
+import { authenticate, requireRole } from './auth';
 import { eventsRoute } from './events-route';
 import { errorHandler, notFound, redisUnavailable } from './http-error';
 import { diskProblem } from './disk-space';
@@ -69,15 +71,20 @@ export function createApp(deps: AppDeps): express.Express {
     next(['reconnecting', 'close', 'end'].includes(deps.redis.status) ? redisUnavailable() : undefined);
   });
 
-  // Pages for a browser (Basic auth, the key as password), then the API (bearer key).
+  // Pages for a browser (Basic auth, the key as password), then the API (bearer key): each
+  // operation's roles are the OpenAPI document's, and a job of another tenant is not there.
+  const keys = loadApiKeys(deps.config);
   const docs = docsRoutes();
-  app.use(BOARD_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), boardRouter(deps.queues, deps.config.boardReadOnly));
-  app.use('/docs', requireApiKey(deps.config.apiKeys, 'Basic'), docs.pages);
-  app.use(PAGES_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), batchPages(deps));
-  app.use(AUTOSCALER_PATH, requireApiKey(deps.config.apiKeys, 'Basic'), autoscalerPage(deps));
+  const page = authenticate(keys, 'Basic');
+  app.use(BOARD_PATH, page, requireRole('admin'), boardRouter(deps.queues, deps.config.boardReadOnly));
+  app.use('/docs', page, docs.pages);
+  app.use(PAGES_PATH, page, requireRole('read'), batchPages(deps));
+  app.use(AUTOSCALER_PATH, page, requireRole('admin'), autoscalerPage(deps));
   app.get('/', (_req, res) => res.redirect(PAGES_PATH));
-  app.use(requireApiKey(deps.config.apiKeys));
+  app.use(authenticate(keys));
   app.use(docs.spec);
+  app.use(operationRoles(docs.document));
+  app.use('/v1/jobs/:id', ownJobsOnly(deps));
   const readState = () => readPlatformState(deps);
   app.get('/metrics', metricsRoute(readState));
   app.get('/api/stats', statsRoute(readState, deps.config));

@@ -3,7 +3,8 @@ import express, { Router } from 'express';
 import type { BatchRecord, DocumentRecord } from '@docproc/batches';
 import { BATCH_STATUSES, TASK_STATUSES, type StepName } from '@docproc/catalog';
 import type { AppDeps } from './deps';
-import { batchOr404 } from './http-error';
+import { principalOf, sees } from './auth';
+import { batchOr404, notFound } from './http-error';
 import { formatDuration, html, layout, type Html } from './html';
 import { afterParam, batchStatusParam, nextCursor } from './query';
 
@@ -33,7 +34,10 @@ export function batchPages(deps: AppDeps): Router {
 
   router.get('/', async (req, res) => {
     const status = batchStatusParam(req.query);
-    const { batches, last } = await store.listBatches({ limit: 50, status, after: afterParam(req.query) });
+    const principal = principalOf(res);
+    // A tenant's keys see its batches; an administrator's, every tenant's.
+    const tenant = principal.roles.includes('admin') ? undefined : principal.tenant;
+    const { batches, last } = await store.listBatches({ tenant, limit: 50, status, after: afterParam(req.query) });
     const next = nextCursor(last);
     res.type('html').send(
       layout(
@@ -80,6 +84,7 @@ export function batchPages(deps: AppDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const batch = await batchOr404(store, req.params.id);
+    if (!sees(principalOf(res), batch.tenant)) throw notFound(`no job ${batch.id}`);
     const ids = await store.getDocumentIds(batch.id);
     const documents = (await store.getDocuments(ids)).filter((d): d is DocumentRecord => d !== null);
     res.type('html').send(layout(`Batch ${batch.id.slice(0, 8)}`, batchPage(batch, documents), 'batch-page.js'));

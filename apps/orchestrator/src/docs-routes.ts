@@ -23,7 +23,7 @@ const PAGE = `<!doctype html>
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', deepLinking: true });\n`;
 
 /** /openapi.json, and /docs: Swagger UI served from the swagger-ui-dist package (no CDN). */
-export function docsRoutes(): { spec: Router; pages: Router } {
+export function docsRoutes(): { spec: Router; pages: Router; document: ReturnType<typeof openApiDocument> } {
   const document = openApiDocument(VERSION);
   const spec = Router();
   spec.get('/openapi.json', (_req, res) => {
@@ -37,5 +37,5 @@ export function docsRoutes(): { spec: Router; pages: Router } {
     res.type('js').send(INIT);
   });
   pages.use('/assets', express.static(getAbsoluteFSPath(), { index: false, maxAge: '1h' }));
-  return { spec, pages };
+  return { spec, pages, document };
 }

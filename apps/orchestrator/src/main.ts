@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '@docproc/config';
 import { announceReady, createLogger, createRedis, installShutdown, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
+import { loadApiKeys, type ApiKey } from './api-keys';
 import { isLoopback } from './auth';
 import { readPlatformState } from './platform-state';
 import { startHousekeeping } from './housekeeping';
@@ -12,8 +13,17 @@ import { createGuardedServer } from './slow-clients';
 const config = loadConfigOrExit('orchestrator');
 const logger = createLogger('orchestrator', config.logLevel, config.logFormat);
 
-if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
-  logger.error('refusing to listen on a non-loopback address without API keys: set DOCPROC_API_KEYS or HOST=127.0.0.1', { host: config.host });
+let keys: ApiKey[] = [];
+try {
+  keys = loadApiKeys(config);
+} catch (err) {
+  logger.error('cannot use the API keys', { error: (err as Error).message });
+  process.exit(78); // EX_CONFIG
+}
+if (keys.length === 0 && !isLoopback(config.host)) {
+  logger.error('refusing to listen on a non-loopback address without API keys: set DOCPROC_API_KEYS_FILE (or DOCPROC_API_KEYS) or HOST=127.0.0.1', {
+    host: config.host,
+  });
   process.exit(78);
 }
 
@@ -53,9 +63,9 @@ function start(): void {
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info('orchestrator listening', {
       url: `http://${config.host}:${port}`,
-      auth: config.apiKeys.length > 0 ? 'api keys' : 'none (loopback only)',
+      auth: keys.length > 0 ? `${keys.length} API key(s) of ${new Set(keys.map((k) => k.tenant)).size} tenant(s)` : 'none (loopback only)',
     });
-    if (config.apiKeys.length === 0) logger.warn('no DOCPROC_API_KEYS: the API is open to anyone on this machine, and only on loopback');
+    if (keys.length === 0) logger.warn('no API keys: the API is open to anyone on this machine, and only on loopback');
     announceReady();
   });
   server.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BATCH_STATUSES, STEPS, TASK_STATUSES } from '@docproc/catalog';
+import { BATCH_STATUSES, STEPS, TASK_STATUSES, type Role } from '@docproc/catalog';
 import { API_BODIES } from './api-schemas';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
@@ -10,6 +10,60 @@ const query = (name: string, description: string, schema: object) => ({ name, in
 const JOB_ID = path('id', 'the job id POST /v1/jobs answered');
 const DOCUMENT_ID = path('documentId', 'a documentId from the results');
 const NOT_FOUND = { '404': error('no such job (or document)') };
+
+/**
+ * The roles each operation needs, one of them (an `admin` key holds them all): the one
+ * table both the document states (each operation's `security`) and the API enforces
+ * (access.ts reads it from the document). An operation missing here stops the start.
+ */
+const ROLES_OF: Record<string, Role[]> = {
+  'POST /v1/jobs': ['submit'],
+  'GET /v1/jobs': ['read'],
+  'GET /v1/jobs/{id}': ['read'],
+  'DELETE /v1/jobs/{id}': ['submit'],
+  'POST /v1/jobs/{id}/cancel': ['submit'],
+  'POST /v1/jobs/{id}/retry': ['submit'],
+  'GET /v1/jobs/{id}/results': ['read'],
+  'GET /v1/jobs/{id}/documents/{documentId}': ['read'],
+  'GET /v1/jobs/{id}/documents/{documentId}/original': ['read'],
+  'GET /v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr': ['read'],
+  'GET /v1/jobs/{id}/documents/{documentId}/pdf': ['read'],
+  'GET /v1/jobs/{id}/events': ['read'],
+  'POST /v1/jobs/{id}/documents/{documentId}/review': ['review'],
+  'GET /v1/reviews': ['review'],
+  'POST /v1/classifiers': ['submit'],
+  'GET /v1/classifiers': ['read', 'submit'],
+  'GET /v1/classifiers/{name}': ['read', 'submit'],
+  'DELETE /v1/classifiers/{name}': ['submit'],
+  'POST /v1/rulesets': ['submit'],
+  'GET /v1/rulesets': ['read', 'submit'],
+  'GET /v1/rulesets/{name}': ['read', 'submit'],
+  'DELETE /v1/rulesets/{name}': ['submit'],
+  'GET /api/stats': ['admin'],
+  'GET /metrics': ['metrics'],
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+interface Operation {
+  security?: Record<string, string[]>[];
+  responses: Record<string, unknown>;
+}
+
+/** Gives every operation but the open ones (`security: []`) its roles, and the 401 and 403 answers. */
+function guard(paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>): void {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!operation || operation.security?.length === 0) continue;
+      const roles = ROLES_OF[`${method.toUpperCase()} ${path}`];
+      if (!roles) throw new Error(`no roles for ${method.toUpperCase()} ${path}: add them to ROLES_OF in openapi.ts`);
+      operation.security = [{ bearer: roles }, { basic: roles }];
+      operation.responses['401'] ??= error('no or wrong API key');
+      operation.responses['403'] = error(`the key holds none of the roles ${roles.join(', ')}`);
+    }
+  }
+}
 
 /**
  * Drops what the generator adds that a reader does not need: each schema's own $schema
@@ -37,7 +91,7 @@ export function openApiDocument(version: string) {
   for (const [id, schema] of Object.entries(API_BODIES)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
   for (const schema of Object.values(schemas)) tidy(schema);
-  return {
+  const document = {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     info: {
@@ -45,15 +99,16 @@ export function openApiDocument(version: string) {
       version,
       description:
         'Submit batches of scans, PDFs and photos; follow them; read back text, language, entities and validation. ' +
-        'With DOCPROC_API_KEYS set every route but /healthz and /readyz needs `Authorization: Bearer <key>` ' +
-        '(or HTTP Basic with the key as the password, for browsers).',
+        'With API keys set (DOCPROC_API_KEYS, DOCPROC_API_KEYS_FILE) every route but /healthz and /readyz needs ' +
+        '`Authorization: Bearer <key>` (or HTTP Basic with the key as the password, for browsers), and the roles its ' +
+        "`security` names; a key sees only its tenant's jobs, reviews and stored definitions (an `admin` key, every tenant's).",
     },
     security: [{ bearer: [] }, { basic: [] }],
     components: {
       schemas,
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'one of DOCPROC_API_KEYS' },
-        basic: { type: 'http', scheme: 'basic', description: 'any user name, one of DOCPROC_API_KEYS as the password' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key; the roles an operation lists are the ones it needs' },
+        basic: { type: 'http', scheme: 'basic', description: 'any user name, an API key as the password' },
       },
     },
     paths: {
@@ -286,4 +341,6 @@ export function openApiDocument(version: string) {
       },
     },
   };
+  guard(document.paths as unknown as Parameters<typeof guard>[0]);
+  return document;
 }

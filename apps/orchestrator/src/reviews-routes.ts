@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { readStepResult, type DocumentRecord } from '@docproc/batches';
 import { stepResultSchemas } from '@docproc/catalog';
 import { reviewRequestSchema, type ReviewRecordedBody } from './api-schemas';
+import { act, principalOf, sees } from './auth';
 import type { AppDeps } from './deps';
 import { HttpError, badRequest, batchOr404, notFound } from './http-error';
 import { limitParam } from './query';
@@ -30,6 +31,13 @@ export function reviewsRoute(deps: AppDeps): Router {
     let offset = typeof req.query.cursor === 'string' ? Number(req.query.cursor) : 0;
     if (!Number.isInteger(offset) || offset < 0) throw badRequest('"cursor" must be the nextCursor of the page before');
     const items = [];
+    const principal = principalOf(res);
+    const tenants = new Map<string, string | null>();
+    const seen = async (batchId: string) => {
+      if (!tenants.has(batchId)) tenants.set(batchId, await deps.store.tenantOf(batchId));
+      const tenant = tenants.get(batchId);
+      return tenant !== null && tenant !== undefined && sees(principal, tenant);
+    };
     for (;;) {
       const waiting = await deps.store.waitingReviews(offset, SCAN_CHUNK);
       const docs = await deps.store.getDocuments(waiting.map((w) => w.documentId));
@@ -37,7 +45,7 @@ export function reviewsRoute(deps: AppDeps): Router {
       for (const [i, entry] of waiting.entries()) {
         taken = i + 1;
         const doc = docs[i];
-        if (!doc || (job && entry.batchId !== job)) continue;
+        if (!doc || (job && entry.batchId !== job) || !(await seen(entry.batchId))) continue;
         const validation = await validationOf(deps, doc);
         if (rule && !validation?.reasons.some((r) => r.rule === rule)) continue;
         items.push({
@@ -85,7 +93,9 @@ export function reviewDecisionRoute(deps: AppDeps): Router {
     if (outcome === 'none') throw new HttpError(409, 'conflict', `document ${doc.id} does not wait for review: its validation did not ask for one`);
     if (outcome === 'cancelled') throw new HttpError(409, 'conflict', `job ${batch.id} was cancelled: its documents are not reviewed`);
     if (outcome !== 'recorded') throw new HttpError(409, 'conflict', `document ${doc.id} was already ${outcome}`);
-    deps.logger.info('review recorded', { batchId: batch.id, documentId: doc.id, decision: recorded.decision });
+    const entry = act(res, 'reviewed', doc.id);
+    await deps.store.audit(batch.id, entry);
+    deps.logger.info('review recorded', { batchId: batch.id, documentId: doc.id, decision: recorded.decision, by: entry.key, tenant: batch.tenant });
     const after = await batchOr404(deps.store, batch.id);
     const body: ReviewRecordedBody = {
       documentId: doc.id,

@@ -6,6 +6,7 @@ import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import { fanOut, takeFanOut } from './housekeeping';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
+import { principalOf } from './auth';
 import { checkDefinitions } from './definitions';
 import type { AppDeps } from './deps';
 import { HttpError, badRequest } from './http-error';
@@ -58,7 +59,8 @@ export function submitRoute(deps: AppDeps): Router {
       if (files.length === 0) throw badRequest('no documents: upload one or more files in the field "files"');
       const submission = parseSubmission(req.body ?? {});
       if (submission.pipeline.includes('ocr')) await checkLanguages(redis, config.keyPrefix, config.heartbeatMs, submission.options.languages);
-      await checkDefinitions(deps, submission.options, submission.pipeline.includes('validate'));
+      const principal = principalOf(res);
+      await checkDefinitions(deps, principal.tenant, submission.options, submission.pipeline.includes('validate'));
       const types: (string | null)[] = new Array(files.length);
       await eachLimited(files, 32, async (file, i) => void (types[i] = file.size === 0 ? null : await uploadedType(file)));
       checkFirstStepTakes(
@@ -88,7 +90,7 @@ export function submitRoute(deps: AppDeps): Router {
       // A large batch's fan-out is this orchestrator's from the start: none other takes it up while it lives.
       const lease = documents.length > FAN_OUT_CHUNK ? await takeFanOut(deps, id) : null;
       try {
-        await recordBatch(store, { id, ...submission, documents, createdAt });
+        await recordBatch(store, { id, tenant: principal.tenant, submittedBy: principal.keyId, ...submission, documents, createdAt });
         // A small batch is queued before the answer; a large one goes on in chunks after it (and
         // is resumed at the next start should this process stop mid-way).
         if (documents.length <= FAN_OUT_CHUNK) await queueFirstSteps(store, queues, id);
@@ -106,6 +108,8 @@ export function submitRoute(deps: AppDeps): Router {
       split('record');
       logger.info('batch submitted', {
         batchId: id,
+        tenant: principal.tenant,
+        by: principal.keyId,
         documents: documents.length,
         pipeline: submission.pipeline.join(','),
         priority: submission.priority,

@@ -9,6 +9,7 @@ export function batchView(batch: BatchRecord): BatchBody {
   const done = batch.completed + batch.failed + batch.cancelled;
   return {
     id: batch.id,
+    tenant: batch.tenant,
     status: batch.status,
     priority: batch.priority,
     pipeline: batch.pipeline,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 // Deep import: natural's index also loads its storage backends, which read a .env file into process.env.
 import { TfIdf } from 'natural/lib/natural/tfidf';
 import {
+  DEFAULT_TENANT,
   EmptyDocumentError,
   MissingDefinitionError,
   UnsupportedTypeError,
@@ -74,7 +75,7 @@ async function classification(ctx: StepContext, settings: NlpSettings, text: str
   if (!classify) return null;
   if ('labels' in classify) return classifyText(jobClassifier(classify.labels), text, language, 'job');
   if (!settings.classifiers) throw new MissingDefinitionError(`no store to read classifier ${classify.classifier} from`);
-  return classifyText(await settings.classifiers.get(classify.classifier), text, language, classify.classifier);
+  return classifyText(await settings.classifiers.get(ctx.payload.tenant ?? DEFAULT_TENANT, classify.classifier), text, language, classify.classifier);
 }
 
 /**

@@ -16,17 +16,19 @@ export class StoredClassifiers {
 
   constructor(private readonly definitions: Definitions<StoredClassifier>) {}
 
-  async get(name: string): Promise<TrainedClassifier> {
-    const known = this.trained.get(name);
+  /** The classifier a job of `tenant` means by `name`: the tenant's own, else the shared one. */
+  async get(tenant: string, name: string): Promise<TrainedClassifier> {
+    const cacheKey = `${tenant}/${name}`;
+    const known = this.trained.get(cacheKey);
     if (known && Date.now() - known.checkedAt < RECHECK_MS) return known.classifier;
-    const stored = await this.definitions.get(name);
+    const stored = await this.definitions.find(tenant, name);
     if (!stored) throw new MissingDefinitionError(`classifier ${name} was deleted after the job was submitted`);
     if (known?.createdAt === stored.createdAt) {
       known.checkedAt = Date.now();
       return known.classifier;
     }
     const classifier = trainClassifier(stored.labels, stored.algorithm);
-    this.trained.set(name, { createdAt: stored.createdAt, classifier, checkedAt: Date.now() });
+    this.trained.set(cacheKey, { createdAt: stored.createdAt, classifier, checkedAt: Date.now() });
     return classifier;
   }
 }

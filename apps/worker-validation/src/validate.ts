@@ -1,4 +1,5 @@
 import {
+  DEFAULT_TENANT,
   MissingDefinitionError,
   compileJsonSchema,
   detectMediaType,
@@ -21,7 +22,8 @@ export interface ValidationSettings {
   /** A stored rule set every job without its own rules is checked by (DOCPROC_RULESET), instead of the built-in one. */
   ruleset?: string;
   /** Where stored rule sets are read from. */
-  rulesets?: { get(name: string): Promise<StoredRuleset | null> };
+  /** Where named rule sets are read: the job's tenant's own, else the shared one. */
+  rulesets?: { find(tenant: string, name: string): Promise<StoredRuleset | null> };
   /** Where regex rules run (a thread with a time limit). */
   regex: Pick<RegexThread, 'exec'>;
 }
@@ -43,7 +45,7 @@ async function rulesOf(ctx: StepContext, settings: ValidationSettings): Promise<
   let rules: Rule[];
   if (option && 'rules' in option) rules = option.rules;
   else if (named) {
-    const stored = await settings.rulesets?.get(named);
+    const stored = await settings.rulesets?.find(ctx.payload.tenant ?? DEFAULT_TENANT, named);
     if (!stored) throw new MissingDefinitionError(`rule set ${named} is not stored (deleted after the job was submitted?)`);
     rules = stored.rules;
   } else rules = [{ kind: 'confidence', name: 'minConfidence', minMean: settings.minConfidence, severity: 'hard' }];

@@ -179,7 +179,11 @@ describe('validate: every rule kind', () => {
 
   it('checks by a stored rule set, the configured one by default, and fails clearly when it is gone', async () => {
     const stored: StoredRuleset = { name: 'strict', createdAt: '', rules: rulesSchema.parse([{ kind: 'textLength', min: 100 }]) };
-    const settings: ValidationSettings = { minConfidence: 60, regex, rulesets: { get: async (name) => (name === 'strict' ? stored : null) } };
+    const settings: ValidationSettings = {
+      minConfidence: 60,
+      regex,
+      rulesets: { find: async (_tenant, name) => (name === 'strict' ? stored : null) },
+    };
     expect((await run({ ocr: ocrOf('short', 90) }, { validate: { ruleset: 'strict' } }, settings)).reasons[0]).toMatchObject({ code: 'text_length' });
     expect((await run({ ocr: ocrOf('short', 90) }, {}, { ...settings, ruleset: 'strict' })).status).toBe('failed');
     await expect(run({ ocr: ocrOf('short', 90) }, { validate: { ruleset: 'gone' } }, settings)).rejects.toMatchObject({ code: 'missing_definition' });

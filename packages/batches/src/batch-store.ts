@@ -1,8 +1,16 @@
-import { PAGED_STEPS, failedAttemptSchema, type BatchStatus, type FailedAttempt, type JobOptions, type StepName } from '@docproc/catalog';
+import {
+  DEFAULT_TENANT,
+  PAGED_STEPS,
+  failedAttemptSchema,
+  type BatchStatus,
+  type FailedAttempt,
+  type JobOptions,
+  type StepName,
+} from '@docproc/catalog';
 import { recordKeys } from './keys';
 import { CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
 import { countTask, type TaskCount } from './counters';
-import { parseBatch, parseDocument, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
+import { parseBatch, parseDocument, type AuditEntry, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
 import type { RedisClient } from './redis-client';
 
 interface ScriptCommands {
@@ -29,6 +37,9 @@ interface ScriptCommands {
 
 export interface BatchHeader {
   id: string;
+  tenant: string;
+  /** The id of the key that submitted it (recorded in its audit trail). */
+  submittedBy: string;
   priority: number;
   pipeline: StepName[];
   options: JobOptions;
@@ -45,6 +56,8 @@ export interface BatchPosition {
 }
 
 export interface BatchListFilter {
+  /** Only this tenant's batches. */
+  tenant?: string;
   status?: BatchStatus;
   /** Only batches created at or after this time (ms). */
   since?: number;
@@ -104,6 +117,7 @@ export class BatchStore {
     const ended = batch.total > 0 && batch.refused === batch.total;
     const multi = this.redis.multi().hset(this.keys.batch(batch.id), {
       id: batch.id,
+      tenant: batch.tenant,
       status: ended ? 'failed' : 'queued',
       priority: batch.priority,
       pipeline: batch.pipeline.join(','),
@@ -116,7 +130,9 @@ export class BatchStore {
       createdAt,
       ...(ended ? { finishedAt: createdAt } : {}),
     });
-    multi.zadd(this.keys.batches, createdAt, batch.id);
+    multi.zadd(this.keys.batches, createdAt, batch.id).zadd(this.keys.tenantBatches(batch.tenant), createdAt, batch.id);
+    const submitted: AuditEntry = { action: 'submitted', tenant: batch.tenant, key: batch.submittedBy, at: batch.createdAt.toISOString() };
+    multi.rpush(this.keys.audit(batch.id), JSON.stringify(submitted));
     if (batch.refused > 0) multi.hincrby(this.keys.counters, 'documents:failed', batch.refused);
     if (ended) multi.zadd(this.keys.finished, createdAt, batch.id).hincrby(this.keys.counters, 'batches:failed', 1);
     await multi.exec();
@@ -167,6 +183,22 @@ export class BatchStore {
     return ids.filter((_, i) => ended[i] === null && fanning[i] === 0);
   }
 
+  /** The tenant a batch belongs to; null when there is no such batch. */
+  async tenantOf(batchId: string): Promise<string | null> {
+    const [id, tenant] = await this.redis.hmget(this.keys.batch(batchId), 'id', 'tenant');
+    return id === null ? null : (tenant ?? DEFAULT_TENANT);
+  }
+
+  /** Adds to the batch's audit trail (who did what). */
+  async audit(batchId: string, entry: AuditEntry): Promise<void> {
+    await this.redis.rpush(this.keys.audit(batchId), JSON.stringify(entry));
+  }
+
+  /** The batch's audit trail, oldest first. */
+  async auditTrail(batchId: string): Promise<AuditEntry[]> {
+    return (await this.redis.lrange(this.keys.audit(batchId), 0, -1)).map((json) => JSON.parse(json) as AuditEntry);
+  }
+
   async getBatch(batchId: string): Promise<BatchRecord | null> {
     return parseBatch(await this.redis.hgetall(this.keys.batch(batchId)));
   }
@@ -183,7 +215,7 @@ export class BatchStore {
     const chunk = Math.max(filter.limit * 2, 50);
     while (found.length < filter.limit) {
       const replies = await this.redis.zrevrangebyscore(
-        this.keys.batches,
+        filter.tenant === undefined ? this.keys.batches : this.keys.tenantBatches(filter.tenant),
         after ? after.createdAt : '+inf',
         filter.since ?? '-inf',
         'WITHSCORES',
@@ -377,10 +409,12 @@ export class BatchStore {
         .ltrim(this.keys.batchDocuments(batchId), ids.length, -1)
         .exec();
     }
+    const tenant = (await this.tenantOf(batchId)) ?? DEFAULT_TENANT;
     await this.redis
       .multi()
-      .unlink(this.keys.batch(batchId), this.keys.batchDocuments(batchId), this.keys.events(batchId))
+      .unlink(this.keys.batch(batchId), this.keys.batchDocuments(batchId), this.keys.events(batchId), this.keys.audit(batchId))
       .zrem(this.keys.batches, batchId)
+      .zrem(this.keys.tenantBatches(tenant), batchId)
       .zrem(this.keys.finished, batchId)
       .srem(this.keys.fanningOut, batchId)
       .exec();

@@ -1,6 +1,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import {
   DEAD_LETTER_QUEUE,
+  DEFAULT_TENANT,
   PAGED_STEPS,
   queueName,
   taskOptions,
@@ -91,7 +92,17 @@ export async function recordBatch(store: BatchStore, batch: NewBatch): Promise<v
   const createdAt = batch.createdAt ?? new Date();
   const total = batch.documents.length;
   const refused = batch.documents.filter((doc) => doc.error).length;
-  await store.createBatch({ id: batch.id, priority: batch.priority, pipeline: batch.pipeline, options: batch.options, total, refused, createdAt });
+  await store.createBatch({
+    id: batch.id,
+    tenant: batch.tenant ?? DEFAULT_TENANT,
+    submittedBy: batch.submittedBy ?? 'anonymous',
+    priority: batch.priority,
+    pipeline: batch.pipeline,
+    options: batch.options,
+    total,
+    refused,
+    createdAt,
+  });
   if (total > FAN_OUT_CHUNK) await store.markFanOut(batch.id, true);
   for (let i = 0; i < total; i += FAN_OUT_CHUNK) await store.addDocuments(batch.id, batch.pipeline, batch.documents.slice(i, i + FAN_OUT_CHUNK));
 }
@@ -115,6 +126,7 @@ export async function queueFirstSteps(store: BatchStore, queues: StepQueues, bat
       .map((doc) => {
         const data: StepPayload = {
           batchId,
+          tenant: batch.tenant,
           documentId: doc!.id,
           step: first,
           pipeline: batch.pipeline,

@@ -11,6 +11,10 @@ export function recordKeys(prefix: string) {
     released: `${prefix}:tasks:released`,
     /** Every batch, scored by creation time (ms): the listing. */
     batches: `${prefix}:batches`,
+    /** A tenant's batches, scored by creation time (ms): its listing. */
+    tenantBatches: (tenant: string) => `${prefix}:tenant:${tenant}:batches`,
+    /** Who did what to the batch (JSON entries: submitted, cancelled, retried, reviewed), oldest first. */
+    audit: (batchId: string) => `${prefix}:batch:${batchId}:audit`,
     /** Finished batches, scored by when they ended (ms): what retention expires. */
     finished: `${prefix}:batches:finished`,
     /** Batches whose first tasks are still being queued (fan-out goes on after the API answered). */

@@ -73,7 +73,7 @@ export async function deleteBatch(store: BatchStore, queues: StepQueues, blobs: 
  */
 export async function startAgainFrom(
   deps: { store: BatchStore; queues: StepQueues; blobs: BlobStore },
-  batch: Pick<BatchRecord, 'id' | 'pipeline' | 'options' | 'priority'>,
+  batch: Pick<BatchRecord, 'id' | 'tenant' | 'pipeline' | 'options' | 'priority'>,
   doc: { id: string; name: string; blobKey: string },
   from: StepName,
 ): Promise<void> {
@@ -93,7 +93,7 @@ export async function startAgainFrom(
 async function queueFromStep(
   queues: StepQueues,
   store: BatchStore,
-  batch: Pick<BatchRecord, 'id' | 'pipeline' | 'options' | 'priority'>,
+  batch: Pick<BatchRecord, 'id' | 'tenant' | 'pipeline' | 'options' | 'priority'>,
   doc: { id: string; name: string; blobKey: string },
   step: StepName,
   previousPages: PreprocessPage[] | undefined,
@@ -101,6 +101,7 @@ async function queueFromStep(
   const priority = toQueuePriority(batch.priority);
   const payload: StepPayload = {
     batchId: batch.id,
+    tenant: batch.tenant,
     documentId: doc.id,
     step,
     pipeline: batch.pipeline,

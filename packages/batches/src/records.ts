@@ -1,4 +1,13 @@
-import { PAGED_STEPS, STEPS, type BatchStatus, type DocumentErrorInfo, type JobOptions, type StepName, type TaskStatus } from '@docproc/catalog';
+import {
+  DEFAULT_TENANT,
+  PAGED_STEPS,
+  STEPS,
+  type BatchStatus,
+  type DocumentErrorInfo,
+  type JobOptions,
+  type StepName,
+  type TaskStatus,
+} from '@docproc/catalog';
 
 export interface NewDocument {
   id: string;
@@ -11,6 +20,9 @@ export interface NewDocument {
 
 export interface NewBatch {
   id: string;
+  /** Whose it is, and the id of the key that submitted it (the default tenant's, anonymous, when not given). */
+  tenant?: string;
+  submittedBy?: string;
   priority: number;
   pipeline: StepName[];
   options: JobOptions;
@@ -30,6 +42,8 @@ export interface ReviewDecision {
 
 export interface BatchRecord {
   id: string;
+  /** The tenant whose key submitted it: only its keys (and administrators') see it. */
+  tenant: string;
   status: BatchStatus;
   priority: number;
   pipeline: StepName[];
@@ -43,6 +57,16 @@ export interface BatchRecord {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+}
+
+/** One act on a batch, and who did it: the key's tenant and id (never the key). */
+export interface AuditEntry {
+  action: 'submitted' | 'cancelled' | 'retried' | 'reviewed';
+  tenant: string;
+  key: string;
+  at: string;
+  /** The document, for a review. */
+  document?: string;
 }
 
 export interface StepRecord {
@@ -81,6 +105,7 @@ export function parseBatch(h: Record<string, string>): BatchRecord | null {
   if (!h.id) return null;
   return {
     id: h.id,
+    tenant: h.tenant ?? DEFAULT_TENANT,
     status: h.status as BatchStatus,
     priority: Number(h.priority),
     pipeline: (h.pipeline ?? '').split(',') as StepName[],

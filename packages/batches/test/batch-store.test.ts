@@ -51,6 +51,8 @@ describe('BatchStore and the task ledger (real Redis)', () => {
   const create = async (b: NewBatch) => {
     await store.createBatch({
       ...b,
+      tenant: b.tenant ?? 'default',
+      submittedBy: b.submittedBy ?? 'anonymous',
       total: b.documents.length,
       refused: b.documents.filter((d) => d.error).length,
       createdAt: b.createdAt ?? new Date(),

@@ -9,3 +9,4 @@ export * from './media-type';
 export * from './definitions';
 export * from './rules';
 export { compileJsonSchema } from './json-schema';
+export * from './tenants';

@@ -5,6 +5,8 @@ import { preprocessPageSchema } from './results';
 /** The data of every step task. Bytes never travel in a task: they live in the blob store. */
 export const stepPayloadSchema = z.object({
   batchId: z.string().min(1),
+  /** The batch's tenant: whose stored definitions (classifiers, rule sets) the job names (none: the default tenant). */
+  tenant: z.string().min(1).optional(),
   documentId: z.string().min(1),
   step: stepNameSchema,
   pipeline: z.array(stepNameSchema).min(1),

@@ -152,7 +152,13 @@ export const settings = {
   logFormat: { env: 'DOCPROC_LOG_FORMAT', schema: z.enum(['json', 'pretty']).default('json') },
   port: { env: 'PORT', schema: z.coerce.number().int().min(0).max(65535).default(3000) },
   host: { env: 'HOST', schema: z.string().min(1).default('127.0.0.1') },
+  /** Keys of one tenant ("default") with every role: the simple setup, and the one before tenants. */
   apiKeys: { env: 'DOCPROC_API_KEYS', schema: listOfStrings.default([]) },
+  /**
+   * A JSON file of API keys, each `{ id, tenant, roles, sha256 }` (the hex SHA-256 of the
+   * key: the keys themselves are never stored). With DOCPROC_API_KEYS, both count.
+   */
+  apiKeysFile: { env: 'DOCPROC_API_KEYS_FILE', schema: z.string().min(1).optional() },
   /** Bull Board at /admin/queues shows but does not change (no retry, clean or remove buttons). */
   boardReadOnly: { env: 'DOCPROC_BOARD_READ_ONLY', schema: booleanFlag.default(false) },
   /** Seconds between the orchestrator's one-line platform summaries in the log; 0: none. */
