@@ -70,6 +70,16 @@ describe('the Helm chart, rendered by helm', () => {
     expect(Object.keys(single).filter((key) => key.startsWith('DOCPROC_REDIS_'))).toEqual([]);
   });
 
+  it('mounts the API keys file from its Secret into the orchestrator', () => {
+    const orchestrator = objects(template({ apiKeys: { secret: 'docproc-api-keys', fileKey: 'keys.json' } }).stdout).find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'docproc-orchestrator',
+    );
+    const pod = orchestrator.spec.template.spec;
+    expect(pod.containers[0].env).toContainEqual({ name: 'DOCPROC_API_KEYS_FILE', value: '/etc/docproc/api-keys/keys.json' });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'api-keys', mountPath: '/etc/docproc/api-keys', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'api-keys', secret: { secretName: 'docproc-api-keys' } });
+  });
+
   it('refuses, as helm install would, sentinels without a master and sentinels with cluster nodes', () => {
     const noMaster = template({ redis: { sentinels: ['s-0:26379'] } });
     expect(noMaster.status).not.toBe(0);

@@ -18,7 +18,7 @@ const render = (overlay: string) => execFileSync('kubectl', ['kustomize', resolv
 const objects = (yaml: string): any[] => parseAllDocuments(yaml).map((d) => d.toJS());
 
 describe('the Kubernetes manifests', () => {
-  it.each(['dev', 'production', 'production-keda', 'production-sentinel', 'production-redis-cluster'])(
+  it.each(['dev', 'production', 'production-keda', 'production-sentinel', 'production-redis-cluster', 'production-tenants'])(
     'k8s/overlays/%s renders, and every object is valid',
     (overlay) => {
       const verdicts = validate(render(overlay));
@@ -26,6 +26,13 @@ describe('the Kubernetes manifests', () => {
       expect(verdicts.filter((v) => v.error !== null)).toEqual([]);
     },
   );
+
+  it('with tenants, the orchestrator reads its API keys file from its Secret', () => {
+    const orchestrator = objects(render('production-tenants')).find((o) => o.kind === 'Deployment' && o.metadata.name === 'docproc-orchestrator');
+    const pod = orchestrator.spec.template.spec;
+    expect(pod.containers[0].env).toContainEqual({ name: 'DOCPROC_API_KEYS_FILE', value: '/etc/docproc/api-keys/api-keys.json' });
+    expect(pod.volumes).toContainEqual({ name: 'api-keys', secret: { secretName: 'docproc-api-keys' } });
+  });
 
   it('the validator refuses what Kubernetes would', () => {
     const verdicts = validate('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: two, selector: {}, template: {}}\n');

@@ -6,6 +6,7 @@ import { loadConfig } from '@docproc/config';
 import { ApiClient, CliError } from './client';
 import { EXIT } from './exit-codes';
 import { exitCodeOf, followJob, type JobBody } from './follow';
+import { newKey } from './new-key';
 import { results } from './results';
 import { submit } from './submit';
 import { up } from './up';
@@ -42,7 +43,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   const program = new Command('docproc')
     .description('Document processing: submit scans, PDFs and photos, follow them, read the results; run the platform with `docproc up`.')
     .addOption(new Option('--url <url>', 'the docproc API').env('DOCPROC_URL').default(defaultUrl()))
-    .addOption(new Option('--key <key>', 'an API key (one of DOCPROC_API_KEYS)').env('DOCPROC_API_KEY'))
+    .addOption(new Option('--key <key>', 'an API key (see docproc new-key)').env('DOCPROC_API_KEY'))
     .option('--json', 'machine-readable output (JSON; NDJSON for streams)')
     .version((JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version)
     .addHelpText('after', EXIT_CODES_HELP)
@@ -209,6 +210,15 @@ export function buildProgram(exit: (code: number) => void): Command {
         return EXIT.ok;
       }),
     );
+
+  program
+    .command('new-key')
+    .description('make an API key for a tenant: prints the key once, and its entry (SHA-256, never the key) for the API keys file')
+    .requiredOption('--id <id>', 'a name for the key (logs and audit trails show it)')
+    .requiredOption('--tenant <tenant>', 'whose jobs the key submits and sees')
+    .requiredOption('--roles <roles>', 'comma-separated, from submit, read, review, admin, metrics')
+    .option('--file <file>', 'add the entry to this API keys file (DOCPROC_API_KEYS_FILE), made when missing')
+    .action(run(async (options: { id: string; tenant: string; roles: string; file?: string }) => newKey(options)));
 
   program
     .command('up')

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_TENANT, ROLES, TENANT_NAME, type Role } from '@docproc/catalog';
+import { DEFAULT_TENANT, ROLES, apiKeyEntrySchema, type Role } from '@docproc/catalog';
 import type { Config } from '@docproc/config';
 
 /** A key the orchestrator accepts: who it is (its id, never the key), its tenant and roles. */
@@ -13,15 +13,6 @@ export interface ApiKey {
   digest: Buffer;
 }
 
-const keyEntrySchema = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ., _ and - (at most 64)'),
-    tenant: z.string().regex(TENANT_NAME, 'lower-case letters, digits, - and _ (at most 63)'),
-    roles: z.array(z.enum(ROLES)).min(1),
-    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the hex SHA-256 of the key (64 hex digits)'),
-  })
-  .strict();
-
 export const keyDigest = (key: string) => createHash('sha256').update(key).digest();
 
 function keysFromFile(file: string): ApiKey[] {
@@ -31,7 +22,7 @@ function keysFromFile(file: string): ApiKey[] {
   } catch (err) {
     throw new Error(`DOCPROC_API_KEYS_FILE: cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = z.array(keyEntrySchema).safeParse(entries);
+  const parsed = z.array(apiKeyEntrySchema).safeParse(entries);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`DOCPROC_API_KEYS_FILE: ${file} at ${issue.path.join('.') || 'the top'}: ${issue.message}`);
@@ -63,4 +54,50 @@ export function loadApiKeys(config: Pick<Config, 'apiKeys' | 'apiKeysFile'>): Ap
     digests.add(key.digest.toString('hex'));
   }
   return keys;
+}
+
+/**
+ * The keys now: the file is looked at (stat) at most once a second and read again when it
+ * changed, so a key is added or revoked without a restart (a Kubernetes Secret's update
+ * too). A file that turns bad keeps the keys before it, and says why once.
+ */
+export class KeyRing {
+  /** No keys configured at all: the API is open (main.ts allows that on loopback only). A file, even empty, closes it. */
+  readonly open: boolean;
+  private current: ApiKey[];
+  private seen: string;
+  private lookedAt = Date.now();
+
+  constructor(
+    private readonly config: Pick<Config, 'apiKeys' | 'apiKeysFile'>,
+    private readonly onError: (message: string) => void = () => undefined,
+  ) {
+    this.current = loadApiKeys(config);
+    this.open = !config.apiKeysFile && this.current.length === 0;
+    this.seen = this.version();
+  }
+
+  keys(): readonly ApiKey[] {
+    if (!this.config.apiKeysFile || Date.now() - this.lookedAt < 1000) return this.current;
+    this.lookedAt = Date.now();
+    const version = this.version();
+    if (version === this.seen) return this.current;
+    this.seen = version;
+    try {
+      this.current = loadApiKeys(this.config);
+    } catch (err) {
+      this.onError(`${(err as Error).message}: the keys read before stay in use`);
+    }
+    return this.current;
+  }
+
+  private version(): string {
+    if (!this.config.apiKeysFile) return '';
+    try {
+      const stat = statSync(this.config.apiKeysFile);
+      return `${stat.mtimeMs}/${stat.size}/${stat.ino}`;
+    } catch {
+      return 'missing';
+    }
+  }
 }

@@ -10,7 +10,7 @@ import { AUTOSCALER_PATH, autoscalerPage } from './autoscaler-page';
 import { PAGES_PATH, batchPages } from './batch-pages';
 import { docsRoutes } from './docs-routes';
 import { operationRoles, ownJobsOnly } from './access';
-import { loadApiKeys } from './api-keys';
+import { KeyRing } from './api-keys';
 import { authenticate, requireRole } from './auth';
 import { eventsRoute } from './events-route';
 import { errorHandler, notFound, redisUnavailable } from './http-error';
@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   // Pages for a browser (Basic auth, the key as password), then the API (bearer key): each
   // operation's roles are the OpenAPI document's, and a job of another tenant is not there.
-  const keys = loadApiKeys(deps.config);
+  const keys = new KeyRing(deps.config, (message) => deps.logger.error('cannot use the API keys file', { error: message }));
   const docs = docsRoutes();
   const page = authenticate(keys, 'Basic');
   app.use(BOARD_PATH, page, requireRole('admin'), boardRouter(deps.queues, deps.config.boardReadOnly));

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { AuditEntry } from '@docproc/batches';
 import { DEFAULT_TENANT, ROLES, type Role } from '@docproc/catalog';
-import { keyDigest, type ApiKey } from './api-keys';
+import { keyDigest, type KeyRing } from './api-keys';
 import { HttpError } from './http-error';
 
 const BASIC = 'Basic realm="docproc", charset="UTF-8"';
@@ -38,15 +38,15 @@ function presentedKey(header: string): string | null {
  * realm beside it, so a page's own requests to the API (the batch page, the API
  * docs) are answered with the credentials the browser already holds.
  */
-export function authenticate(keys: readonly ApiKey[], challenge: 'Basic' | 'Bearer' = 'Bearer'): RequestHandler {
+export function authenticate(ring: Pick<KeyRing, 'keys' | 'open'>, challenge: 'Basic' | 'Bearer' = 'Bearer'): RequestHandler {
   return (req, res, next) => {
-    if (keys.length === 0) {
+    if (ring.open) {
       res.locals.principal = NOBODY_CHECKED;
       return next();
     }
     const key = presentedKey(req.get('authorization') ?? '');
     const given = key ? keyDigest(key) : null;
-    const found = given ? keys.find((k) => timingSafeEqual(k.digest, given)) : undefined;
+    const found = given ? ring.keys().find((k) => timingSafeEqual(k.digest, given)) : undefined;
     if (found) {
       res.locals.principal = { keyId: found.id, tenant: found.tenant, roles: found.roles } satisfies Principal;
       return next();

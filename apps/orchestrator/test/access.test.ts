@@ -11,6 +11,7 @@ import { createLogger, createRedis } from '@docproc/runtime';
 import { LocalBlobStore, blobKeys } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix } from '@docproc/testkit';
 import { operationRoles } from '../src/access';
+import { KeyRing, loadApiKeys } from '../src/api-keys';
 import { createApp } from '../src/app';
 import { authenticate } from '../src/auth';
 import { errorHandler } from '../src/http-error';
@@ -231,7 +232,7 @@ describe('tenants and roles, over every operation of the OpenAPI document (real 
 
   it('a route the document does not list cannot be reached', async () => {
     const tiny = express();
-    tiny.use(authenticate([]));
+    tiny.use(authenticate({ open: true, keys: () => [] }));
     tiny.use(operationRoles({ paths: { '/listed': { get: { security: [{ bearer: ['read'] }], responses: {} } } } }));
     tiny.get('/listed', (_req, res) => void res.json({ ok: true }));
     tiny.get('/unlisted', (_req, res) => void res.json({ ok: true }));
@@ -242,5 +243,53 @@ describe('tenants and roles, over every operation of the OpenAPI document (real 
     expect((await fetch(`${at}/listed`)).status).toBe(200);
     expect((await fetch(`${at}/unlisted`)).status).toBe(404);
     listening.close();
+  });
+});
+
+describe('the API keys file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'docproc-keys-'));
+  const file = (name: string, content: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+  const sha = (key: string) => createHash('sha256').update(key).digest('hex');
+  const good = { id: 'ci', tenant: 'acme', roles: ['submit'], sha256: sha('k1') };
+
+  it('reads the keys, with DOCPROC_API_KEYS as the default tenant with every role', () => {
+    const keys = loadApiKeys({ apiKeysFile: file('good.json', [good]), apiKeys: ['legacy'] });
+    expect(keys.map(({ id, tenant, roles }) => ({ id, tenant, roles }))).toEqual([
+      { id: 'ci', tenant: 'acme', roles: ['submit'] },
+      { id: 'key-1', tenant: 'default', roles: [...ROLES] },
+    ]);
+  });
+
+  it('takes a changed file without a restart, and keeps the keys it had when the file turns bad', async () => {
+    const path = file('ring.json', [good]);
+    const errors: string[] = [];
+    const ring = new KeyRing({ apiKeysFile: path, apiKeys: [] }, (message) => errors.push(message));
+    expect(ring.keys().map((k) => k.id)).toEqual(['ci']);
+    await new Promise((r) => setTimeout(r, 1100));
+    file('ring.json', [good, { ...good, id: 'second', sha256: sha('k2') }]);
+    expect(ring.keys().map((k) => k.id)).toEqual(['ci', 'second']);
+    await new Promise((r) => setTimeout(r, 1100));
+    file('ring.json', '[{"id": "broken"');
+    expect(ring.keys().map((k) => k.id)).toEqual(['ci', 'second']);
+    expect(errors).toEqual([expect.stringMatching(/cannot read .* the keys read before stay in use/)]);
+    // a file emptied of keys lets nobody in: it never opens the API
+    await new Promise((r) => setTimeout(r, 1100));
+    file('ring.json', []);
+    expect({ open: ring.open, keys: ring.keys() }).toEqual({ open: false, keys: [] });
+  });
+
+  it('refuses, naming the entry: a bad role, tenant or digest, an unknown field, a repeated id or key, a file that is not JSON', () => {
+    const refused = (content: unknown) => () => loadApiKeys({ apiKeysFile: file('bad.json', content), apiKeys: [] });
+    expect(refused([{ ...good, roles: ['write'] }])).toThrow(/at 0\.roles\.0/);
+    expect(refused([{ ...good, tenant: 'Acme' }])).toThrow(/at 0\.tenant: lower-case/);
+    expect(refused([{ ...good, sha256: 'k1' }])).toThrow(/at 0\.sha256: the hex SHA-256/);
+    expect(refused([{ ...good, key: 'k1' }])).toThrow(/Unrecognized key/);
+    expect(refused([good, { ...good, sha256: sha('k2') }])).toThrow(/the id ci is given twice/);
+    expect(refused([good, { ...good, id: 'other' }])).toThrow(/other is the same key as another/);
+    expect(refused('{not json')).toThrow(/DOCPROC_API_KEYS_FILE: cannot read/);
   });
 });

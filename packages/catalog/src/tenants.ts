@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * What an API key may do. `admin` may do everything, across tenants; `metrics` only
  * scrapes /metrics.
@@ -10,3 +12,14 @@ export const DEFAULT_TENANT = 'default';
 
 /** A tenant's name: lower-case letters, digits, - and _ (it becomes part of Redis keys). */
 export const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** One entry of the API keys file (DOCPROC_API_KEYS_FILE): a key's id, tenant, roles and SHA-256 — never the key. */
+export const apiKeyEntrySchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ., _ and - (at most 64)'),
+    tenant: z.string().regex(TENANT_NAME, 'lower-case letters, digits, - and _ (at most 63)'),
+    roles: z.array(z.enum(ROLES)).min(1),
+    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the hex SHA-256 of the key (64 hex digits)'),
+  })
+  .strict();
+export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
