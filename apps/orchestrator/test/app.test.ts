@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '@docproc/config';
 import { createLogger, createRedis } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, renderTextPng, testPrefix } from '@docproc/testkit';
+import { toQueuePriority } from '@docproc/catalog';
 import { createApp } from '../src/app';
 
 describe('orchestrator HTTP API (real Redis)', () => {
@@ -77,7 +78,8 @@ describe('orchestrator HTTP API (real Redis)', () => {
     const waiting = await preprocessQueue.getJobs(['prioritized', 'waiting']);
     const ours = waiting.filter((job) => job.data.batchId === res.body.id);
     expect(ours).toHaveLength(2);
-    expect(ours[0]!.opts.priority).toBe(6);
+    expect(ours[0]!.opts.priority).toBe((await store.getBatch(res.body.id))!.queuePriority);
+    expect(ours[0]!.opts.priority).toBeLessThan(toQueuePriority(4)); // priority 5 before any of priority 4
     expect(ours[0]!.data.options).toEqual({ minConfidence: 70 });
 
     const results = await request(app).get(`/v1/jobs/${res.body.id}/results`).expect(200);

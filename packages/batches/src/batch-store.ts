@@ -1,6 +1,7 @@
 import {
   DEFAULT_TENANT,
   PAGED_STEPS,
+  toQueuePriority,
   failedAttemptSchema,
   type BatchStatus,
   type FailedAttempt,
@@ -32,7 +33,7 @@ interface ScriptCommands {
     reviews: string,
     ...args: string[]
   ): Promise<string>;
-  docprocReopenDocuments(batch: string, events: string, finished: string, ...args: string[]): Promise<string[]>;
+  docprocReopenDocuments(batch: string, events: string, finished: string, counters: string, ...args: string[]): Promise<string[]>;
 }
 
 export interface BatchHeader {
@@ -66,6 +67,10 @@ export interface BatchListFilter {
   limit: number;
 }
 
+/** The counters' field holding a tenant's documents accepted and not ended (the scripts' tenantLoad writes it too). */
+const TENANT_LOAD = 'tenant-open:';
+const tenantLoadField = (tenant: string) => `${TENANT_LOAD}${tenant}`;
+
 /** Batch and document records in Redis: small fields and counters, never document bytes. */
 export class BatchStore {
   readonly keys;
@@ -88,7 +93,7 @@ export class BatchStore {
     if (!('docprocCancelBatch' in connection)) {
       connection.defineCommand('docprocRecordReview', { numberOfKeys: 6, lua: RECORD_REVIEW });
       connection.defineCommand('docprocCancelBatch', { numberOfKeys: 6, lua: CANCEL_BATCH });
-      connection.defineCommand('docprocReopenDocuments', { numberOfKeys: 3, lua: REOPEN_DOCUMENTS });
+      connection.defineCommand('docprocReopenDocuments', { numberOfKeys: 4, lua: REOPEN_DOCUMENTS });
     }
   }
 
@@ -115,11 +120,15 @@ export class BatchStore {
     // Tasks are queued only once every document is recorded: a batch ends at submit only
     // when every document was refused.
     const ended = batch.total > 0 && batch.refused === batch.total;
+    // Fair share: the batch's tasks are queued behind those of tenants with less work open.
+    const accepted = batch.total - batch.refused;
+    const load = await this.redis.hincrby(this.keys.counters, tenantLoadField(batch.tenant), accepted);
     const multi = this.redis.multi().hset(this.keys.batch(batch.id), {
       id: batch.id,
       tenant: batch.tenant,
       status: ended ? 'failed' : 'queued',
       priority: batch.priority,
+      queuePriority: toQueuePriority(batch.priority, load),
       pipeline: batch.pipeline.join(','),
       options: JSON.stringify(batch.options),
       reviewRequired: batch.options.review === 'required' ? 1 : 0,
@@ -135,7 +144,12 @@ export class BatchStore {
     multi.rpush(this.keys.audit(batch.id), JSON.stringify(submitted));
     if (batch.refused > 0) multi.hincrby(this.keys.counters, 'documents:failed', batch.refused);
     if (ended) multi.zadd(this.keys.finished, createdAt, batch.id).hincrby(this.keys.counters, 'batches:failed', 1);
-    await multi.exec();
+    try {
+      await multi.exec();
+    } catch (err) {
+      await this.redis.hincrby(this.keys.counters, tenantLoadField(batch.tenant), -accepted).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**
@@ -181,6 +195,16 @@ export class BatchStore {
     if (ids.length === 0) return [];
     const [ended, fanning] = await Promise.all([this.redis.zmscore(this.keys.finished, ...ids), this.redis.smismember(this.keys.fanningOut, ...ids)]);
     return ids.filter((_, i) => ended[i] === null && fanning[i] === 0);
+  }
+
+  /** Documents each tenant has accepted and not ended (the field per tenant of the counters hash; never below 0). */
+  async tenantLoads(): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.keys.counters);
+    const loads = new Map<string, number>();
+    for (const [field, value] of Object.entries(all)) {
+      if (field.startsWith(TENANT_LOAD)) loads.set(field.slice(TENANT_LOAD.length), Math.max(0, Number(value)));
+    }
+    return loads;
   }
 
   /** The tenant a batch belongs to; null when there is no such batch. */
@@ -339,6 +363,7 @@ export class BatchStore {
       this.keys.batch(batchId),
       this.keys.events(batchId),
       this.keys.finished,
+      this.keys.counters,
       String(Date.now()),
       this.keys.document(''),
       String(this.maxEvents),

@@ -5,7 +5,6 @@ import {
   PAGED_STEPS,
   queueName,
   taskOptions,
-  toQueuePriority,
   type PreprocessPage,
   type TaskPolicy,
   type StepName,
@@ -134,7 +133,7 @@ export async function queueFirstSteps(store: BatchStore, queues: StepQueues, bat
           blobKey: doc!.blobKey,
           options: batch.options,
         };
-        return { name: first, data, opts: queues.options(doc!.id, first, toQueuePriority(batch.priority)) };
+        return { name: first, data, opts: queues.options(doc!.id, first, batch.queuePriority) };
       });
     if (tasks.length > 0) await queues.get(first).addBulk(tasks);
   }

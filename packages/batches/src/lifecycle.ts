@@ -1,12 +1,4 @@
-import {
-  PAGED_STEPS,
-  stepsBefore,
-  toQueuePriority,
-  type PreprocessPage,
-  type PreprocessResult,
-  type StepName,
-  type StepPayload,
-} from '@docproc/catalog';
+import { PAGED_STEPS, stepsBefore, type PreprocessPage, type PreprocessResult, type StepName, type StepPayload } from '@docproc/catalog';
 import type { BatchRecord } from './records';
 import { blobKeys, type BlobStore } from '@docproc/storage';
 import type { BatchStore } from './batch-store';
@@ -73,7 +65,7 @@ export async function deleteBatch(store: BatchStore, queues: StepQueues, blobs: 
  */
 export async function startAgainFrom(
   deps: { store: BatchStore; queues: StepQueues; blobs: BlobStore },
-  batch: Pick<BatchRecord, 'id' | 'tenant' | 'pipeline' | 'options' | 'priority'>,
+  batch: Pick<BatchRecord, 'id' | 'tenant' | 'pipeline' | 'options' | 'queuePriority'>,
   doc: { id: string; name: string; blobKey: string },
   from: StepName,
 ): Promise<void> {
@@ -93,12 +85,12 @@ export async function startAgainFrom(
 async function queueFromStep(
   queues: StepQueues,
   store: BatchStore,
-  batch: Pick<BatchRecord, 'id' | 'tenant' | 'pipeline' | 'options' | 'priority'>,
+  batch: Pick<BatchRecord, 'id' | 'tenant' | 'pipeline' | 'options' | 'queuePriority'>,
   doc: { id: string; name: string; blobKey: string },
   step: StepName,
   previousPages: PreprocessPage[] | undefined,
 ): Promise<void> {
-  const priority = toQueuePriority(batch.priority);
+  const priority = batch.queuePriority;
   const payload: StepPayload = {
     batchId: batch.id,
     tenant: batch.tenant,

@@ -1,6 +1,7 @@
 import {
   DEFAULT_TENANT,
   PAGED_STEPS,
+  toQueuePriority,
   STEPS,
   type BatchStatus,
   type DocumentErrorInfo,
@@ -46,6 +47,8 @@ export interface BatchRecord {
   tenant: string;
   status: BatchStatus;
   priority: number;
+  /** Its tasks' BullMQ priority: the priority, then its tenant's load at submit (fair share). */
+  queuePriority: number;
   pipeline: StepName[];
   options: JobOptions;
   total: number;
@@ -108,6 +111,7 @@ export function parseBatch(h: Record<string, string>): BatchRecord | null {
     tenant: h.tenant ?? DEFAULT_TENANT,
     status: h.status as BatchStatus,
     priority: Number(h.priority),
+    queuePriority: Number(h.queuePriority) || toQueuePriority(Number(h.priority)),
     pipeline: (h.pipeline ?? '').split(',') as StepName[],
     options: JSON.parse(h.options ?? '{}'),
     total: Number(h.total ?? 0),

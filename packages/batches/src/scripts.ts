@@ -23,6 +23,10 @@ local function counts(batchKey)
 end
 -- A run writes only while it holds its task's BullMQ lock (its token): a run that lost
 -- its task (handed to another after its worker seemed gone) must not record anything.
+-- A tenant's documents accepted and not ended (fair share and quotas read it): one field of the counters hash.
+local function tenantLoad(batchKey, countersKey, n)
+  redis.call('HINCRBY', countersKey, 'tenant-open:' .. (redis.call('HGET', batchKey, 'tenant') or 'default'), n)
+end
 local function owns(lockKey, token)
   return token == '' or redis.call('GET', lockKey) == token
 end
@@ -160,6 +164,7 @@ local counter = final
 if counter == 'timeout' then counter = 'failed' end
 redis.call('HINCRBY', KEYS[1], counter, 1)
 redis.call('HINCRBY', KEYS[6], 'documents:' .. final, 1)
+tenantLoad(KEYS[1], KEYS[6], -1)
 local total, completed, failed, cancelled = counts(KEYS[1])
 local code = ''
 if errorJson ~= '' then code = cjson.decode(errorJson).code end
@@ -221,6 +226,7 @@ redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelledAt', now, 'finished
 redis.call('ZADD', KEYS[4], now, ARGV[4])
 redis.call('HINCRBY', KEYS[5], 'documents:cancelled', cancelled)
 redis.call('HINCRBY', KEYS[5], 'batches:cancelled', 1)
+tenantLoad(KEYS[1], KEYS[5], -cancelled)
 batchEvent(KEYS[1], KEYS[3], maxlen, 'cancelled', now)
 return status
 `;
@@ -229,7 +235,7 @@ return status
  * Reopens failed and timed-out documents of a finished batch for a retry:
  * each goes back to queued from the step it failed in (later steps too),
  * leaves the failed count, and the batch runs again.
- * KEYS: batch, events, finished batches. ARGV: now, document key prefix, maxEvents,
+ * KEYS: batch, events, finished batches, platform counters. ARGV: now, document key prefix, maxEvents,
  * batchId, then pairs of (document id, comma-separated steps to reopen).
  * Returns the ids reopened (a document not failed, or already reopened, is left alone).
  */
@@ -255,6 +261,7 @@ for i = 5, #ARGV, 2 do
   end
 end
 if #reopened > 0 then
+  tenantLoad(KEYS[1], KEYS[4], #reopened)
   local next = 'running'
   if not redis.call('HGET', KEYS[1], 'startedAt') then next = 'queued' end
   redis.call('HSET', KEYS[1], 'status', next)

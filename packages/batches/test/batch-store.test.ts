@@ -14,7 +14,7 @@ import {
   type NewBatch,
 } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
-import type { StepName, StepPayload } from '@docproc/catalog';
+import { UnsupportedTypeError, toQueuePriority, type StepName, type StepPayload } from '@docproc/catalog';
 import { TEST_REDIS_URL, deletePrefix, preparedPage, testPrefix } from '@docproc/testkit';
 
 const config = loadConfig({});
@@ -252,7 +252,13 @@ describe('task chains (real Redis)', () => {
     expect(await store.documentCount('fan')).toBe(FAN_OUT_CHUNK * 2 + 7);
     expect(await queues.get('ocr').getJobCountByTypes('prioritized')).toBe(FAN_OUT_CHUNK * 2 + 7);
     const first = await queues.get('ocr').getJob('fan-d0.ocr');
-    expect(first!.opts).toMatchObject({ priority: 1, attempts: config.attempts.ocr, backoff: { type: 'exponential', delay: config.backoffMs.ocr } });
+    const { queuePriority } = (await store.getBatch('fan'))!;
+    expect(queuePriority).toBe(toQueuePriority(10, (await store.tenantLoads()).get('default')!));
+    expect(first!.opts).toMatchObject({
+      priority: queuePriority,
+      attempts: config.attempts.ocr,
+      backoff: { type: 'exponential', delay: config.backoffMs.ocr },
+    });
     expect(first!.data).toMatchObject({ batchId: 'fan', documentId: 'fan-d0', step: 'ocr', pipeline: ['ocr', 'nlp'] });
   });
 
@@ -264,7 +270,25 @@ describe('task chains (real Redis)', () => {
     expect(await ledger.completed(run, done)).toBe('running');
     expect(await ledger.completed(run, done)).toBe('running');
     expect(await queues.get('nlp').getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 1, waiting: 0 });
-    expect((await queues.get('nlp').getJob('b-d0.nlp'))!.opts.priority).toBe(9);
+    expect((await queues.get('nlp').getJob('b-d0.nlp'))!.opts.priority).toBe((await store.getBatch('b'))!.queuePriority);
+  });
+
+  it("counts each tenant's open documents (fair share, quotas): up at submit, down as each ends or is cancelled, up on retry", async () => {
+    const tenant = `t-${Date.now()}`;
+    const load = async () => (await store.tenantLoads()).get(tenant) ?? 0;
+    await submitBatch(store, queues, { ...batch('tl', 3), tenant });
+    expect(await load()).toBe(3);
+    const first = await queues.get('ocr').getJob('tl-d0.ocr');
+    await ledger.failed(directRun(first!.data, first!.opts.priority), new UnsupportedTypeError('no'));
+    expect(await load()).toBe(2);
+    await store.reopenDocuments('tl', [{ id: 'tl-d0', steps: ['ocr', 'nlp'] }]);
+    expect(await load()).toBe(3);
+    await store.cancelBatch('tl');
+    expect(await load()).toBe(0);
+    // a lighter tenant's batch is queued ahead of a heavier one's of the same priority
+    await submitBatch(store, queues, { ...batch('heavy', 40), tenant: `${tenant}-heavy` });
+    await submitBatch(store, queues, { ...batch('light', 1), tenant: `${tenant}-light` });
+    expect((await store.getBatch('light'))!.queuePriority).toBeLessThan((await store.getBatch('heavy'))!.queuePriority);
   });
 
   it('hands pages on one task each; when they were all read first, the step before queues the task that combines them', async () => {

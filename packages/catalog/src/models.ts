@@ -42,12 +42,19 @@ export const PRIORITY_MIN = -10;
 export const PRIORITY_MAX = 10;
 export const prioritySchema = z.coerce.number().int().min(PRIORITY_MIN).max(PRIORITY_MAX);
 
+/** Loads up to 2^31 documents tell apart (ranks of fair share within one priority). */
+const LOAD_RANKS = 32;
+
 /**
- * BullMQ priorities run lowest first and start at 1, so the user's -10..10
- * maps onto 21..1.
+ * A task's BullMQ priority (run lowest first, from 1): the user's -10..10 first, then fair
+ * share — the batch's tenant's load when it was submitted (its documents accepted and not
+ * ended, this batch's included), in powers of two. Of two batches of one priority, the one
+ * whose tenant had less work open runs first: a one-page job is not queued behind another
+ * tenant's 2,000 pages, and within one tenant jobs keep their order.
  */
-export function toQueuePriority(priority: number): number {
-  return PRIORITY_MAX + 1 - priority;
+export function toQueuePriority(priority: number, tenantLoad = 0): number {
+  const rank = Math.min(LOAD_RANKS - 1, Math.ceil(Math.log2(1 + Math.max(0, tenantLoad))));
+  return (PRIORITY_MAX - priority) * LOAD_RANKS + rank + 1;
 }
 
 /** A time limit per step, in milliseconds: one task of the step (one page job of a paged step) may run this long. */

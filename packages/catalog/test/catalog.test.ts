@@ -33,9 +33,12 @@ describe('pipelines', () => {
 describe('priorities', () => {
   it('maps higher user priority to a lower (earlier) BullMQ priority', () => {
     expect(toQueuePriority(10)).toBe(1);
-    expect(toQueuePriority(0)).toBe(11);
-    expect(toQueuePriority(-10)).toBe(21);
     expect(toQueuePriority(5)).toBeLessThan(toQueuePriority(4));
+    expect(toQueuePriority(-10, 1e9)).toBeLessThan(2 ** 21); // BullMQ's largest
+    // fair share: within a priority, less load first; a higher priority before any load
+    expect(toQueuePriority(0, 1)).toBeLessThan(toQueuePriority(0, 2000));
+    expect(toQueuePriority(1, 1e6)).toBeLessThan(toQueuePriority(0, 0));
+    expect(toQueuePriority(0, 2)).toBe(toQueuePriority(0, 3)); // powers of two
   });
 
   it('accepts integers from -10 to 10 only', () => {
