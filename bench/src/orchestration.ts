@@ -22,10 +22,11 @@ import { join } from 'node:path';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import { BatchStore, StepQueues, taskPolicy, taskIdOf, submitBatch, type NewBatch } from '@docproc/batches';
 import { loadConfig } from '@docproc/config';
-import { STEPS, nlpResultSchema, taskOptions, toQueuePriority, type StepName, type StepResults } from '@docproc/catalog';
+import { STEPS, taskOptions, toQueuePriority, type StepName } from '@docproc/catalog';
 import { createLogger, createRedis, startStepWorker, stepWorkerSettings, type RedisClient, type StepProcessor } from '@docproc/runtime';
 import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix, waitFor } from '@docproc/testkit';
+import { NO_OP_RESULTS } from './no-op-results';
 
 const documentCount = Number(process.argv[2] ?? process.env.BENCH_DOCUMENTS ?? 5000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -35,13 +36,6 @@ const runs = (side: 'plain' | 'options' | 'docproc') => only === undefined || on
 const TIMEOUT_MS = 30 * 60_000;
 const config = loadConfig();
 const policy = taskPolicy(config);
-
-const NO_OP_RESULTS: StepResults = {
-  preprocess: { mediaType: 'text/plain', pages: [] },
-  ocr: { text: '', confidence: 0, engine: 'none', languages: [], pages: [] },
-  nlp: nlpResultSchema.parse({ language: 'und', wordCount: 0, tokens: [], keywords: [], entities: [] }),
-  validate: { status: 'passed', reasons: [], fields: {} },
-};
 
 async function plainBullmq(redis: RedisClient, withOptions: boolean, documents = documentCount): Promise<number> {
   const prefix = testPrefix('bench-plain');

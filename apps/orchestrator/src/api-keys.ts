@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { z } from 'zod';
-import { DEFAULT_TENANT, ROLES, apiKeyEntrySchema, type Role } from '@docproc/catalog';
+import { DEFAULT_TENANT, ROLES, apiKeyEntrySchema, tenantEntrySchema, type Quotas, type Role } from '@docproc/catalog';
 import type { Config } from '@docproc/config';
 
 /** A key the orchestrator accepts: who it is (its id, never the key), its tenant and roles. */
@@ -15,45 +14,57 @@ export interface ApiKey {
 
 export const keyDigest = (key: string) => createHash('sha256').update(key).digest();
 
-function keysFromFile(file: string): ApiKey[] {
+/** What the keys file says: the keys, and the tenants' quotas (`*`: every tenant's without its own). */
+export interface Access {
+  keys: ApiKey[];
+  quotas: Map<string, Quotas>;
+}
+
+function readAccessFile(file: string): Access {
   let entries: unknown;
   try {
     entries = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new Error(`DOCPROC_API_KEYS_FILE: cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = z.array(apiKeyEntrySchema).safeParse(entries);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`DOCPROC_API_KEYS_FILE: ${file} at ${issue.path.join('.') || 'the top'}: ${issue.message}`);
+  if (!Array.isArray(entries)) throw new Error(`DOCPROC_API_KEYS_FILE: ${file} is not a JSON array of keys and tenants`);
+  const access: Access = { keys: [], quotas: new Map() };
+  for (const [i, entry] of entries.entries()) {
+    // A key has its digest; a tenant entry has its quotas.
+    const isKey = typeof entry === 'object' && entry !== null && 'sha256' in entry;
+    const parsed = (isKey ? apiKeyEntrySchema : tenantEntrySchema).safeParse(entry);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`DOCPROC_API_KEYS_FILE: ${file} at ${[i, ...issue.path].join('.')}: ${issue.message}`);
+    }
+    if ('sha256' in parsed.data) {
+      const key = parsed.data;
+      access.keys.push({ id: key.id, tenant: key.tenant, roles: [...new Set(key.roles)], digest: Buffer.from(key.sha256.toLowerCase(), 'hex') });
+    } else {
+      if (access.quotas.has(parsed.data.tenant)) throw new Error(`DOCPROC_API_KEYS_FILE: the tenant ${parsed.data.tenant} has two entries`);
+      access.quotas.set(parsed.data.tenant, parsed.data.quotas);
+    }
   }
-  return parsed.data.map((entry) => ({
-    id: entry.id,
-    tenant: entry.tenant,
-    roles: [...new Set(entry.roles)],
-    digest: Buffer.from(entry.sha256.toLowerCase(), 'hex'),
-  }));
+  return access;
 }
 
 /**
- * Every key the orchestrator accepts: DOCPROC_API_KEYS_FILE's, and DOCPROC_API_KEYS's as
- * the default tenant's with every role (ids key-1, key-2, …). Throws, naming the entry, on
- * a bad file, a repeated id or a repeated key.
+ * Every key the orchestrator accepts, and the tenants' quotas: DOCPROC_API_KEYS_FILE's, and
+ * DOCPROC_API_KEYS's keys as the default tenant's with every role (ids key-1, key-2, …).
+ * Throws, naming the entry, on a bad file, a repeated id or a repeated key.
  */
-export function loadApiKeys(config: Pick<Config, 'apiKeys' | 'apiKeysFile'>): ApiKey[] {
-  const keys = [
-    ...(config.apiKeysFile ? keysFromFile(config.apiKeysFile) : []),
-    ...config.apiKeys.map((key, i) => ({ id: `key-${i + 1}`, tenant: DEFAULT_TENANT, roles: ROLES, digest: keyDigest(key) })),
-  ];
+export function loadAccess(config: Pick<Config, 'apiKeys' | 'apiKeysFile'>): Access {
+  const access = config.apiKeysFile ? readAccessFile(config.apiKeysFile) : { keys: [], quotas: new Map<string, Quotas>() };
+  access.keys.push(...config.apiKeys.map((key, i) => ({ id: `key-${i + 1}`, tenant: DEFAULT_TENANT, roles: ROLES, digest: keyDigest(key) })));
   const ids = new Set<string>();
   const digests = new Set<string>();
-  for (const key of keys) {
+  for (const key of access.keys) {
     if (ids.has(key.id)) throw new Error(`API keys: the id ${key.id} is given twice`);
     if (digests.has(key.digest.toString('hex'))) throw new Error(`API keys: ${key.id} is the same key as another`);
     ids.add(key.id);
     digests.add(key.digest.toString('hex'));
   }
-  return keys;
+  return access;
 }
 
 /**
@@ -64,7 +75,7 @@ export function loadApiKeys(config: Pick<Config, 'apiKeys' | 'apiKeysFile'>): Ap
 export class KeyRing {
   /** No keys configured at all: the API is open (main.ts allows that on loopback only). A file, even empty, closes it. */
   readonly open: boolean;
-  private current: ApiKey[];
+  private current: Access;
   private seen: string;
   private lookedAt = Date.now();
 
@@ -72,19 +83,35 @@ export class KeyRing {
     private readonly config: Pick<Config, 'apiKeys' | 'apiKeysFile'>,
     private readonly onError: (message: string) => void = () => undefined,
   ) {
-    this.current = loadApiKeys(config);
-    this.open = !config.apiKeysFile && this.current.length === 0;
+    this.current = loadAccess(config);
+    this.open = !config.apiKeysFile && this.current.keys.length === 0;
     this.seen = this.version();
   }
 
   keys(): readonly ApiKey[] {
+    return this.access().keys;
+  }
+
+  /** The tenant's quotas: its own entry's, else the `*` entry's, else none. */
+  quotasOf(tenant: string): Quotas {
+    const { quotas } = this.access();
+    return quotas.get(tenant) ?? quotas.get('*') ?? {};
+  }
+
+  /** The tenants the file names (keys' and quota entries'). */
+  tenants(): string[] {
+    const { keys, quotas } = this.access();
+    return [...new Set([...keys.map((k) => k.tenant), ...quotas.keys()])].filter((t) => t !== '*').sort();
+  }
+
+  private access(): Access {
     if (!this.config.apiKeysFile || Date.now() - this.lookedAt < 1000) return this.current;
     this.lookedAt = Date.now();
     const version = this.version();
     if (version === this.seen) return this.current;
     this.seen = version;
     try {
-      this.current = loadApiKeys(this.config);
+      this.current = loadAccess(this.config);
     } catch (err) {
       this.onError(`${(err as Error).message}: the keys read before stay in use`);
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   BATCH_STATUSES,
+  QUOTAS,
   TASK_STATUSES,
   classifierRequestSchema,
   documentErrorSchema,
@@ -240,6 +241,17 @@ const statsSchema = described(
       batches: z.record(z.string(), z.number().int()),
     }),
     limits: z.record(z.string(), z.unknown()),
+    tenants: z
+      .record(
+        z.string(),
+        z.object({
+          backlogDocuments: z.number().int().meta({ description: 'documents accepted and not ended' }),
+          documentsToday: z.number().int().meta({ description: 'documents accepted today (UTC)' }),
+          quotas: z.partialRecord(z.enum(QUOTAS), z.number().int()).meta({ description: "the tenant's quotas (none: no limit of its own)" }),
+          refusals: z.record(z.string(), z.number().int()).meta({ description: 'submits refused, by quota' }),
+        }),
+      )
+      .meta({ description: 'each tenant the keys file names or that has work' }),
     autoscaler: z
       .object({
         backend: z.enum(['local', 'kubernetes', 'dry-run']),

@@ -87,8 +87,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1/jobs/:id', ownJobsOnly(deps));
   const readState = () => readPlatformState(deps);
   app.get('/metrics', metricsRoute(readState));
-  app.get('/api/stats', statsRoute(readState, deps.config));
-  app.use('/v1/jobs', submitRoute(deps), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps), reviewDecisionRoute(deps));
+  app.get('/api/stats', statsRoute(readState, deps.config, keys));
+  app.use('/v1/jobs', submitRoute(deps, keys), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps), reviewDecisionRoute(deps));
   app.use('/v1/reviews', reviewsRoute(deps));
   const { logger } = deps;
   app.use(

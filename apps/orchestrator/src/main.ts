@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '@docproc/config';
 import { announceReady, createLogger, createRedis, installShutdown, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
-import { loadApiKeys, type ApiKey } from './api-keys';
+import { loadAccess, type ApiKey } from './api-keys';
 import { isLoopback } from './auth';
 import { readPlatformState } from './platform-state';
 import { startHousekeeping } from './housekeeping';
@@ -15,7 +15,7 @@ const logger = createLogger('orchestrator', config.logLevel, config.logFormat);
 
 let keys: ApiKey[] = [];
 try {
-  keys = loadApiKeys(config);
+  keys = loadAccess(config).keys;
 } catch (err) {
   logger.error('cannot use the API keys', { error: (err as Error).message });
   process.exit(78); // EX_CONFIG

@@ -231,6 +231,24 @@ const DEFINITIONS: Definition[] = [
     'counter',
     (s) => Object.entries(s.counters.repairs).map(([reason, value]) => ({ labels: { reason }, value })),
   ],
+  [
+    'docproc_tenant_backlog_documents',
+    "Each tenant's documents accepted and not ended (what fair share and the backlogDocuments quota read).",
+    'gauge',
+    (s) => Object.entries(s.counters.tenantLoads).map(([tenant, value]) => ({ labels: { tenant }, value })),
+  ],
+  [
+    'docproc_tenant_documents_today',
+    "Each tenant's documents accepted today, UTC (what the documentsPerDay quota reads).",
+    'gauge',
+    (s) => Object.entries(s.documentsToday).map(([tenant, value]) => ({ labels: { tenant }, value })),
+  ],
+  [
+    'docproc_quota_refusals_total',
+    "Submits refused by a tenant's quota, by tenant and quota.",
+    'counter',
+    (s) => s.counters.quotaRefusals.map(({ tenant, quota, count }) => ({ labels: { tenant, quota }, value: count })),
+  ],
   ...POOL_METRICS,
 ];
 

@@ -146,10 +146,14 @@ export function openApiDocument(version: string) {
             '202': { ...json('Submitted', 'accepted: the documents are stored and queued'), headers: { Location: { schema: { type: 'string' } } } },
             '400': error('bad fields, unknown options, a language no OCR worker has, or a file the first step cannot read'),
             '401': error('no or wrong API key'),
-            '413': error('a file, the upload or the number of documents is over its limit'),
+            '413': error(
+              "a file, the upload or the number of documents is over its limit, or over the tenant's quota (quota_exceeded, details.quota: documentsPerJob, bytesPerJob)",
+            ),
             '408': error('the upload arrived slower than DOCPROC_MIN_UPLOAD_BYTES_PER_SECOND'),
             '429': {
-              ...error('the platform is busy (DOCPROC_MAX_BACKLOG): try again after Retry-After seconds'),
+              ...error(
+                "the platform is busy (DOCPROC_MAX_BACKLOG), or the tenant's quota is used up for now (quota_exceeded, details.quota: backlogDocuments, documentsPerDay): try again after Retry-After seconds",
+              ),
               headers: { 'Retry-After': { schema: { type: 'integer' } } },
             },
             '503': {

@@ -16,6 +16,8 @@ export interface PlatformState {
   scaling: ScalingSnapshot | null;
   /** Documents waiting for a person's review. */
   reviewsWaiting: number;
+  /** Documents each tenant with work or refusals had accepted today (UTC). */
+  documentsToday: Record<string, number>;
 }
 
 export async function readPlatformState(deps: Pick<AppDeps, 'redis' | 'queues' | 'store' | 'config'>): Promise<PlatformState> {
@@ -28,7 +30,10 @@ export async function readPlatformState(deps: Pick<AppDeps, 'redis' | 'queues' |
     readScaling(redis, config.keyPrefix, null),
     redis.zcard(store.keys.reviews),
   ]);
-  return { at: new Date(now), workers, queues: signals, counters, scaling: scaling.latest, reviewsWaiting };
+  const tenants = [...new Set([...Object.keys(counters.tenantLoads), ...counters.quotaRefusals.map((r) => r.tenant)])];
+  const today = await Promise.all(tenants.map((tenant) => store.today(tenant)));
+  const documentsToday = Object.fromEntries(tenants.map((tenant, i) => [tenant, today[i]!]));
+  return { at: new Date(now), workers, queues: signals, counters, scaling: scaling.latest, reviewsWaiting, documentsToday };
 }
 
 export const isDeadLetterQueue = (q: QueueSignals) => q.queue === DEAD_LETTER_QUEUE;

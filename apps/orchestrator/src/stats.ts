@@ -2,11 +2,12 @@ import type { RequestHandler } from 'express';
 import type { Config } from '@docproc/config';
 import type { Logger } from '@docproc/runtime';
 import type { StatsBody } from './api-schemas';
+import type { KeyRing } from './api-keys';
 import { backlogOf } from '@docproc/batches';
 import { isDeadLetterQueue, type PlatformState } from './platform-state';
 
-/** GET /api/stats: the platform as JSON — workers, queues, totals and the limits in force. */
-function statsView(state: PlatformState, config: Config): StatsBody {
+/** GET /api/stats: the platform as JSON — workers, queues, totals, the limits in force and each tenant's use of its quotas. */
+function statsView(state: PlatformState, config: Config, ring: TenantQuotas): StatsBody {
   const tasks: Record<string, Record<string, number>> = {};
   for (const t of state.counters.tasks) (tasks[t.step] ??= {})[t.outcome] = t.count;
   return {
@@ -41,7 +42,26 @@ function statsView(state: PlatformState, config: Config): StatsBody {
       attempts: config.attempts,
     },
     autoscaler: autoscalerView(state),
+    tenants: tenantsView(state, ring),
   };
+}
+
+type TenantQuotas = Pick<KeyRing, 'quotasOf' | 'tenants'>;
+
+/** Each tenant the keys file names or that has work: its backlog and today's documents against its quotas, and refusals. */
+function tenantsView(state: PlatformState, ring: TenantQuotas): StatsBody['tenants'] {
+  const names = new Set([...ring.tenants(), ...Object.keys(state.counters.tenantLoads), ...Object.keys(state.documentsToday)]);
+  return Object.fromEntries(
+    [...names].sort().map((tenant) => [
+      tenant,
+      {
+        backlogDocuments: state.counters.tenantLoads[tenant] ?? 0,
+        documentsToday: state.documentsToday[tenant] ?? 0,
+        quotas: ring.quotasOf(tenant),
+        refusals: Object.fromEntries(state.counters.quotaRefusals.filter((r) => r.tenant === tenant).map((r) => [r.quota, r.count])),
+      },
+    ]),
+  );
 }
 
 /** The autoscaler's latest look, per pool; stale after three intervals without one. */
@@ -61,9 +81,9 @@ function autoscalerView({ scaling, at }: PlatformState): StatsBody['autoscaler']
   };
 }
 
-export function statsRoute(readState: () => Promise<PlatformState>, config: Config): RequestHandler {
+export function statsRoute(readState: () => Promise<PlatformState>, config: Config, ring: TenantQuotas): RequestHandler {
   return async (_req, res) => {
-    res.json(statsView(await readState(), config));
+    res.json(statsView(await readState(), config, ring));
   };
 }
 

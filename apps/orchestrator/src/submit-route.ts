@@ -6,7 +6,9 @@ import { EmptyDocumentError } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import { fanOut, takeFanOut } from './housekeeping';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
+import type { KeyRing } from './api-keys';
 import { principalOf } from './auth';
+import { admitWithinQuotas, refuseOverQuota } from './quotas';
 import { checkDefinitions } from './definitions';
 import type { AppDeps } from './deps';
 import { HttpError, badRequest } from './http-error';
@@ -42,12 +44,13 @@ const markStart: RequestHandler = (_req, res, next) => {
  * the documents and fans the batch out in chunks. An empty file fails alone as
  * `empty_document`; the rest of its batch goes on.
  */
-export function submitRoute(deps: AppDeps): Router {
+export function submitRoute(deps: AppDeps, ring: Pick<KeyRing, 'quotasOf'>): Router {
   const { config, store, blobs, queues, logger, redis } = deps;
   const router = Router();
   const backlog = backlogGauge(queues, redis);
 
-  router.post('/', markStart, refuseWhenBusy(backlog, config.maxBacklog), uploadFiles(config.dataDir, config), async (req, res) => {
+  const upload = uploadFiles(config.dataDir, config);
+  router.post('/', markStart, refuseWhenBusy(backlog, config.maxBacklog), refuseOverQuota(ring, store), upload, async (req, res) => {
     const files = (req.files as UploadedFile[] | undefined) ?? [];
     const ms = { upload: Date.now() - (res.locals.startedAt as number), check: 0, store: 0, record: 0 };
     let lap = Date.now();
@@ -55,12 +58,15 @@ export function submitRoute(deps: AppDeps): Router {
       ms[what] = Date.now() - lap;
       lap = Date.now();
     };
+    // Today's documents taken by the quota check, given back if the submit is refused after it.
+    let giveBackToday: (() => Promise<void>) | undefined;
     try {
       if (files.length === 0) throw badRequest('no documents: upload one or more files in the field "files"');
       const submission = parseSubmission(req.body ?? {});
       if (submission.pipeline.includes('ocr')) await checkLanguages(redis, config.keyPrefix, config.heartbeatMs, submission.options.languages);
       const principal = principalOf(res);
       await checkDefinitions(deps, principal.tenant, submission.options, submission.pipeline.includes('validate'));
+      giveBackToday = await admitWithinQuotas(store, principal.tenant, ring.quotasOf(principal.tenant), files);
       const types: (string | null)[] = new Array(files.length);
       await eachLimited(files, 32, async (file, i) => void (types[i] = file.size === 0 ? null : await uploadedType(file)));
       checkFirstStepTakes(
@@ -116,6 +122,9 @@ export function submitRoute(deps: AppDeps): Router {
         ms,
       });
       res.status(202).location(`/v1/jobs/${id}`).json({ id, status: 'queued', totalDocuments: documents.length, createdAt: createdAt.toISOString() });
+    } catch (err) {
+      await giveBackToday?.().catch(() => undefined);
+      throw err;
     } finally {
       // Files moved into the blob store are gone from here; these are the leftovers of a refused request.
       await eachLimited(files, 32, async (f) => void (f.path ? await unlink(f.path).catch(() => undefined) : undefined));

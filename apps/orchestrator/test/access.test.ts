@@ -11,7 +11,7 @@ import { createLogger, createRedis } from '@docproc/runtime';
 import { LocalBlobStore, blobKeys } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, testPrefix } from '@docproc/testkit';
 import { operationRoles } from '../src/access';
-import { KeyRing, loadApiKeys } from '../src/api-keys';
+import { KeyRing, loadAccess } from '../src/api-keys';
 import { createApp } from '../src/app';
 import { authenticate } from '../src/auth';
 import { errorHandler } from '../src/http-error';
@@ -257,7 +257,7 @@ describe('the API keys file', () => {
   const good = { id: 'ci', tenant: 'acme', roles: ['submit'], sha256: sha('k1') };
 
   it('reads the keys, with DOCPROC_API_KEYS as the default tenant with every role', () => {
-    const keys = loadApiKeys({ apiKeysFile: file('good.json', [good]), apiKeys: ['legacy'] });
+    const { keys } = loadAccess({ apiKeysFile: file('good.json', [good]), apiKeys: ['legacy'] });
     expect(keys.map(({ id, tenant, roles }) => ({ id, tenant, roles }))).toEqual([
       { id: 'ci', tenant: 'acme', roles: ['submit'] },
       { id: 'key-1', tenant: 'default', roles: [...ROLES] },
@@ -283,7 +283,7 @@ describe('the API keys file', () => {
   });
 
   it('refuses, naming the entry: a bad role, tenant or digest, an unknown field, a repeated id or key, a file that is not JSON', () => {
-    const refused = (content: unknown) => () => loadApiKeys({ apiKeysFile: file('bad.json', content), apiKeys: [] });
+    const refused = (content: unknown) => () => loadAccess({ apiKeysFile: file('bad.json', content), apiKeys: [] });
     expect(refused([{ ...good, roles: ['write'] }])).toThrow(/at 0\.roles\.0/);
     expect(refused([{ ...good, tenant: 'Acme' }])).toThrow(/at 0\.tenant: lower-case/);
     expect(refused([{ ...good, sha256: 'k1' }])).toThrow(/at 0\.sha256: the hex SHA-256/);

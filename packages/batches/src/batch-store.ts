@@ -10,7 +10,7 @@ import {
 } from '@docproc/catalog';
 import { recordKeys } from './keys';
 import { CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
-import { countTask, type TaskCount } from './counters';
+import { countTask, quotaRefusalField, readCounters, tenantLoadField, type TaskCount } from './counters';
 import { parseBatch, parseDocument, type AuditEntry, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
 import type { RedisClient } from './redis-client';
 
@@ -67,9 +67,13 @@ export interface BatchListFilter {
   limit: number;
 }
 
-/** The counters' field holding a tenant's documents accepted and not ended (the scripts' tenantLoad writes it too). */
-const TENANT_LOAD = 'tenant-open:';
-const tenantLoadField = (tenant: string) => `${TENANT_LOAD}${tenant}`;
+const utcDay = () => new Date().toISOString().slice(0, 10);
+
+/** INCRBY when the sum stays within ARGV[2] (the key kept ARGV[3] s); else nothing, and -1. */
+const TAKE_WITHIN = `local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+if n > tonumber(ARGV[2]) then redis.call('DECRBY', KEYS[1], ARGV[1]) return -1 end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return n`;
 
 /** Batch and document records in Redis: small fields and counters, never document bytes. */
 export class BatchStore {
@@ -197,14 +201,33 @@ export class BatchStore {
     return ids.filter((_, i) => ended[i] === null && fanning[i] === 0);
   }
 
-  /** Documents each tenant has accepted and not ended (the field per tenant of the counters hash; never below 0). */
+  /** Documents each tenant has accepted and not ended (never below 0). */
   async tenantLoads(): Promise<Map<string, number>> {
-    const all = await this.redis.hgetall(this.keys.counters);
-    const loads = new Map<string, number>();
-    for (const [field, value] of Object.entries(all)) {
-      if (field.startsWith(TENANT_LOAD)) loads.set(field.slice(TENANT_LOAD.length), Math.max(0, Number(value)));
-    }
-    return loads;
+    return new Map(Object.entries((await readCounters(this.redis, this.keys.counters)).tenantLoads));
+  }
+
+  /**
+   * Takes `count` of the tenant's documents for today (UTC) when that stays within `limit`
+   * (one script: concurrent submits cannot both pass); the day's count after, or null when
+   * it would go over. `giveBack` returns them (a submit refused later).
+   */
+  async takeToday(tenant: string, count: number, limit = Number.MAX_SAFE_INTEGER): Promise<number | null> {
+    const taken = (await this.redis.eval(TAKE_WITHIN, 1, this.keys.tenantDay(tenant, utcDay()), count, limit, 2 * 86_400)) as number;
+    return taken < 0 ? null : taken;
+  }
+
+  async giveBack(tenant: string, count: number): Promise<void> {
+    await this.redis.decrby(this.keys.tenantDay(tenant, utcDay()), count);
+  }
+
+  /** A submit refused by one of the tenant's quotas. */
+  async countQuotaRefusal(tenant: string, quota: string): Promise<void> {
+    await this.redis.hincrby(this.keys.counters, quotaRefusalField(tenant, quota), 1);
+  }
+
+  /** The tenant's documents accepted today (UTC). */
+  async today(tenant: string): Promise<number> {
+    return Number((await this.redis.get(this.keys.tenantDay(tenant, utcDay()))) ?? 0);
   }
 
   /** The tenant a batch belongs to; null when there is no such batch. */

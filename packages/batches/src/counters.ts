@@ -9,8 +9,13 @@ import type { RedisClient } from './redis-client';
  * outlive any process. Fields: `tasks:<step>:<outcome>`, `duration:<step>:le:<s>`,
  * `duration:<step>:sum`, `duration:<step>:count`, `pages:<step>`,
  * `documents:<status>`, `batches:<status>`, `reviews:<decision>`, `crashes:<step>:<cause>`,
- * `repairs:<why>`.
+ * `repairs:<why>`, `tenant-open:<tenant>` (documents accepted and not ended; the scripts'
+ * tenantLoad adds and takes), `quota-refused:<tenant>:<quota>`.
  */
+
+/** The counters' field of a tenant's documents accepted and not ended. */
+export const tenantLoadField = (tenant: string) => `tenant-open:${tenant}`;
+export const quotaRefusalField = (tenant: string, quota: string) => `quota-refused:${tenant}:${quota}`;
 
 /** How a task attempt ended. */
 export type TaskOutcome = 'completed' | 'retried' | 'failed' | 'timeout' | 'cancelled' | 'crashed' | 'dead_lettered';
@@ -69,12 +74,27 @@ export interface PlatformCounters {
   crashes: { step: string; cause: string; count: number }[];
   /** Documents the platform set right itself, by why (orphaned: waiting on no task). */
   repairs: Record<string, number>;
+  /** Each tenant's documents accepted and not ended (never below 0). */
+  tenantLoads: Record<string, number>;
+  /** Submits refused by a tenant's quota. */
+  quotaRefusals: { tenant: string; quota: string; count: number }[];
 }
 
 /** Everything counted so far, in shape. */
 export async function readCounters(redis: RedisClient, key: string): Promise<PlatformCounters> {
   const fields = await redis.hgetall(key);
-  const counters: PlatformCounters = { tasks: [], durations: {}, pages: {}, documents: {}, batches: {}, reviews: {}, crashes: [], repairs: {} };
+  const counters: PlatformCounters = {
+    tasks: [],
+    durations: {},
+    pages: {},
+    documents: {},
+    batches: {},
+    reviews: {},
+    crashes: [],
+    repairs: {},
+    tenantLoads: {},
+    quotaRefusals: [],
+  };
   const histogram = (step: string) => (counters.durations[step] ??= { buckets: DURATION_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 });
   for (const [field, raw] of Object.entries(fields)) {
     const value = Number(raw);
@@ -86,6 +106,8 @@ export async function readCounters(redis: RedisClient, key: string): Promise<Pla
     else if (kind === 'batches') counters.batches[name] = value;
     else if (kind === 'reviews') counters.reviews[name] = value;
     else if (kind === 'repairs') counters.repairs[name] = value;
+    else if (kind === 'tenant-open') counters.tenantLoads[name] = Math.max(0, value);
+    else if (kind === 'quota-refused' && what) counters.quotaRefusals.push({ tenant: name, quota: what, count: value });
     else if (kind === 'duration' && what === 'le') {
       const index = DURATION_BUCKETS_SECONDS.indexOf(Number(bound) as (typeof DURATION_BUCKETS_SECONDS)[number]);
       if (index >= 0) histogram(name).buckets[index] = value;

@@ -13,6 +13,8 @@ export function recordKeys(prefix: string) {
     batches: `${prefix}:batches`,
     /** A tenant's batches, scored by creation time (ms): its listing. */
     tenantBatches: (tenant: string) => `${prefix}:tenant:${tenant}:batches`,
+    /** A tenant's documents accepted on a day (UTC, YYYY-MM-DD), kept two days. */
+    tenantDay: (tenant: string, day: string) => `${prefix}:tenant:${tenant}:day:${day}`,
     /** Who did what to the batch (JSON entries: submitted, cancelled, retried, reviewed), oldest first. */
     audit: (batchId: string) => `${prefix}:batch:${batchId}:audit`,
     /** Finished batches, scored by when they ended (ms): what retention expires. */

@@ -23,7 +23,7 @@ local function counts(batchKey)
 end
 -- A run writes only while it holds its task's BullMQ lock (its token): a run that lost
 -- its task (handed to another after its worker seemed gone) must not record anything.
--- A tenant's documents accepted and not ended (fair share and quotas read it): one field of the counters hash.
+-- A tenant's documents accepted and not ended (fair share and quotas read it): counters.ts's tenantLoadField.
 local function tenantLoad(batchKey, countersKey, n)
   redis.call('HINCRBY', countersKey, 'tenant-open:' .. (redis.call('HGET', batchKey, 'tenant') or 'default'), n)
 end

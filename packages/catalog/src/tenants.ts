@@ -23,3 +23,22 @@ export const apiKeyEntrySchema = z
   })
   .strict();
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
+
+/**
+ * What a tenant may use: documents in one job, bytes uploaded in one job, documents
+ * accepted and not ended (its backlog), documents accepted per day (UTC).
+ */
+export const QUOTAS = ['documentsPerJob', 'bytesPerJob', 'backlogDocuments', 'documentsPerDay'] as const;
+export type Quota = (typeof QUOTAS)[number];
+export type Quotas = Partial<Record<Quota, number>>;
+
+/** The tenant entry of the API keys file: a tenant's quotas (`*`: every tenant's without an entry of its own). */
+export const tenantEntrySchema = z
+  .object({
+    tenant: z.union([z.literal('*'), z.string().regex(TENANT_NAME, 'lower-case letters, digits, - and _ (at most 63), or *')]),
+    quotas: z.strictObject(
+      Object.fromEntries(QUOTAS.map((quota) => [quota, z.number().int().min(1).optional()])) as Record<Quota, z.ZodOptional<z.ZodNumber>>,
+    ),
+  })
+  .strict();
+export type TenantEntry = z.infer<typeof tenantEntrySchema>;
