@@ -10,7 +10,7 @@
  *   A, then B:          B submitted 3 s into A's batch: B's time, and A's throughput;
  *   A, then B as A:     the same with B's job submitted by tenant A (one tenant: no fair
  *                       share between them) — what B waits without it.
- * Targets: B beside A within 2x B alone + one task (40 ms); A's throughput within 5 %.
+ * Targets: B beside A within 2x B alone + one task (40 ms); A's throughput at most 5 % lower.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(
     `B beside A: ${fair.b.toFixed(3)} s against a target of ${target.toFixed(3)} s (2x alone + one ${LONGEST_TASK_MS} ms task): ${fair.b <= target ? 'met' : 'NOT met'}; ` +
-      `A's throughput ${((aAlone / fair.a - 1) * 100).toFixed(1)} % from alone (target within 5 %): ${Math.abs(aAlone / fair.a - 1) <= 0.05 ? 'met' : 'NOT met'}`,
+      `A's throughput ${((aAlone / fair.a - 1) * 100).toFixed(1)} % from alone (target: at most 5 % lower): ${aAlone / fair.a >= 0.95 ? 'met' : 'NOT met'}`,
   );
   await redis.quit();
 }

@@ -316,7 +316,7 @@ const classifierSchema = described(
 );
 
 const rulesetBodySchema = described(rulesetRequestSchema, {
-  description: 'A named rule set for options.validate.ruleset (answers add createdAt).',
+  description: 'A named rule set for options.validate.ruleset.',
   examples: [
     {
       name: 'invoices',
@@ -328,8 +328,91 @@ const rulesetBodySchema = described(rulesetRequestSchema, {
   ],
 });
 
-/** Every body schema by the name it has in the OpenAPI document. */
+const storedRulesetSchema = described(z.object({ ...rulesetRequestSchema.shape, createdAt: timestamp }), {
+  description: 'A stored rule set, as the API answers it.',
+});
+
+// The events of GET /v1/jobs/{id}/events: each SSE event's `data` (its `event:` line names it).
+const eventCounts = { total: z.number().int(), completed: z.number().int(), failed: z.number().int(), cancelled: z.number().int() };
+const documentEventSchema = z.object({
+  document: z.string(),
+  status: z.enum([...TASK_STATUSES]),
+  code: z.string().optional().meta({ description: "the document's error code, when it failed" }),
+  ...eventCounts,
+  at: timestamp,
+});
+const taskRunFields = {
+  document: z.string(),
+  step: stepNameSchema,
+  attempt: z.number().int(),
+  worker: z.string().optional(),
+  queued: timestamp.optional().meta({ description: 'when the task was queued' }),
+  at: timestamp,
+};
+export const JOB_EVENTS = {
+  snapshot: { schema: 'Job', description: 'the job as it stands: first, to a new client or one whose Last-Event-ID is too old' },
+  batch: {
+    schema: 'JobEventBatch',
+    description: 'the job changed status',
+    body: z.object({ status, ...eventCounts, at: timestamp }),
+  },
+  document: { schema: 'JobEventDocument', description: 'a document changed status (queued again on retry, or ended)', body: documentEventSchema },
+  step: {
+    schema: 'JobEventStep',
+    description: "a document's step started or ended",
+    body: z.object({ ...taskRunFields, status: z.enum([...TASK_STATUSES]) }),
+  },
+  page: {
+    schema: 'JobEventPage',
+    description: 'a page of a paged step (OCR) started, or was done',
+    body: z.object({
+      ...taskRunFields,
+      attempt: z.number().int().optional(),
+      page: z.number().int(),
+      status: z.enum(['running', 'completed']),
+      done: z.number().int().optional().meta({ description: 'pages of the step done' }),
+      count: z.number().int().optional().meta({ description: 'pages of the step' }),
+    }),
+  },
+  task: {
+    schema: 'JobEventTask',
+    description: 'a task attempt ended: its worker and times (the batch page timeline)',
+    body: z.object({
+      ...taskRunFields,
+      page: z.number().int().optional(),
+      status: z.string(),
+      started: timestamp.optional(),
+    }),
+  },
+  review: {
+    schema: 'JobEventReview',
+    description: 'a document began to wait for review, or was decided',
+    body: z.object({ document: z.string(), status: z.enum(['waiting', 'approved', 'rejected']), reviewer: z.string().optional(), at: timestamp }),
+  },
+  end: {
+    schema: 'JobEventEnd',
+    description: 'the job ended (or was deleted): the stream closes',
+    body: z.object({ id: z.string(), status: z.union([status, z.literal('deleted')]) }),
+  },
+} as const;
+const jobEventBodies = Object.fromEntries(
+  Object.values(JOB_EVENTS).flatMap((event) => ('body' in event ? [[event.schema, event.body]] : [])),
+) as Record<string, z.ZodType>;
+
+/**
+ * The request bodies by their names in the OpenAPI document, described as a client sends
+ * them: a field the server fills in when left out (a default) is optional.
+ */
+export const API_REQUESTS = {
+  JobOptions: jobOptionsBodySchema,
+  ReviewRequest: reviewRequestSchema,
+  ClassifierRequest: classifierRequestBodySchema,
+  RulesetRequest: rulesetBodySchema,
+};
+
+/** Every response body schema by the name it has in the OpenAPI document, as the server answers. */
 export const API_BODIES = {
+  ...jobEventBodies,
   Error: errorBodySchema,
   Submitted: submittedSchema,
   Job: batchSchema,
@@ -339,19 +422,16 @@ export const API_BODIES = {
   DocumentDetail: fullDocumentSchema,
   Stats: statsSchema,
   Retried: retriedSchema,
-  JobOptions: jobOptionsBodySchema,
-  ReviewRequest: reviewRequestSchema,
   ReviewRecorded: reviewRecordedSchema,
   ReviewList: z.object({ items: z.array(waitingReviewSchema), nextCursor: z.string().nullable() }),
-  ClassifierRequest: classifierRequestBodySchema,
   Classifier: classifierSchema,
   ClassifierList: z.object({
     items: z.array(classifierSchema).describe("the tenant's own"),
     shared: z.array(classifierSchema).describe('the shared ones every tenant reads (those its own do not replace)'),
   }),
-  Ruleset: rulesetBodySchema,
+  Ruleset: storedRulesetSchema,
   RulesetList: z.object({
-    items: z.array(rulesetBodySchema).describe("the tenant's own"),
-    shared: z.array(rulesetBodySchema).describe('the shared ones every tenant reads (those its own do not replace)'),
+    items: z.array(storedRulesetSchema).describe("the tenant's own"),
+    shared: z.array(storedRulesetSchema).describe('the shared ones every tenant reads (those its own do not replace)'),
   }),
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BATCH_STATUSES, STEPS, TASK_STATUSES, type Role } from '@docproc/catalog';
-import { API_BODIES } from './api-schemas';
+import { API_BODIES, API_REQUESTS, JOB_EVENTS } from './api-schemas';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string, description: string) => ({ description, content: { 'application/json': { schema: ref(id) } } });
@@ -12,55 +12,68 @@ const DOCUMENT_ID = path('documentId', 'a documentId from the results');
 const NOT_FOUND = { '404': error('no such job (or document)') };
 
 /**
- * The roles each operation needs, one of them (an `admin` key holds them all): the one
- * table both the document states (each operation's `security`) and the API enforces
- * (access.ts reads it from the document). An operation missing here stops the start.
+ * Every operation's id and the roles it needs, one of them (an `admin` key holds them all;
+ * none: open to all): the one table both the document states (`operationId`, `security`)
+ * and the API enforces (access.ts reads it from the document). An operation missing here
+ * stops the start.
  */
-const ROLES_OF: Record<string, Role[]> = {
-  'POST /v1/jobs': ['submit'],
-  'GET /v1/jobs': ['read'],
-  'GET /v1/jobs/{id}': ['read'],
-  'DELETE /v1/jobs/{id}': ['submit'],
-  'POST /v1/jobs/{id}/cancel': ['submit'],
-  'POST /v1/jobs/{id}/retry': ['submit'],
-  'GET /v1/jobs/{id}/results': ['read'],
-  'GET /v1/jobs/{id}/documents/{documentId}': ['read'],
-  'GET /v1/jobs/{id}/documents/{documentId}/original': ['read'],
-  'GET /v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr': ['read'],
-  'GET /v1/jobs/{id}/documents/{documentId}/pdf': ['read'],
-  'GET /v1/jobs/{id}/events': ['read'],
-  'POST /v1/jobs/{id}/documents/{documentId}/review': ['review'],
-  'GET /v1/reviews': ['review'],
-  'POST /v1/classifiers': ['submit'],
-  'GET /v1/classifiers': ['read', 'submit'],
-  'GET /v1/classifiers/{name}': ['read', 'submit'],
-  'DELETE /v1/classifiers/{name}': ['submit'],
-  'POST /v1/rulesets': ['submit'],
-  'GET /v1/rulesets': ['read', 'submit'],
-  'GET /v1/rulesets/{name}': ['read', 'submit'],
-  'DELETE /v1/rulesets/{name}': ['submit'],
-  'GET /api/stats': ['admin'],
-  'GET /metrics': ['metrics'],
+const OPERATIONS: Record<string, { id: string; roles: Role[] }> = {
+  'POST /v1/jobs': { id: 'submitJob', roles: ['submit'] },
+  'GET /v1/jobs': { id: 'listJobs', roles: ['read'] },
+  'GET /v1/jobs/{id}': { id: 'getJob', roles: ['read'] },
+  'DELETE /v1/jobs/{id}': { id: 'deleteJob', roles: ['submit'] },
+  'POST /v1/jobs/{id}/cancel': { id: 'cancelJob', roles: ['submit'] },
+  'POST /v1/jobs/{id}/retry': { id: 'retryJob', roles: ['submit'] },
+  'GET /v1/jobs/{id}/results': { id: 'getResults', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}': { id: 'getDocument', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/original': { id: 'getOriginal', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr': { id: 'getPageHocr', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/pdf': { id: 'getSearchablePdf', roles: ['read'] },
+  'GET /v1/jobs/{id}/events': { id: 'followJob', roles: ['read'] },
+  'POST /v1/jobs/{id}/documents/{documentId}/review': { id: 'reviewDocument', roles: ['review'] },
+  'GET /v1/reviews': { id: 'listReviews', roles: ['review'] },
+  'POST /v1/classifiers': { id: 'storeClassifier', roles: ['submit'] },
+  'GET /v1/classifiers': { id: 'listClassifiers', roles: ['read', 'submit'] },
+  'GET /v1/classifiers/{name}': { id: 'getClassifier', roles: ['read', 'submit'] },
+  'DELETE /v1/classifiers/{name}': { id: 'deleteClassifier', roles: ['submit'] },
+  'POST /v1/rulesets': { id: 'storeRuleset', roles: ['submit'] },
+  'GET /v1/rulesets': { id: 'listRulesets', roles: ['read', 'submit'] },
+  'GET /v1/rulesets/{name}': { id: 'getRuleset', roles: ['read', 'submit'] },
+  'DELETE /v1/rulesets/{name}': { id: 'deleteRuleset', roles: ['submit'] },
+  'GET /api/stats': { id: 'getStats', roles: ['admin'] },
+  'GET /metrics': { id: 'getMetrics', roles: ['metrics'] },
+  'GET /healthz': { id: 'health', roles: [] },
+  'GET /readyz': { id: 'ready', roles: [] },
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 interface Operation {
+  operationId?: string;
   security?: Record<string, string[]>[];
   responses: Record<string, unknown>;
 }
 
-/** Gives every operation but the open ones (`security: []`) its roles, and the 401 and 403 answers. */
+/**
+ * Gives every operation its id and roles (the open ones `security: []`), the 401 and 403
+ * answers of a guarded one, and the 408 every route may answer (headers too slow).
+ */
 function guard(paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>): void {
   for (const [path, item] of Object.entries(paths)) {
     for (const method of METHODS) {
       const operation = item[method];
-      if (!operation || operation.security?.length === 0) continue;
-      const roles = ROLES_OF[`${method.toUpperCase()} ${path}`];
-      if (!roles) throw new Error(`no roles for ${method.toUpperCase()} ${path}: add them to ROLES_OF in openapi.ts`);
-      operation.security = [{ bearer: roles }, { basic: roles }];
+      if (!operation) continue;
+      const entry = OPERATIONS[`${method.toUpperCase()} ${path}`];
+      if (!entry) throw new Error(`no operation ${method.toUpperCase()} ${path}: add it to OPERATIONS in openapi.ts`);
+      operation.operationId = entry.id;
+      operation.responses['408'] ??= error('the request (its headers, or an upload) arrived too slowly');
+      if (entry.roles.length === 0) {
+        operation.security = [];
+        continue;
+      }
+      operation.security = [{ bearer: entry.roles }, { basic: entry.roles }];
       operation.responses['401'] ??= error('no or wrong API key');
-      operation.responses['403'] = error(`the key holds none of the roles ${roles.join(', ')}`);
+      operation.responses['403'] = error(`the key holds none of the roles ${entry.roles.join(', ')}`);
     }
   }
 }
@@ -87,9 +100,13 @@ function tidy(node: unknown): void {
  * OpenAPI 3.1 uses as it is).
  */
 export function openApiDocument(version: string) {
-  const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(API_BODIES)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
+  // Requests as a client sends them (defaults optional), responses as the server answers.
+  const jsonSchemas = (bodies: Record<string, z.ZodType>, io: 'input' | 'output') => {
+    const registry = z.registry<{ id: string }>();
+    for (const [id, schema] of Object.entries(bodies)) registry.add(schema, { id });
+    return z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }).schemas;
+  };
+  const schemas = { ...jsonSchemas(API_BODIES, 'output'), ...jsonSchemas(API_REQUESTS, 'input') };
   for (const schema of Object.values(schemas)) tidy(schema);
   const document = {
     openapi: '3.1.0',
@@ -97,12 +114,14 @@ export function openApiDocument(version: string) {
     info: {
       title: 'docproc',
       version,
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'Submit batches of scans, PDFs and photos; follow them; read back text, language, entities and validation. ' +
         'With API keys set (DOCPROC_API_KEYS, DOCPROC_API_KEYS_FILE) every route but /healthz and /readyz needs ' +
         '`Authorization: Bearer <key>` (or HTTP Basic with the key as the password, for browsers), and the roles its ' +
         "`security` names; a key sees only its tenant's jobs, reviews and stored definitions (an `admin` key, every tenant's).",
     },
+    servers: [{ url: '/', description: 'the orchestrator that serves this document' }],
     security: [{ bearer: [] }, { basic: [] }],
     components: {
       schemas,
@@ -125,7 +144,7 @@ export function openApiDocument(version: string) {
                   properties: {
                     files: {
                       type: 'array',
-                      items: { type: 'string', contentMediaType: 'application/octet-stream' },
+                      items: { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' },
                       description: 'one or more documents',
                     },
                     pipeline: {
@@ -256,7 +275,34 @@ export function openApiDocument(version: string) {
         get: {
           summary: "The job's progress as Server-Sent Events: snapshot, batch, step, document, page, task (an attempt ended: worker and times), end",
           parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'resume after this event' }],
-          responses: { '200': { description: 'an event stream', content: { 'text/event-stream': {} } }, ...NOT_FOUND },
+          responses: {
+            '200': {
+              description:
+                'An event stream: each event has an `event:` line naming it, an `id:` (give it back as Last-Event-ID), and a `data:` line ' +
+                'of JSON. The events, and their data: ' +
+                Object.entries(JOB_EVENTS)
+                  .map(([name, event]) => `\`${name}\` (${event.schema}): ${event.description}`)
+                  .join('; '),
+              content: {
+                'text/event-stream': {
+                  // The stream as the sequence of its events (OpenAPI 3.1 has no schema for one SSE event).
+                  schema: {
+                    type: 'array',
+                    items: {
+                      oneOf: Object.entries(JOB_EVENTS).map(([name, event]) => ({
+                        type: 'object',
+                        required: ['event', 'data'],
+                        properties: { event: { const: name }, id: { type: 'string' }, data: ref(event.schema) },
+                        description: event.description,
+                      })),
+                    },
+                  },
+                },
+              },
+            },
+            '400': error('a Last-Event-ID this stream did not send'),
+            ...NOT_FOUND,
+          },
         },
       },
       '/v1/jobs/{id}/documents/{documentId}/review': {
@@ -304,7 +350,7 @@ export function openApiDocument(version: string) {
       '/v1/rulesets': {
         post: {
           summary: 'Store a validation rule set by name (replacing one of that name); jobs name it in options.validate.ruleset',
-          requestBody: { required: true, content: { 'application/json': { schema: ref('Ruleset') } } },
+          requestBody: { required: true, content: { 'application/json': { schema: ref('RulesetRequest') } } },
           responses: { '201': json('Ruleset', 'stored'), '200': json('Ruleset', 'replaced'), '400': error('a bad rule, named by its place') },
         },
         get: { summary: 'The stored rule sets', responses: { '200': json('RulesetList', 'every rule set') } },
@@ -324,7 +370,6 @@ export function openApiDocument(version: string) {
       '/healthz': {
         get: {
           summary: 'Alive',
-          security: [],
           responses: {
             '200': { description: 'alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } },
           },
@@ -333,7 +378,6 @@ export function openApiDocument(version: string) {
       '/readyz': {
         get: {
           summary: 'Ready: Redis answers',
-          security: [],
           responses: {
             '200': {
               description: 'ready',
