@@ -58,6 +58,8 @@ describe('the API contract, metrics and stats of a running platform', () => {
         '/v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr',
         '/v1/jobs/{id}/documents/{documentId}/pdf',
         '/v1/jobs/{id}/events',
+        '/v1/jobs/{id}/webhooks',
+        '/v1/jobs/{id}/webhooks/{deliveryId}/redeliver',
         '/v1/jobs/{id}/documents/{documentId}/review',
         '/v1/reviews',
         '/v1/classifiers',

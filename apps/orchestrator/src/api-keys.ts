@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { DEFAULT_TENANT, ROLES, apiKeyEntrySchema, tenantEntrySchema, type Quotas, type Role } from '@docproc/catalog';
+import { DEFAULT_TENANT, ROLES, apiKeyEntrySchema, tenantEntrySchema, type Quotas, type Role, type TenantWebhook } from '@docproc/catalog';
 import type { Config } from '@docproc/config';
 
 /** A key the orchestrator accepts: who it is (its id, never the key), its tenant and roles. */
@@ -14,10 +14,11 @@ export interface ApiKey {
 
 export const keyDigest = (key: string) => createHash('sha256').update(key).digest();
 
-/** What the keys file says: the keys, and the tenants' quotas (`*`: every tenant's without its own). */
+/** What the keys file says: the keys, the tenants' quotas (`*`: every tenant's without its own) and webhooks. */
 export interface Access {
   keys: ApiKey[];
   quotas: Map<string, Quotas>;
+  webhooks: Map<string, TenantWebhook>;
 }
 
 function readAccessFile(file: string): Access {
@@ -28,7 +29,7 @@ function readAccessFile(file: string): Access {
     throw new Error(`DOCPROC_API_KEYS_FILE: cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (!Array.isArray(entries)) throw new Error(`DOCPROC_API_KEYS_FILE: ${file} is not a JSON array of keys and tenants`);
-  const access: Access = { keys: [], quotas: new Map() };
+  const access: Access = { keys: [], quotas: new Map(), webhooks: new Map() };
   for (const [i, entry] of entries.entries()) {
     // A key has its digest; a tenant entry has its quotas.
     const isKey = typeof entry === 'object' && entry !== null && 'sha256' in entry;
@@ -43,6 +44,7 @@ function readAccessFile(file: string): Access {
     } else {
       if (access.quotas.has(parsed.data.tenant)) throw new Error(`DOCPROC_API_KEYS_FILE: the tenant ${parsed.data.tenant} has two entries`);
       access.quotas.set(parsed.data.tenant, parsed.data.quotas);
+      if (parsed.data.webhook) access.webhooks.set(parsed.data.tenant, parsed.data.webhook);
     }
   }
   return access;
@@ -54,7 +56,7 @@ function readAccessFile(file: string): Access {
  * Throws, naming the entry, on a bad file, a repeated id or a repeated key.
  */
 export function loadAccess(config: Pick<Config, 'apiKeys' | 'apiKeysFile'>): Access {
-  const access = config.apiKeysFile ? readAccessFile(config.apiKeysFile) : { keys: [], quotas: new Map<string, Quotas>() };
+  const access: Access = config.apiKeysFile ? readAccessFile(config.apiKeysFile) : { keys: [], quotas: new Map(), webhooks: new Map() };
   access.keys.push(...config.apiKeys.map((key, i) => ({ id: `key-${i + 1}`, tenant: DEFAULT_TENANT, roles: ROLES, digest: keyDigest(key) })));
   const ids = new Set<string>();
   const digests = new Set<string>();
@@ -96,6 +98,12 @@ export class KeyRing {
   quotasOf(tenant: string): Quotas {
     const { quotas } = this.access();
     return quotas.get(tenant) ?? quotas.get('*') ?? {};
+  }
+
+  /** The tenant's webhook: its own entry's, else the `*` entry's, else none. */
+  webhookOf(tenant: string): TenantWebhook | undefined {
+    const { webhooks } = this.access();
+    return webhooks.get(tenant) ?? webhooks.get('*');
   }
 
   /** The tenants the file names (keys' and quota entries'). */

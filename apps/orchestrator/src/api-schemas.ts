@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   BATCH_STATUSES,
   QUOTAS,
+  WEBHOOK_EVENTS,
   TASK_STATUSES,
   classifierRequestSchema,
   documentErrorSchema,
@@ -410,8 +411,31 @@ export const API_REQUESTS = {
   RulesetRequest: rulesetBodySchema,
 };
 
+const webhookDeliverySchema = described(
+  z.object({
+    id: z.string().meta({ description: 'the webhook-id header of every try' }),
+    event: z.enum(WEBHOOK_EVENTS),
+    url: z.string(),
+    status: z
+      .enum(['pending', 'delivered', 'failed'])
+      .meta({ description: 'pending: being tried; delivered: a 2xx came back; failed: every try failed' }),
+    createdAt: timestamp,
+    attempts: z.array(
+      z.object({
+        at: timestamp,
+        status: z.number().int().optional().meta({ description: "the receiver's HTTP status" }),
+        error: z.string().optional(),
+        ms: z.number().int(),
+      }),
+    ),
+  }),
+  { description: 'A webhook delivery of one event of the job, and its tries.' },
+);
+
 /** Every response body schema by the name it has in the OpenAPI document, as the server answers. */
 export const API_BODIES = {
+  WebhookDelivery: webhookDeliverySchema,
+  WebhookDeliveryList: z.object({ deliveries: z.array(webhookDeliverySchema) }),
   ...jobEventBodies,
   Error: errorBodySchema,
   Submitted: submittedSchema,

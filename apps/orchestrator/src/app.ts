@@ -11,6 +11,9 @@ import { PAGES_PATH, batchPages } from './batch-pages';
 import { docsRoutes } from './docs-routes';
 import { operationRoles, ownJobsOnly } from './access';
 import { KeyRing } from './api-keys';
+import { Deliveries } from './webhooks/deliveries';
+import { webhookQueue } from './webhooks/deliver';
+import { webhookRoutes } from './webhooks/routes';
 import { authenticate, requireRole } from './auth';
 import { eventsRoute } from './events-route';
 import { errorHandler, notFound, redisUnavailable } from './http-error';
@@ -88,7 +91,16 @@ export function createApp(deps: AppDeps): express.Express {
   const readState = () => readPlatformState(deps);
   app.get('/metrics', metricsRoute(readState));
   app.get('/api/stats', statsRoute(readState, deps.config, keys));
-  app.use('/v1/jobs', submitRoute(deps, keys), jobsRoutes(deps), resultsRoutes(deps), eventsRoute(deps), reviewDecisionRoute(deps));
+  const webhooks = { deliveries: new Deliveries(deps.redis, deps.store.keys), queue: webhookQueue(deps.redis, deps.config.keyPrefix, deps.config) };
+  app.use(
+    '/v1/jobs',
+    submitRoute(deps, keys, webhooks.deliveries),
+    webhookRoutes(deps, webhooks),
+    jobsRoutes(deps),
+    resultsRoutes(deps),
+    eventsRoute(deps),
+    reviewDecisionRoute(deps),
+  );
   app.use('/v1/reviews', reviewsRoute(deps));
   const { logger } = deps;
   app.use(

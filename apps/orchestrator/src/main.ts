@@ -3,7 +3,10 @@ import { loadConfigOrExit } from '@docproc/config';
 import { announceReady, createLogger, createRedis, installShutdown, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
-import { loadAccess, type ApiKey } from './api-keys';
+import { KeyRing, loadAccess, type ApiKey } from './api-keys';
+import { startDelivering, webhookQueue } from './webhooks/deliver';
+import { Deliveries } from './webhooks/deliveries';
+import { startDispatching } from './webhooks/dispatch';
 import { isLoopback } from './auth';
 import { readPlatformState } from './platform-state';
 import { startHousekeeping } from './housekeeping';
@@ -50,6 +53,20 @@ function start(): void {
     logger,
   });
   const stopHousekeeping = startHousekeeping({ redis, store, queues, blobs, logger }, config);
+  // Webhooks: the batches' events become deliveries, sent from a queue of their own.
+  const ring = new KeyRing(config, (message) => logger.error('cannot use the API keys file', { error: message }));
+  const deliveries = new Deliveries(redis, store.keys);
+  const webhookJobs = webhookQueue(redis, config.keyPrefix, config);
+  const stopDispatching = startDispatching({ store, deliveries, queue: webhookJobs, logger });
+  const deliveryConnection = createRedis(redisTarget(config), 'worker', logger);
+  const deliveryWorker = startDelivering({
+    connection: deliveryConnection,
+    prefix: config.keyPrefix,
+    deliveries,
+    secretOf: (tenant) => ring.webhookOf(tenant)?.secret,
+    config,
+    logger,
+  });
 
   // Not app.listen: Express 5 calls its callback on a failed listen too.
   const server = createGuardedServer(
@@ -82,10 +99,13 @@ function start(): void {
     [
       ['stop accepting requests', () => new Promise<void>((resolve) => server.close(() => resolve()))],
       ['stop the housekeeping rounds', stopHousekeeping],
+      ['stop dispatching webhooks', async () => stopDispatching()],
+      ['stop delivering webhooks', () => deliveryWorker.close()],
+      ['close the webhook queue', () => webhookJobs.close()],
       ['stop watching for gone workers', async () => goneWatch.stop()],
       ['stop the summary line', stopSummary],
       ['close the queues', () => queues.close()],
-      ['close Redis', async () => void (await redis.quit())],
+      ['close Redis', async () => void (await Promise.all([redis.quit(), deliveryConnection.quit()]))],
       ['close the blob store', async () => blobs.close()],
     ],
     { limitMs: config.drainMs, drainMs: config.drainMs, redis },

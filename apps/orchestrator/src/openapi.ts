@@ -32,6 +32,8 @@ const OPERATIONS: Record<string, { id: string; roles: Role[] }> = {
   'GET /v1/jobs/{id}/events': { id: 'followJob', roles: ['read'] },
   'POST /v1/jobs/{id}/documents/{documentId}/review': { id: 'reviewDocument', roles: ['review'] },
   'GET /v1/reviews': { id: 'listReviews', roles: ['review'] },
+  'GET /v1/jobs/{id}/webhooks': { id: 'listWebhookDeliveries', roles: ['read'] },
+  'POST /v1/jobs/{id}/webhooks/{deliveryId}/redeliver': { id: 'redeliverWebhook', roles: ['submit'] },
   'POST /v1/classifiers': { id: 'storeClassifier', roles: ['submit'] },
   'GET /v1/classifiers': { id: 'listClassifiers', roles: ['read', 'submit'] },
   'GET /v1/classifiers/{name}': { id: 'getClassifier', roles: ['read', 'submit'] },
@@ -316,6 +318,20 @@ export function openApiDocument(version: string) {
             '409': error('the document does not wait for review, or was already reviewed'),
             ...NOT_FOUND,
           },
+        },
+      },
+      '/v1/jobs/{id}/webhooks': {
+        parameters: [JOB_ID],
+        get: {
+          summary: "The job's webhook deliveries, oldest first, each with every try (when, the receiver's status or the error, how long)",
+          responses: { '200': json('WebhookDeliveryList', 'the deliveries'), ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/webhooks/{deliveryId}/redeliver': {
+        parameters: [JOB_ID, path('deliveryId', 'a delivery id from GET /v1/jobs/{id}/webhooks')],
+        post: {
+          summary: 'Send a delivery again (the same webhook-id and body, tries of its own)',
+          responses: { '202': json('WebhookDelivery', 'queued'), ...NOT_FOUND },
         },
       },
       '/v1/reviews': {

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { Router, type RequestHandler } from 'express';
 import { FAN_OUT_CHUNK, deleteBatch, queueFirstSteps, recordBatch, type NewDocument } from '@docproc/batches';
-import { EmptyDocumentError } from '@docproc/catalog';
+import { DEFAULT_WEBHOOK_EVENTS, EmptyDocumentError, type WebhookOption } from '@docproc/catalog';
 import { blobKeys } from '@docproc/storage';
 import { fanOut, takeFanOut } from './housekeeping';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
 import type { KeyRing } from './api-keys';
 import { principalOf } from './auth';
 import { admitWithinQuotas, refuseOverQuota } from './quotas';
+import { namesPrivateHost } from './webhooks/addresses';
+import type { Deliveries, WebhookTarget } from './webhooks/deliveries';
 import { checkDefinitions } from './definitions';
 import type { AppDeps } from './deps';
 import { HttpError, badRequest } from './http-error';
@@ -44,7 +46,7 @@ const markStart: RequestHandler = (_req, res, next) => {
  * the documents and fans the batch out in chunks. An empty file fails alone as
  * `empty_document`; the rest of its batch goes on.
  */
-export function submitRoute(deps: AppDeps, ring: Pick<KeyRing, 'quotasOf'>): Router {
+export function submitRoute(deps: AppDeps, ring: Pick<KeyRing, 'quotasOf' | 'webhookOf'>, deliveries: Deliveries): Router {
   const { config, store, blobs, queues, logger, redis } = deps;
   const router = Router();
   const backlog = backlogGauge(queues, redis);
@@ -66,6 +68,7 @@ export function submitRoute(deps: AppDeps, ring: Pick<KeyRing, 'quotasOf'>): Rou
       if (submission.pipeline.includes('ocr')) await checkLanguages(redis, config.keyPrefix, config.heartbeatMs, submission.options.languages);
       const principal = principalOf(res);
       await checkDefinitions(deps, principal.tenant, submission.options, submission.pipeline.includes('validate'));
+      const webhook = webhookTarget(config, ring, principal.tenant, submission.options.webhook);
       giveBackToday = await admitWithinQuotas(store, principal.tenant, ring.quotasOf(principal.tenant), files);
       const types: (string | null)[] = new Array(files.length);
       await eachLimited(files, 32, async (file, i) => void (types[i] = file.size === 0 ? null : await uploadedType(file)));
@@ -99,6 +102,7 @@ export function submitRoute(deps: AppDeps, ring: Pick<KeyRing, 'quotasOf'>): Rou
         await recordBatch(store, { id, tenant: principal.tenant, submittedBy: principal.keyId, ...submission, documents, createdAt });
         // A small batch is queued before the answer; a large one goes on in chunks after it (and
         // is resumed at the next start should this process stop mid-way).
+        if (webhook) await deliveries.follow(id, webhook);
         if (documents.length <= FAN_OUT_CHUNK) await queueFirstSteps(store, queues, id);
         else void fanOut(deps, id, lease ?? undefined);
         await onReplicas(nodeHolding(redis, config.keyPrefix), config.redisMinReplicas, config.redisReplicaWaitMs);
@@ -132,6 +136,33 @@ export function submitRoute(deps: AppDeps, ring: Pick<KeyRing, 'quotasOf'>): Rou
   });
 
   return router;
+}
+
+/**
+ * Where the job's events go: its `options.webhook`, else its tenant's default URL — signed
+ * with the tenant's secret, so a tenant without one cannot have webhooks (400), and never
+ * to a private address unless DOCPROC_WEBHOOK_ALLOW_PRIVATE (checked again, resolved, at
+ * each delivery).
+ */
+function webhookTarget(
+  config: AppDeps['config'],
+  ring: Pick<KeyRing, 'webhookOf'>,
+  tenant: string,
+  option: WebhookOption | undefined,
+): WebhookTarget | undefined {
+  const tenantHook = ring.webhookOf(tenant);
+  const url = option?.url ?? tenantHook?.url;
+  if (!url) return undefined;
+  if (!tenantHook)
+    throw badRequest(`tenant ${tenant} has no webhook secret: give its entry in the API keys file a webhook { secret }`, [
+      { path: 'options.webhook', message: 'no secret to sign with' },
+    ]);
+  if (!config.webhookAllowPrivate && namesPrivateHost(url))
+    throw badRequest(`the webhook URL ${url} names a private address (DOCPROC_WEBHOOK_ALLOW_PRIVATE is off)`, [
+      { path: 'options.webhook.url', message: 'a private address' },
+    ]);
+  const events = option ? (option.events ?? DEFAULT_WEBHOOK_EVENTS) : (tenantHook.events ?? DEFAULT_WEBHOOK_EVENTS);
+  return { url, events, tenant };
 }
 
 /**

@@ -458,9 +458,14 @@ export class BatchStore {
         .exec();
     }
     const tenant = (await this.tenantOf(batchId)) ?? DEFAULT_TENANT;
+    const deliveries = await this.redis.lrange(this.keys.batchWebhooks(batchId), 0, -1);
+    const webhookKeys = deliveries.flatMap((id) => [this.keys.webhookDelivery(id), this.keys.webhookAttempts(id)]);
     await this.redis
       .multi()
       .unlink(this.keys.batch(batchId), this.keys.batchDocuments(batchId), this.keys.events(batchId), this.keys.audit(batchId))
+      .unlink(this.keys.batchWebhooks(batchId), ...webhookKeys)
+      .hdel(this.keys.webhookTargets, batchId)
+      .hdel(this.keys.webhookCursors, batchId)
       .zrem(this.keys.batches, batchId)
       .zrem(this.keys.tenantBatches(tenant), batchId)
       .zrem(this.keys.finished, batchId)

@@ -34,6 +34,15 @@ export function recordKeys(prefix: string) {
     counters: `${prefix}:counters`,
     /** Documents waiting for a person's review, as "batchId/documentId" scored by when they began to wait (ms). */
     reviews: `${prefix}:reviews`,
+    /** Batches whose events go to a webhook: batch id to JSON { url, events, tenant } (the dispatcher follows them). */
+    webhookTargets: `${prefix}:webhooks:targets`,
+    /** How far the dispatcher read each followed batch's events (batch id to stream id). */
+    webhookCursors: `${prefix}:webhooks:cursors`,
+    /** One delivery (a hash: batch, event, url, status, payload) and its attempts (a list of JSON). */
+    webhookDelivery: (deliveryId: string) => `${prefix}:webhook:${deliveryId}`,
+    webhookAttempts: (deliveryId: string) => `${prefix}:webhook:${deliveryId}:attempts`,
+    /** A batch's deliveries, in the order they were made. */
+    batchWebhooks: (batchId: string) => `${prefix}:batch:${batchId}:webhooks`,
     /** Pub/sub channel on which cancelled batch ids are announced to every worker. */
     cancelChannel: `${prefix}:cancel`,
   };

@@ -10,3 +10,4 @@ export * from './definitions';
 export * from './rules';
 export { compileJsonSchema } from './json-schema';
 export * from './tenants';
+export * from './webhooks';

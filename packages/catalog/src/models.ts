@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhookOptionSchema } from './webhooks';
 import { definitionNameSchema } from './names';
 import { validateOptionSchema } from './rules';
 import { STEPS } from './steps';
@@ -135,6 +136,8 @@ export const jobOptionsSchema = z
     review: z.enum(['optional', 'required']).optional(),
     /** every step: time limits per step (ms), over DOCPROC_STEP_TIMEOUT_MS. */
     timeouts: stepTimeoutsSchema.optional(),
+    /** the job's events POSTed, signed, to this URL (over the tenant's default webhook). */
+    webhook: webhookOptionSchema.optional(),
   })
   .strict();
 export type JobOptions = z.infer<typeof jobOptionsSchema>;

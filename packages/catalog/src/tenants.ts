@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tenantWebhookSchema } from './webhooks';
 
 /**
  * What an API key may do. `admin` may do everything, across tenants; `metrics` only
@@ -32,13 +33,16 @@ export const QUOTAS = ['documentsPerJob', 'bytesPerJob', 'backlogDocuments', 'do
 export type Quota = (typeof QUOTAS)[number];
 export type Quotas = Partial<Record<Quota, number>>;
 
-/** The tenant entry of the API keys file: a tenant's quotas (`*`: every tenant's without an entry of its own). */
+/** The tenant entry of the API keys file: a tenant's quotas and webhook (`*`: every tenant's without an entry of its own). */
 export const tenantEntrySchema = z
   .object({
     tenant: z.union([z.literal('*'), z.string().regex(TENANT_NAME, 'lower-case letters, digits, - and _ (at most 63), or *')]),
-    quotas: z.strictObject(
-      Object.fromEntries(QUOTAS.map((quota) => [quota, z.number().int().min(1).optional()])) as Record<Quota, z.ZodOptional<z.ZodNumber>>,
-    ),
+    quotas: z
+      .strictObject(
+        Object.fromEntries(QUOTAS.map((quota) => [quota, z.number().int().min(1).optional()])) as Record<Quota, z.ZodOptional<z.ZodNumber>>,
+      )
+      .default({}),
+    webhook: tenantWebhookSchema.optional(),
   })
   .strict();
 export type TenantEntry = z.infer<typeof tenantEntrySchema>;

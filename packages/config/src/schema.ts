@@ -172,6 +172,12 @@ export const settings = {
       .default(100 * 1024 * 1024),
   },
   /** A request whose headers have not all arrived after this long is cut (408). */
+  /** Webhooks may go to private and loopback addresses (never in production: a job could make the platform call inside your network). */
+  webhookAllowPrivate: { env: 'DOCPROC_WEBHOOK_ALLOW_PRIVATE', schema: booleanFlag.default(false) },
+  /** The first retry of a webhook delivery comes this long after a failure, each next one twice as long (at most an hour), for a day or more. */
+  webhookRetryMs: { env: 'DOCPROC_WEBHOOK_RETRY_MS', schema: z.coerce.number().int().min(100).default(5000) },
+  /** A receiver that has not answered a delivery in this long failed it (it is retried). */
+  webhookTimeoutMs: { env: 'DOCPROC_WEBHOOK_TIMEOUT_MS', schema: z.coerce.number().int().min(100).default(10_000) },
   headersTimeoutMs: { env: 'DOCPROC_HEADERS_TIMEOUT_MS', schema: z.coerce.number().int().min(1000).default(10_000) },
   /** An upload slower than this on average, once DOCPROC_UPLOAD_GRACE_MS has passed, is cut (408): a trickle must not hold a connection. */
   minUploadBytesPerSecond: { env: 'DOCPROC_MIN_UPLOAD_BYTES_PER_SECOND', schema: z.coerce.number().int().min(0).default(1024) },
