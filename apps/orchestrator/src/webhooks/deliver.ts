@@ -8,7 +8,7 @@ import { publicOnlyLookup } from './addresses';
 import type { DeliveryAttempt, Deliveries } from './deliveries';
 import { signature } from './sign';
 
-export const WEBHOOK_QUEUE = 'webhooks';
+const WEBHOOK_QUEUE = 'webhooks';
 const LONGEST_WAIT_MS = 3_600_000;
 const RETRY_FOR_MS = 86_400_000;
 

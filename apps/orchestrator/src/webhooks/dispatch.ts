@@ -23,7 +23,7 @@ function webhookEventOf(event: BatchEvent): WebhookEvent | null {
  * is repeated (after a crash, or by another orchestrator) makes no second delivery. The
  * workers never wait for any of it.
  */
-export async function dispatchWebhooks(deps: { store: BatchStore; deliveries: Deliveries; queue: Queue; logger: Logger }): Promise<void> {
+async function dispatchWebhooks(deps: { store: BatchStore; deliveries: Deliveries; queue: Queue; logger: Logger }): Promise<void> {
   const { store, deliveries } = deps;
   for (const [batchId, target] of await deliveries.followed()) {
     const batch = await store.getBatch(batchId);
