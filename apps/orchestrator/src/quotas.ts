@@ -74,7 +74,7 @@ export function refuseOverQuota(ring: Pick<KeyRing, 'quotasOf'>, store: BatchSto
 
 async function checkBacklog(store: BatchStore, tenant: string, quotas: Quotas, adding: number): Promise<void> {
   if (quotas.backlogDocuments === undefined) return;
-  const open = (await store.tenantLoads()).get(tenant) ?? 0;
+  const open = await store.tenantLoad(tenant);
   if (open + adding > quotas.backlogDocuments)
     throw await overQuota(
       store,

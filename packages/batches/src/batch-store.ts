@@ -10,7 +10,7 @@ import {
 } from '@docproc/catalog';
 import { recordKeys } from './keys';
 import { CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
-import { countTask, quotaRefusalField, readCounters, tenantLoadField, type TaskCount } from './counters';
+import { countTask, quotaRefusalField, tenantLoadField, type TaskCount } from './counters';
 import { parseBatch, parseDocument, type AuditEntry, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
 import type { RedisClient } from './redis-client';
 
@@ -201,9 +201,9 @@ export class BatchStore {
     return ids.filter((_, i) => ended[i] === null && fanning[i] === 0);
   }
 
-  /** Documents each tenant has accepted and not ended (never below 0). */
-  async tenantLoads(): Promise<Map<string, number>> {
-    return new Map(Object.entries((await readCounters(this.redis, this.keys.counters)).tenantLoads));
+  /** Documents the tenant has accepted and not ended (never below 0). */
+  async tenantLoad(tenant: string): Promise<number> {
+    return Math.max(0, Number((await this.redis.hget(this.keys.counters, tenantLoadField(tenant))) ?? 0));
   }
 
   /**

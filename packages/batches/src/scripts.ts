@@ -24,7 +24,9 @@ end
 -- A run writes only while it holds its task's BullMQ lock (its token): a run that lost
 -- its task (handed to another after its worker seemed gone) must not record anything.
 -- A tenant's documents accepted and not ended (fair share and quotas read it): counters.ts's tenantLoadField.
+-- (Not with 0: Lua's -0 reaches Redis as "-0", which HINCRBY refuses, and the script would stop half-way.)
 local function tenantLoad(batchKey, countersKey, n)
+  if n == 0 then return end
   redis.call('HINCRBY', countersKey, 'tenant-open:' .. (redis.call('HGET', batchKey, 'tenant') or 'default'), n)
 end
 local function owns(lockKey, token)

@@ -253,7 +253,7 @@ describe('task chains (real Redis)', () => {
     expect(await queues.get('ocr').getJobCountByTypes('prioritized')).toBe(FAN_OUT_CHUNK * 2 + 7);
     const first = await queues.get('ocr').getJob('fan-d0.ocr');
     const { queuePriority } = (await store.getBatch('fan'))!;
-    expect(queuePriority).toBe(toQueuePriority(10, (await store.tenantLoads()).get('default')!));
+    expect(queuePriority).toBe(toQueuePriority(10, await store.tenantLoad('default')));
     expect(first!.opts).toMatchObject({
       priority: queuePriority,
       attempts: config.attempts.ocr,
@@ -275,7 +275,7 @@ describe('task chains (real Redis)', () => {
 
   it("counts each tenant's open documents (fair share, quotas): up at submit, down as each ends or is cancelled, up on retry", async () => {
     const tenant = `t-${Date.now()}`;
-    const load = async () => (await store.tenantLoads()).get(tenant) ?? 0;
+    const load = () => store.tenantLoad(tenant);
     await submitBatch(store, queues, { ...batch('tl', 3), tenant });
     expect(await load()).toBe(3);
     const first = await queues.get('ocr').getJob('tl-d0.ocr');

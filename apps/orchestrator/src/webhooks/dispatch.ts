@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { Lease, readEvents, type BatchEvent, type BatchStore } from '@docproc/batches';
+import { Lease, readEvents, type BatchEvent, type BatchRecord, type BatchStore } from '@docproc/batches';
 import { FINAL_BATCH_STATUSES, type WebhookEvent } from '@docproc/catalog';
 import type { Logger } from '@docproc/runtime';
 import { batchView } from '../views';
@@ -36,7 +36,7 @@ async function dispatchWebhooks(deps: { store: BatchStore; deliveries: Deliverie
       const events = await readEvents(store.connection, store.keys.events(batchId), cursor, 200);
       for (const event of events) {
         const type = webhookEventOf(event);
-        if (type && target.events.includes(type)) await deliver(deps, target, batchId, event, type);
+        if (type && target.events.includes(type)) await deliver(deps, target, batch, event, type);
         cursor = event.id;
       }
       if (events.length > 0) await deliveries.advance(batchId, cursor);
@@ -49,12 +49,12 @@ async function dispatchWebhooks(deps: { store: BatchStore; deliveries: Deliverie
 async function deliver(
   deps: { store: BatchStore; deliveries: Deliveries; queue: Queue; logger: Logger },
   target: WebhookTarget,
-  batchId: string,
+  batch: BatchRecord,
   event: BatchEvent,
   type: WebhookEvent,
 ): Promise<void> {
+  const batchId = batch.id;
   const id = `${batchId}.${event.id}`;
-  const batch = (await deps.store.getBatch(batchId))!;
   const documentId = event.data.document === undefined ? undefined : String(event.data.document);
   const doc = documentId ? await deps.store.getDocument(documentId) : null;
   const payload = JSON.stringify({
