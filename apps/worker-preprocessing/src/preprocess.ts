@@ -180,9 +180,9 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
           );
         }
         const source: PageSource =
-          scan.kind === 'jpeg'
-            ? { kind: 'jpeg', bytes: scan.bytes, maxPixels: settings.maxInputPixels }
-            : { kind: 'raw', pixels: scan.pixels, width: scan.width, height: scan.height, channels: scan.channels };
+          scan.kind === 'raw'
+            ? { kind: 'raw', pixels: scan.pixels, width: scan.width, height: scan.height, channels: scan.channels }
+            : { kind: 'encoded', bytes: scan.bytes, maxPixels: settings.maxInputPixels };
         // as for a page pdf.js renders, the page's time limit holds
         const grey = await stages.time('decode', () =>
           untilStopped(

@@ -3,12 +3,13 @@ import { otsuThreshold, type GreyImage } from './skew';
 
 /**
  * Where a page's pixels come from: an image file (one page of it, upright by its EXIF
- * orientation), a JPEG as a PDF holds it (PDF readers ignore its EXIF), or raw pixels
- * (RGBA from the PDF renderer, grey or RGB from a PDF's image).
+ * orientation), an image as a PDF holds it (a JPEG, whose EXIF PDF readers ignore, or
+ * CCITT fax data wrapped as a TIFF), or raw pixels (RGBA from the PDF renderer, grey or
+ * RGB from a PDF's image).
  */
 export type PageSource =
   | { kind: 'image'; bytes: Buffer; page: number; maxPixels: number }
-  | { kind: 'jpeg'; bytes: Buffer; maxPixels: number }
+  | { kind: 'encoded'; bytes: Buffer; maxPixels: number }
   | { kind: 'raw'; pixels: Buffer; width: number; height: number; channels: 1 | 3 | 4 };
 
 /** The page in greyscale. */
@@ -16,7 +17,7 @@ export async function greyscalePage(source: PageSource): Promise<GreyImage> {
   const image =
     source.kind === 'image'
       ? sharp(source.bytes, { page: source.page, limitInputPixels: source.maxPixels, failOn: 'error' }).rotate()
-      : source.kind === 'jpeg'
+      : source.kind === 'encoded'
         ? sharp(source.bytes, { limitInputPixels: source.maxPixels, failOn: 'error' })
         : sharp(source.pixels, { raw: { width: source.width, height: source.height, channels: source.channels } });
   // Transparent areas are paper; one channel out, whatever came in.

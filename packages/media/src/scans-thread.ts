@@ -14,8 +14,8 @@ parentPort!.on('message', (bytes: Uint8Array) => void answer(bytes));
 async function answer(bytes: Uint8Array): Promise<void> {
   const found = await scannedImagesHere(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const images = found.map(
-    (image) => image && (image.kind === 'jpeg' ? { ...image, bytes: own(image.bytes) } : { ...image, pixels: own(image.pixels) }),
+    (image) => image && (image.kind === 'raw' ? { ...image, pixels: own(image.pixels) } : { ...image, bytes: own(image.bytes) }),
   );
-  const transfer = images.flatMap((image) => (image ? [(image.kind === 'jpeg' ? image.bytes : image.pixels).buffer as ArrayBuffer] : []));
+  const transfer = images.flatMap((image) => (image ? [(image.kind === 'raw' ? image.pixels : image.bytes).buffer as ArrayBuffer] : []));
   parentPort!.postMessage(images, transfer);
 }

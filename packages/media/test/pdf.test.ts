@@ -1,6 +1,10 @@
 import sharp from 'sharp';
 import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooLargeError, TooManyPagesError } from '@docproc/catalog';
-import { readPdf, scannedImages, type PdfLimits, type PdfReadOptions } from '@docproc/media';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { greyscalePage, readPdf, scannedImages, type PdfLimits, type PdfReadOptions } from '@docproc/media';
 import { makePdf, renderTextPng } from '@docproc/testkit';
 
 const options: PdfReadOptions = { dpi: 300, textLayer: 'auto', languages: ['eng'] };
@@ -122,8 +126,45 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     expect(image).toMatchObject({ kind: 'jpeg', width: scan.info.width, height: scan.info.height });
     expect(image!.kind === 'jpeg' && image!.bytes.equals(scan.data)).toBe(true);
     expect(Math.round(image!.dpi)).toBe(150);
-    // a typeset page, and a 1-bit scan (left to pdf.js), are not
-    expect([text, bitmap]).toEqual([null, null]);
+    // a typeset page is not; a 1-bit Flate scan is, as 8-bit grey (white: its bits are 1)
+    expect(text).toBeNull();
+    expect(bitmap).toMatchObject({ kind: 'raw', channels: 1, width: 1700, height: 2200 });
+    expect(bitmap!.kind === 'raw' && bitmap!.pixels.every((v) => v === 255)).toBe(true);
     expect(await scannedImages(Buffer.from('%PDF-1.4 broken'))).toEqual([]);
+  });
+
+  const hasFaxTools = () => ['ppm2tiff', 'img2pdf'].every((tool) => spawnSync(tool, ['--help'], { stdio: 'ignore' }).error === undefined);
+
+  (hasFaxTools() ? it : it.skip)('decodes a CCITT Group 4 scan (as scanners write them) as pdf.js renders it, without rendering', async () => {
+    // A 300-dpi 1-bit page: PBM → CCITT G4 TIFF (libtiff's ppm2tiff) → PDF holding the G4 data as it is (img2pdf).
+    const { data, info } = await sharp(await renderTextPng(['Invoice INV-2024-0042', 'Harbour authority figures'], { width: 2480 }))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const row = Math.ceil(info.width / 8);
+    const bits = Buffer.alloc(row * info.height);
+    for (let y = 0; y < info.height; y++)
+      for (let x = 0; x < info.width; x++) if (data[y * info.width + x]! < 128) bits[y * row + (x >> 3)]! |= 0x80 >> (x & 7);
+    const dir = mkdtempSync(join(tmpdir(), 'docproc-g4-'));
+    writeFileSync(join(dir, 'page.pbm'), Buffer.concat([Buffer.from(`P4\n${info.width} ${info.height}\n`), bits]));
+    expect(spawnSync('ppm2tiff', ['-c', 'g4', '-R', '300', join(dir, 'page.pbm'), join(dir, 'page.tif')]).status).toBe(0);
+    expect(spawnSync('img2pdf', [join(dir, 'page.tif'), '-o', join(dir, 'page.pdf')]).status).toBe(0);
+    const pdf = readFileSync(join(dir, 'page.pdf'));
+    expect(pdf.toString('latin1')).toContain('/CCITTFaxDecode');
+
+    const [scan] = await scannedImages(pdf);
+    expect(scan).toMatchObject({ kind: 'tiff', width: info.width, height: info.height });
+    expect(Math.round(scan!.dpi)).toBe(300);
+    const fast = await greyscalePage({ kind: 'encoded', bytes: scan!.kind === 'tiff' ? scan!.bytes : Buffer.alloc(0), maxPixels: 1e8 });
+    const [rendered] = await pagesOf(pdf, { ...options, textLayer: 'ignore' });
+    const slow = await greyscalePage({ kind: 'raw', pixels: rendered!.rgba!, width: rendered!.width, height: rendered!.height, channels: 4 });
+    expect([fast.width, fast.height]).toEqual([slow.width, slow.height]);
+    let differ = 0;
+    for (let i = 0; i < fast.data.length; i++) if (Math.abs(fast.data[i]! - slow.data[i]!) > 128) differ++;
+    // the same page, black where pdf.js paints black (its anti-aliasing aside)
+    expect(differ / fast.data.length).toBeLessThan(0.002);
+    const ink = (g: { data: Buffer }) => g.data.filter((v) => v < 128).length / g.data.length;
+    expect(ink(fast)).toBeGreaterThan(0.005);
+    expect(Math.abs(ink(fast) - ink(slow))).toBeLessThan(0.002);
   });
 });
