@@ -7,8 +7,9 @@
  *      --skip-text`, a document at a time, where Debian's ocrmypdf is installed;
  *   3. docproc (`docproc up`, pools fixed: one preprocessing worker, one OCR worker per
  *      core; pipeline preprocess → ocr), with tesseract.js and with the native engine.
- * Documents: the corpus's scanned PDFs and generated three-page scans (skewed, upside
- * down, noisy) whose text is known. It prints pages/min and their ratios, CER on the
+ * Documents: the corpus's scanned PDFs, generated three-page scans (skewed, upside down,
+ * noisy) whose text is known, as JPEG and as 300-dpi 1-bit CCITT G4 (as office and archive
+ * scanners write them: libtiff's ppm2tiff, then img2pdf, which keeps the G4 data as it is). It prints pages/min and their ratios, CER on the
  * generated scans, expected corpus words missed, and for docproc the CPU-seconds per
  * page by stage (from the workers' own per-page stage timings) against all the CPU its
  * processes used.
@@ -16,7 +17,8 @@
  * Preprocessing runs one page at a time (DOCPROC_CONCURRENCY preprocess=1) so that each
  * stage's CPU is its own.
  *
- * Env: BENCH_SKIP_OCRMYPDF=1, BENCH_ENGINES (default "tesseract.js,tesseract").
+ * Env: BENCH_SKIP_OCRMYPDF=1, BENCH_ENGINES (default "tesseract.js,tesseract"), BENCH_SET
+ * (jpeg: the JPEG scans and the corpus; fax: the G4 scans; default both).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -65,12 +67,42 @@ async function generatedScan(name: string, pages: { rotate?: number; noise?: num
   return { name, bytes: makePdf(specs), pages: pages.length, truth: { text: pages.map(() => PROSE.join('\n')) } };
 }
 
+/** The same pages as 300-dpi 1-bit CCITT Group 4, one PDF of them (thresholded at mid-grey). */
+async function faxScan(name: string, pages: { rotate?: number; noise?: number }[]): Promise<BenchDocument> {
+  const tiffs = [];
+  for (const [i, page] of pages.entries()) {
+    const { data, info } = await sharp(await renderTextPng(PROSE, { fontSize: 36, width: 2400, ...page }))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const row = Math.ceil(info.width / 8);
+    const bits = Buffer.alloc(row * info.height);
+    for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width; x++) if (data[y * info.width + x]! < 128) bits[y * row + (x >> 3)]! |= 0x80 >> (x & 7);
+    const pbm = join(dir, `${name}-${i}.pbm`);
+    writeFileSync(pbm, Buffer.concat([Buffer.from(`P4\n${info.width} ${info.height}\n`), bits]));
+    execFileSync('ppm2tiff', ['-c', 'g4', '-R', '300', pbm, `${pbm}.tif`]);
+    tiffs.push(`${pbm}.tif`);
+  }
+  execFileSync('img2pdf', [...tiffs, '-o', join(dir, name)]);
+  return { name, bytes: readFileSync(join(dir, name)), pages: pages.length, truth: { text: pages.map(() => PROSE.join('\n')) } };
+}
+
+const SKEWED = [{ rotate: 4 }, { rotate: -3 }, { rotate: 2, noise: 0.01 }];
+const TURNED = [{ rotate: 180 }, { rotate: 90 }, {}];
+const NOISY = [{ noise: 0.02 }, { noise: 0.03 }, { noise: 0.02, rotate: 1 }];
+
 async function documents(): Promise<BenchDocument[]> {
-  const docs = [
-    await generatedScan('generated-skewed.pdf', [{ rotate: 4 }, { rotate: -3 }, { rotate: 2, noise: 0.01 }]),
-    await generatedScan('generated-turned.pdf', [{ rotate: 180 }, { rotate: 90 }, {}]),
-    await generatedScan('generated-noisy.pdf', [{ noise: 0.02 }, { noise: 0.03 }, { noise: 0.02, rotate: 1 }]),
-  ];
+  const set = process.env.BENCH_SET;
+  const docs: BenchDocument[] = [];
+  if (set !== 'jpeg') {
+    docs.push(await faxScan('g4-skewed.pdf', SKEWED), await faxScan('g4-turned.pdf', TURNED), await faxScan('g4-noisy.pdf', NOISY));
+  }
+  if (set === 'fax') return docs;
+  docs.push(
+    await generatedScan('generated-skewed.pdf', SKEWED),
+    await generatedScan('generated-turned.pdf', TURNED),
+    await generatedScan('generated-noisy.pdf', NOISY),
+  );
   if (corpusAvailable()) {
     const expected = corpusExpected();
     for (const name of ['3small.pdf', 'c02-22.pdf', 'multipage.pdf', 'skew.pdf', 'francais.pdf']) {
