@@ -33,6 +33,7 @@ import {
   corpusAvailable,
   corpusExpected,
   corpusFile,
+  faxPdf,
   launch,
   makePdf,
   missingWords,
@@ -67,24 +68,10 @@ async function generatedScan(name: string, pages: { rotate?: number; noise?: num
   return { name, bytes: makePdf(specs), pages: pages.length, truth: { text: pages.map(() => PROSE.join('\n')) } };
 }
 
-/** The same pages as 300-dpi 1-bit CCITT Group 4, one PDF of them (thresholded at mid-grey). */
+/** The same pages as 300-dpi 1-bit CCITT Group 4, one PDF of them. */
 async function faxScan(name: string, pages: { rotate?: number; noise?: number }[]): Promise<BenchDocument> {
-  const tiffs = [];
-  for (const [i, page] of pages.entries()) {
-    const { data, info } = await sharp(await renderTextPng(PROSE, { fontSize: 36, width: 2400, ...page }))
-      .greyscale()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const row = Math.ceil(info.width / 8);
-    const bits = Buffer.alloc(row * info.height);
-    for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width; x++) if (data[y * info.width + x]! < 128) bits[y * row + (x >> 3)]! |= 0x80 >> (x & 7);
-    const pbm = join(dir, `${name}-${i}.pbm`);
-    writeFileSync(pbm, Buffer.concat([Buffer.from(`P4\n${info.width} ${info.height}\n`), bits]));
-    execFileSync('ppm2tiff', ['-c', 'g4', '-R', '300', pbm, `${pbm}.tif`]);
-    tiffs.push(`${pbm}.tif`);
-  }
-  execFileSync('img2pdf', [...tiffs, '-o', join(dir, name)]);
-  return { name, bytes: readFileSync(join(dir, name)), pages: pages.length, truth: { text: pages.map(() => PROSE.join('\n')) } };
+  const images = await Promise.all(pages.map((page) => renderTextPng(PROSE, { fontSize: 36, width: 2400, ...page })));
+  return { name, bytes: await faxPdf(images), pages: pages.length, truth: { text: pages.map(() => PROSE.join('\n')) } };
 }
 
 const SKEWED = [{ rotate: 4 }, { rotate: -3 }, { rotate: 2, noise: 0.01 }];

@@ -1,11 +1,7 @@
 import sharp from 'sharp';
 import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooLargeError, TooManyPagesError } from '@docproc/catalog';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { greyscalePage, readPdf, scannedImages, type PdfLimits, type PdfReadOptions } from '@docproc/media';
-import { makePdf, renderTextPng } from '@docproc/testkit';
+import { faxPdf, hasFaxTools, makePdf, renderTextPng } from '@docproc/testkit';
 
 const options: PdfReadOptions = { dpi: 300, textLayer: 'auto', languages: ['eng'] };
 const limits: PdfLimits = { maxPages: 10, maxPagePixels: 35e6, maxImagePixels: 150e6, pageTimeoutMs: 30_000 };
@@ -133,23 +129,10 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     expect(await scannedImages(Buffer.from('%PDF-1.4 broken'))).toEqual([]);
   });
 
-  const hasFaxTools = () => ['ppm2tiff', 'img2pdf'].every((tool) => spawnSync(tool, ['--help'], { stdio: 'ignore' }).error === undefined);
-
   (hasFaxTools() ? it : it.skip)('decodes a CCITT Group 4 scan (as scanners write them) as pdf.js renders it, without rendering', async () => {
-    // A 300-dpi 1-bit page: PBM → CCITT G4 TIFF (libtiff's ppm2tiff) → PDF holding the G4 data as it is (img2pdf).
-    const { data, info } = await sharp(await renderTextPng(['Invoice INV-2024-0042', 'Harbour authority figures'], { width: 2480 }))
-      .greyscale()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const row = Math.ceil(info.width / 8);
-    const bits = Buffer.alloc(row * info.height);
-    for (let y = 0; y < info.height; y++)
-      for (let x = 0; x < info.width; x++) if (data[y * info.width + x]! < 128) bits[y * row + (x >> 3)]! |= 0x80 >> (x & 7);
-    const dir = mkdtempSync(join(tmpdir(), 'docproc-g4-'));
-    writeFileSync(join(dir, 'page.pbm'), Buffer.concat([Buffer.from(`P4\n${info.width} ${info.height}\n`), bits]));
-    expect(spawnSync('ppm2tiff', ['-c', 'g4', '-R', '300', join(dir, 'page.pbm'), join(dir, 'page.tif')]).status).toBe(0);
-    expect(spawnSync('img2pdf', [join(dir, 'page.tif'), '-o', join(dir, 'page.pdf')]).status).toBe(0);
-    const pdf = readFileSync(join(dir, 'page.pdf'));
+    const png = await renderTextPng(['Invoice INV-2024-0042', 'Harbour authority figures'], { width: 2480 });
+    const info = await sharp(png).metadata();
+    const pdf = await faxPdf([png]);
     expect(pdf.toString('latin1')).toContain('/CCITTFaxDecode');
 
     const [scan] = await scannedImages(pdf);

@@ -18,3 +18,4 @@ export { startRedisCluster, type TestRedisCluster } from './redis-cluster';
 export { startFreezableProxy, type FreezableProxy } from './frozen-proxy';
 export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
 export { PlatformUnderTest, documentEnds, scanPages, type BatchStatusBody, type DocumentBody } from './platform-under-test';
+export { faxPdf, hasFaxTools } from './fax';
