@@ -130,7 +130,9 @@ describe('preprocess', () => {
       .toBuffer();
     await expect(preprocess(await stepContext('preprocess', tiff), settings({ maxPages: 2 }))).rejects.toThrow(TooManyPagesError);
     expect((await preprocess(await stepContext('preprocess', tiff), settings({ maxPages: 3, rotatePages: false }))).pages).toHaveLength(3);
-    const scan = await sharp(await renderTextPng(LINES, { width: 2400 }))
+    // A whole A4 page at 300 dpi: its decode takes many times the 1 ms limit, however busy the machine.
+    const scan = await sharp(await renderTextPng(LINES, { width: 2480 }))
+      .resize(2480, 3508, { fit: 'contain', background: '#ffffff' })
       .greyscale()
       .jpeg()
       .toBuffer({ resolveWithObject: true });
