@@ -6,8 +6,8 @@
  * docproc: the orchestrator, worker-nlp and worker-validation as `docproc up` runs them
  * (one process each), N small text documents (default 10,000) submitted in one POST
  * with the nlp,validate pipeline. It prints the submit latency (until the 202), the
- * end-to-end time (until the batch ended), Redis calls per document (INFO commandstats
- * before and after), Redis memory per 1,000 finished documents while retained and after
+ * end-to-end time (until the batch ended), Redis calls and CPU per document (INFO
+ * commandstats and INFO cpu before and after; the commands most called), Redis memory per 1,000 finished documents while retained and after
  * the batch is removed (DELETE, which is what retention runs), and the orchestrator's
  * RSS before and after.
  *
@@ -29,10 +29,27 @@ import { freePort, orchestratorReady, waitFor } from '@docproc/testkit';
 
 const documents = Number(process.argv[2] ?? process.env.BENCH_DOCUMENTS ?? 10_000);
 
-/** Total calls of every command so far (INFO commandstats). */
-async function commandCalls(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+/** What Redis did so far: calls of each command (INFO commandstats; a script's own calls counted too) and its CPU seconds (INFO cpu). */
+interface RedisWork {
+  calls: Map<string, number>;
+  cpuSeconds: number;
+}
+
+async function redisWork(redis: Redis): Promise<RedisWork> {
+  const [stats, cpu] = [await redis.info('commandstats'), await redis.info('cpu')];
+  const calls = new Map([...stats.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  const used = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)![1]);
+  return { calls, cpuSeconds: used('used_cpu_sys') + used('used_cpu_user') };
+}
+
+/** The work between two looks: calls in all, the commands most called, Redis CPU. */
+function workBetween(before: RedisWork, after: RedisWork) {
+  const byCommand = [...after.calls].map(([command, n]) => [command, n - (before.calls.get(command) ?? 0)] as const).filter(([, n]) => n > 0);
+  return {
+    calls: byCommand.reduce((sum, [, n]) => sum + n, 0),
+    top: byCommand.sort((a, b) => b[1] - a[1]).slice(0, 8),
+    cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+  };
 }
 
 async function usedMemory(redis: Redis): Promise<number> {
@@ -85,7 +102,7 @@ async function docproc(redisUrl: string, redis: Redis) {
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="pipeline"\r\n\r\nnlp,validate\r\n--${boundary}--\r\n`));
     const body = Buffer.concat(parts);
     const memoryBefore = await usedMemory(redis);
-    const callsBefore = await commandCalls(redis);
+    const workBefore = await redisWork(redis);
     const started = process.hrtime.bigint();
     const res = await fetch(`${base}/v1/jobs`, { method: 'POST', body, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } });
     const submitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -105,14 +122,14 @@ async function docproc(redisUrl: string, redis: Redis) {
     );
     const endSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (ended.progress.completed !== documents) throw new Error(`only ${ended.progress.completed} of ${documents} completed (${ended.status})`);
-    const calls = (await commandCalls(redis)) - callsBefore;
+    const work = workBetween(workBefore, await redisWork(redis));
     const memoryRetained = (await usedMemory(redis)) - memoryBefore;
     const rssAfter = rssOf(`orchestrator/dist/main.js`);
     const deleted = await fetch(`${base}/v1/jobs/${id}`, { method: 'DELETE' });
     if (deleted.status !== 204) throw new Error(`DELETE answered ${deleted.status}`);
     const memoryAfterExpiry = (await usedMemory(redis)) - memoryBefore;
     for (const line of submittedLogs) console.log(`orchestrator: ${line}`);
-    return { submitSeconds, endSeconds, calls, memoryRetained, memoryAfterExpiry, rssBefore, rssAfter };
+    return { submitSeconds, endSeconds, ...work, memoryRetained, memoryAfterExpiry, rssBefore, rssAfter };
   } finally {
     await platform.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -139,7 +156,7 @@ async function plain(redisUrl: string, redis: Redis) {
       ),
   );
   const memoryBefore = await usedMemory(redis);
-  const callsBefore = await commandCalls(redis);
+  const workBefore = await redisWork(redis);
   const started = process.hrtime.bigint();
   for (let i = 0; i < documents; i += 500) {
     await queues[0]!.addBulk(Array.from({ length: Math.min(500, documents - i) }, (_, j) => ({ name: 'nlp', data: { file: `doc-${i + j}.txt` } })));
@@ -147,7 +164,7 @@ async function plain(redisUrl: string, redis: Redis) {
   const submitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   await waitFor(async () => (finished >= documents ? true : undefined), 60 * 60_000, 'plain BullMQ');
   const endSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const calls = (await commandCalls(redis)) - callsBefore;
+  const work = workBetween(workBefore, await redisWork(redis));
   const memoryRetained = (await usedMemory(redis)) - memoryBefore;
   await Promise.all(workers.map((w) => w.close()));
   await Promise.all(queues.map((q) => q.obliterate({ force: true })));
@@ -155,7 +172,7 @@ async function plain(redisUrl: string, redis: Redis) {
   await Promise.all(queues.map((q) => q.close()));
   await connection.quit();
   rmSync(dir, { recursive: true, force: true });
-  return { submitSeconds, endSeconds, calls, memoryRetained, memoryAfterExpiry };
+  return { submitSeconds, endSeconds, ...work, memoryRetained, memoryAfterExpiry };
 }
 
 async function main(): Promise<void> {
@@ -179,6 +196,11 @@ async function main(): Promise<void> {
       ['end to end', `${ours.endSeconds.toFixed(1)} s`, `${theirs.endSeconds.toFixed(1)} s`],
       ['documents/s end to end', (documents / ours.endSeconds).toFixed(0), (documents / theirs.endSeconds).toFixed(0)],
       ['Redis calls per document', (ours.calls / documents).toFixed(1), (theirs.calls / documents).toFixed(1)],
+      [
+        'Redis CPU per document (INFO cpu)',
+        `${((ours.cpuSeconds / documents) * 1e6).toFixed(0)} µs`,
+        `${((theirs.cpuSeconds / documents) * 1e6).toFixed(0)} µs`,
+      ],
       ['Redis memory per 1,000 finished, retained', perK(ours.memoryRetained), perK(theirs.memoryRetained)],
       ['Redis memory per 1,000, after removal', perK(ours.memoryAfterExpiry), perK(theirs.memoryAfterExpiry)],
       ['orchestrator RSS before / after', `${(ours.rssBefore / 2 ** 20).toFixed(0)} / ${(ours.rssAfter / 2 ** 20).toFixed(0)} MiB`, '-'],
@@ -187,6 +209,10 @@ async function main(): Promise<void> {
     console.log('| measure | docproc | plain BullMQ |');
     console.log('|---|---:|---:|');
     for (const [name, a, b] of rows) console.log(`| ${name} | ${a} | ${b} |`);
+    const perDocument = (top: (readonly [string, number])[]) => top.map(([command, n]) => `${command} ${(n / documents).toFixed(1)}`).join(', ');
+    console.log('');
+    console.log(`Redis commands per document, most called — docproc: ${perDocument(ours.top)}`);
+    console.log(`plain BullMQ: ${perDocument(theirs.top)}`);
   } finally {
     redis.disconnect();
     server.kill('SIGTERM');
