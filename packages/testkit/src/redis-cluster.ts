@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
+import { stopChild } from './child';
 import { waitFor } from './redis';
 
 export interface TestRedisCluster {
@@ -76,22 +77,16 @@ export async function startRedisCluster(basePort: number): Promise<TestRedisClus
     }
     throw new Error(`no node answers for slot ${slot}`);
   };
-  const stopProcess = (child: ChildProcess | undefined, signal: NodeJS.Signals) =>
-    new Promise<void>((done) => {
-      if (!child || child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', () => done());
-      child.kill(signal);
-    });
   return {
     nodes,
     masterOf,
     async killMasterOf(key) {
       const port = await masterOf(key);
-      await stopProcess(processes.get(port), 'SIGKILL');
+      await stopChild(processes.get(port), 'SIGKILL');
       return port;
     },
     async stop() {
-      await Promise.all([...processes.values()].map((child) => stopProcess(child, 'SIGTERM')));
+      await Promise.all([...processes.values()].map((child) => stopChild(child, 'SIGTERM')));
     },
   };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { stopChild } from './child';
 import { waitFor } from './redis';
 
 export interface SentinelGroup {
@@ -89,12 +90,6 @@ export async function startSentinelGroup(basePort: number): Promise<SentinelGrou
     30_000,
     'the sentinels to see the replica and each other',
   );
-  const stopProcess = (child: ChildProcess | undefined, signal: NodeJS.Signals) =>
-    new Promise<void>((done) => {
-      if (!child || child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', () => done());
-      child.kill(signal);
-    });
   return {
     master,
     sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`),
@@ -103,7 +98,7 @@ export async function startSentinelGroup(basePort: number): Promise<SentinelGrou
     currentMasterPort,
     async killMaster() {
       const port = await currentMasterPort();
-      await stopProcess(processes.get(port), 'SIGKILL');
+      await stopChild(processes.get(port), 'SIGKILL');
       return port;
     },
     async restartAsReplica(port) {
@@ -111,7 +106,7 @@ export async function startSentinelGroup(basePort: number): Promise<SentinelGrou
     },
     async stop() {
       sentinel.disconnect();
-      await Promise.all([...processes.values()].map((child) => stopProcess(child, 'SIGTERM')));
+      await Promise.all([...processes.values()].map((child) => stopChild(child, 'SIGTERM')));
     },
   };
 }
