@@ -9,7 +9,7 @@ import {
   detectMediaType,
   type PreprocessResult,
 } from '@docproc/catalog';
-import { greyscalePage, imageInfo, readPdf, scannedImages, type GreyImage, type PageSource, type PdfPage } from '@docproc/media';
+import { decodeScan, greyscalePage, imageInfo, readPdf, scannedImages, type GreyImage, type PdfPage } from '@docproc/media';
 import type { Config } from '@docproc/config';
 import { Stages, untilStopped, type StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
@@ -137,7 +137,8 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
     const pdfPages: AsyncGenerator<PdfPage & { count: number }> = onlyScans
       ? (async function* () {
           for (const [index, scan] of scans.entries()) {
-            const { width, height, dpi } = scan!;
+            const { dpi } = scan!;
+            const { width, height } = scan!.placement ?? scan!;
             yield {
               index,
               count: scans.length,
@@ -174,19 +175,18 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
         );
         await store(index, count, grey, { dpi, known: true }, 0, { text, textScore }, stages);
       } else if (text === null && scan) {
-        if (scan.width * scan.height > settings.maxInputPixels) {
-          throw new TooLargeError(
-            `page ${index + 1} holds an image of ${scan.width} x ${scan.height} pixels, more than the limit of ${settings.maxInputPixels}`,
-          );
+        // the image, and the page it is laid on at the image's resolution
+        for (const { width, height } of [scan, scan.placement ?? scan]) {
+          if (width * height > settings.maxInputPixels) {
+            throw new TooLargeError(
+              `page ${index + 1} holds an image of ${width} x ${height} pixels, more than the limit of ${settings.maxInputPixels}`,
+            );
+          }
         }
-        const source: PageSource =
-          scan.kind === 'raw'
-            ? { kind: 'raw', pixels: scan.pixels, width: scan.width, height: scan.height, channels: scan.channels }
-            : { kind: 'encoded', bytes: scan.bytes, maxPixels: settings.maxInputPixels };
         // as for a page pdf.js renders, the page's time limit holds
         const grey = await stages.time('decode', () =>
           untilStopped(
-            decoded(index, () => greyscalePage(source)),
+            decoded(index, () => decodeScan(scan, settings.maxInputPixels)),
             {
               signal: ctx.signal,
               timeout: { ms: settings.pageTimeoutMs, message: `page ${index + 1} took longer than ${settings.pageTimeoutMs} ms to decode` },

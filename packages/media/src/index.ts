@@ -5,4 +5,4 @@ export { USABLE_TEXT_SCORE, scoreTextLayer, type TextLayerSample, type TextLayer
 export { estimateSkew, otsuThreshold, type GreyImage, type SkewEstimate } from './skew';
 export { despeckle, finishPage, greyPgm, greyscalePage, pageScale, shrink, toPgm, turnPage, type FinishOptions, type PageSource } from './page-image';
 export { speckleRatio } from './speckle';
-export { scannedImages, type ScannedImage } from './pdf-scans';
+export { decodeScan, scannedImages, type ScannedImage } from './pdf-scans';

@@ -25,6 +25,54 @@ export async function greyscalePage(source: PageSource): Promise<GreyImage> {
   return { data, width: info.width, height: info.height };
 }
 
+/**
+ * How a page shows its image, when not upright over the whole page (turned, flipped, off
+ * its edges): the page is `width` x `height` pixels, and the image's pixel under page pixel
+ * (u, v) is (x[0] + x[1] u + x[2] v, y[0] + y[1] u + y[2] v), pixel indices both, y down.
+ */
+export interface Placement {
+  width: number;
+  height: number;
+  x: [number, number, number];
+  y: [number, number, number];
+}
+
+/**
+ * The image laid on its page as a PDF viewer shows it: each page pixel sampled from the
+ * image between its four nearest pixels (bilinear), white where the image does not reach.
+ * One pass over the page's bytes: 0.1 s for a 300-dpi letter page, about what sharp's
+ * rotate takes, with the geometry exactly the PDF's.
+ */
+export function placeOnPage(image: GreyImage, { width, height, x, y }: Placement): GreyImage {
+  const { data, width: w, height: h } = image;
+  const out = Buffer.alloc(width * height, 255);
+  // a pixel of the image; past its edge, white paper
+  const pixel = (px: number, py: number) => (px < 0 || py < 0 || px >= w || py >= h ? 255 : data[py * w + px]!);
+  for (let v = 0; v < height; v++) {
+    let sx = x[0] + x[2] * v;
+    let sy = y[0] + y[2] * v;
+    for (let u = 0, at = v * width; u < width; u++, at++, sx += x[1], sy += y[1]) {
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) continue;
+      const fx = sx - x0;
+      const fy = sy - y0;
+      let top: number;
+      let bottom: number;
+      if (x0 >= 0 && y0 >= 0 && x0 < w - 1 && y0 < h - 1) {
+        const i = y0 * w + x0;
+        top = data[i]! + (data[i + 1]! - data[i]!) * fx;
+        bottom = data[i + w]! + (data[i + w + 1]! - data[i + w]!) * fx;
+      } else {
+        top = pixel(x0, y0) + (pixel(x0 + 1, y0) - pixel(x0, y0)) * fx;
+        bottom = pixel(x0, y0 + 1) + (pixel(x0 + 1, y0 + 1) - pixel(x0, y0 + 1)) * fx;
+      }
+      out[at] = top + (bottom - top) * fy;
+    }
+  }
+  return { data: out, width, height };
+}
+
 const rawOf = (grey: GreyImage) => sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } });
 
 /** A copy no larger than `maxSide` on its longer side, for analysis (orientation, skew). */

@@ -1,16 +1,21 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { inflateSync } from 'node:zlib';
+import { greyscalePage, placeOnPage, type PageSource, type Placement } from './page-image';
+import type { GreyImage } from './skew';
 import { PDFArray, PDFBool, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, decodePDFRawStream, type PDFPage } from '@cantoo/pdf-lib';
 
 /**
- * A page that is one scanned image and nothing else, as the PDF stores it: a JPEG, CCITT
- * fax data (office and archive scanners' 1-bit pages) wrapped as a TIFF, both of which
- * sharp decodes, or raw 8-bit pixels.
+ * A page that is one scanned image and nothing else, as the PDF stores it: a JPEG, 1-bit
+ * data wrapped as a TIFF (CCITT fax data, as office and archive scanners write it, or
+ * inflated 1-bit rows), both of which sharp decodes; JBIG2 data, which pdf.js's standalone
+ * decoder reads (decodeScan); or raw 8-bit pixels.
  */
-export type ScannedImage =
-  | { kind: 'jpeg' | 'tiff'; bytes: Buffer; width: number; height: number; dpi: number }
-  | { kind: 'raw'; pixels: Buffer; width: number; height: number; channels: 1 | 3; dpi: number };
+export type ScannedImage = { width: number; height: number; dpi: number; placement: Placement | null } & (
+  | { kind: 'jpeg' | 'tiff'; bytes: Buffer }
+  | { kind: 'jbig2'; bytes: Buffer; globals: Buffer | null; blackIsOne: boolean }
+  | { kind: 'raw'; pixels: Buffer; channels: 1 | 3 }
+);
 
 /** A filter's one name, or the one name of a one-element array; null for none, undefined for a chain. */
 function oneOf<T>(value: unknown, is: (v: unknown) => v is T): T | null | undefined {
@@ -19,24 +24,26 @@ function oneOf<T>(value: unknown, is: (v: unknown) => v is T): T | null | undefi
   return is(value) ? value : undefined;
 }
 
+/** TIFF compression: none, CCITT Group 3, CCITT Group 4. */
+type Compression = 1 | 3 | 4;
+
 /**
- * A TIFF holding the PDF's CCITT fax data as it is (no decoding here): libtiff, through
- * sharp, decodes it. Group 4 (K < 0) or Group 3 (K = 0: 1-D, K > 0: 2-D). Photometric
- * keeps the page's look: the PDF paints a 1 bit black when BlackIs1 (or white), and a
- * /Decode of [1 0] swaps them again.
+ * A one-strip 1-bit TIFF around `data` as it is (no decoding here): libtiff, through sharp,
+ * decodes it. Photometric keeps the page's look: `blackIsOne` says whether a 1 bit is
+ * black. For Group 3, T4Options says 1-D or 2-D coding.
  */
-function ccittTiff(data: Uint8Array, width: number, height: number, k: number, blackIsOne: boolean): Buffer {
+function bilevelTiff(data: Uint8Array, width: number, height: number, compression: Compression, blackIsOne: boolean, twoDimensional = false): Buffer {
   const entries: [tag: number, type: 3 | 4, value: number][] = [
     [256, 4, width],
     [257, 4, height],
     [258, 3, 1],
-    [259, 3, k < 0 ? 4 : 3],
-    [262, 3, blackIsOne ? 1 : 0], // 0: white is zero (a 1 bit is black), 1: black is zero
+    [259, 3, compression],
+    [262, 3, blackIsOne ? 0 : 1], // 0: white is zero, 1: black is zero
     [273, 4, 0], // the strip's offset, set below
     [277, 3, 1],
     [278, 4, height],
     [279, 4, data.length],
-    ...(k >= 0 ? [[292, 4, k > 0 ? 1 : 0] as [number, 4, number]] : []), // T4Options: 2-D coding
+    ...(compression === 3 ? [[292, 4, twoDimensional ? 1 : 0] as [number, 4, number]] : []),
   ];
   const ifdLength = 2 + entries.length * 12 + 4;
   const dataOffset = 8 + ifdLength;
@@ -58,23 +65,9 @@ function ccittTiff(data: Uint8Array, width: number, height: number, k: number, b
   return out;
 }
 
-/** 1-bit rows (each padded to a byte) as 8-bit grey: a 1 bit white, or black when `oneIsBlack`. */
-function unpackBits(packed: Buffer, width: number, height: number, oneIsBlack: boolean): Buffer | null {
-  const row = Math.ceil(width / 8);
-  if (packed.length < row * height) return null;
-  const out = Buffer.alloc(width * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const one = (packed[y * row + (x >> 3)]! >> (7 - (x & 7))) & 1;
-      out[y * width + x] = one === 1 ? (oneIsBlack ? 0 : 255) : oneIsBlack ? 255 : 0;
-    }
-  }
-  return out;
-}
-
-/** "q ... W n q a 0 0 d e f cm /Im Do Q Q": one image painted upright, with at most a clip and a rendering intent around it. */
+/** "q ... W n q a b c d e f cm /Im Do Q Q": one image painted, with at most a clip and a rendering intent around it. */
 const ONE_IMAGE =
-  /^(?:\s*q\s*Q)?\s*q(?:\s+[\d.-]+\s+[\d.-]+\s+[\d.-]+\s+[\d.-]+\s+re\s+W\s+n)?(?:\s*\/\w+\s+ri)?\s*q?\s*([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+cm\s*\/([^\s/]+)\s+Do\s*Q(?:\s*Q)?\s*$/;
+  /^(?:\s*q\s*Q)?\s*q?(?:\s+[\d.-]+\s+[\d.-]+\s+[\d.-]+\s+[\d.-]+\s+re\s+W\s+n)?(?:\s*\/\w+\s+ri)?\s*q?\s*([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+([\d.-]+)\s+cm\s*\/([^\s/]+)\s+Do(?:\s*Q){0,2}\s*$/;
 
 function contentOf(doc: PDFDocument, page: PDFPage): string | null {
   const contents = page.node.Contents();
@@ -84,15 +77,52 @@ function contentOf(doc: PDFDocument, page: PDFPage): string | null {
   return streams.map((s) => Buffer.from(decodePDFRawStream(s as PDFRawStream).decode()).toString('latin1')).join('\n');
 }
 
+/**
+ * How the image matrix [a b c d e f] lays a `width` x `height` image on the page box: the
+ * image's resolution on the page, and its placement unless it stands upright over the whole
+ * box (a scanner's page). Null for a matrix that squashes the image flat.
+ */
+function placementOf(
+  [a, b, c, d, e, f]: [number, number, number, number, number, number],
+  width: number,
+  height: number,
+  box: { x: number; y: number; width: number; height: number },
+): { dpi: number; placement: Placement | null } | null {
+  const det = a * d - b * c;
+  if (Math.abs(det) < 1e-6) return null;
+  const dpi = Math.sqrt((width * height) / Math.abs(det)) * 72;
+  const near = (p: number, q: number) => Math.abs(p - q) <= Math.max(1, Math.abs(q) * 0.01);
+  if (b === 0 && c === 0 && a > 0 && d > 0 && near(a, box.width) && near(d, box.height) && near(e, box.x) && near(f, box.y)) {
+    return { dpi, placement: null };
+  }
+  // page pixel (u, v), y down, to page point (X, Y), y up; to the image's unit square (s, t)
+  // by the matrix's inverse (X = a s + c t + e, Y = b s + d t + f); to image pixel (s W, (1 - t) H)
+  const k = 72 / dpi;
+  const [X0, Xu, Yv] = [box.x, k, -k];
+  const Y0 = box.y + box.height;
+  const s = (X: number, Y: number) => (d * (X - e) - c * (Y - f)) / det;
+  const t = (X: number, Y: number) => (a * (Y - f) - b * (X - e)) / det;
+  // linear in (u, v): the value at the origin and its change per step of u and of v, taken at pixel centres
+  const along = (g: (X: number, Y: number) => number, scale: number, offset: number): [number, number, number] => {
+    const at = (u: number, v: number) => offset + scale * g(X0 + Xu * (u + 0.5), Y0 + Yv * (v + 0.5));
+    const origin = at(0, 0);
+    return [origin - 0.5, at(1, 0) - origin, at(0, 1) - origin];
+  };
+  return {
+    dpi,
+    placement: {
+      width: Math.round(box.width / k),
+      height: Math.round(box.height / k),
+      x: along(s, width, 0),
+      y: along(t, -height, height),
+    },
+  };
+}
+
 function scanOf(doc: PDFDocument, page: PDFPage): ScannedImage | null {
   if (page.getRotation().angle % 360 !== 0) return null;
   const match = ONE_IMAGE.exec(contentOf(doc, page) ?? '');
   if (!match) return null;
-  const [a, b, c, d, e, f] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const box = page.getCropBox();
-  // upright, and covering the page (a scanner's page is its image)
-  const near = (x: number, y: number) => Math.abs(x - y) <= Math.max(1, Math.abs(y) * 0.01);
-  if (b !== 0 || c !== 0 || a <= 0 || d <= 0 || !near(a, box.width) || !near(d, box.height) || !near(e, box.x) || !near(f, box.y)) return null;
   const xobjects = page.node.Resources()?.lookup(PDFName.of('XObject'));
   const image =
     xobjects && 'get' in xobjects ? doc.context.lookup((xobjects as { get(n: PDFName): unknown }).get(PDFName.of(match[7]!)) as never) : null;
@@ -100,93 +130,156 @@ function scanOf(doc: PDFDocument, page: PDFPage): ScannedImage | null {
   const dict = image.dict;
   const number = (key: string, from = dict) => (from.lookup(PDFName.of(key)) as PDFNumber | undefined)?.asNumber();
   const [width, height, bits] = [number('Width'), number('Height'), number('BitsPerComponent')];
+  if (!width || !height) return null;
+  const matrix = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const laid = placementOf(matrix, width, height, page.getCropBox());
+  if (!laid) return null;
   const filter = oneOf(dict.lookup(PDFName.of('Filter')), (v): v is PDFName => v instanceof PDFName);
   const parms = oneOf(dict.lookup(PDFName.of('DecodeParms')), (v): v is PDFDict => v instanceof PDFDict);
-  if (!width || !height || filter === undefined || parms === undefined || dict.has(PDFName.of('SMask')) || dict.has(PDFName.of('Mask'))) return null;
+  if (filter === undefined || parms === undefined || dict.has(PDFName.of('SMask')) || dict.has(PDFName.of('Mask'))) return null;
   if (dict.has(PDFName.of('ImageMask'))) return null; // a stencil, painted in the fill colour
   // /Decode: none, or (for 1-bit images) [1 0], which swaps black and white
   const decode = dict.lookup(PDFName.of('Decode'));
   const decodeValues = decode instanceof PDFArray ? decode.asArray().map((v) => (v as PDFNumber).asNumber?.()) : [];
   const swapped = decodeValues.length === 2 && decodeValues[0] === 1 && decodeValues[1] === 0;
   if (decode !== undefined && !(bits === 1 && (swapped || (decodeValues[0] === 0 && decodeValues[1] === 1)))) return null;
-  const dpi = (width / a) * 72;
-  if (filter === PDFName.of('DCTDecode') && !parms && decode === undefined)
-    return { kind: 'jpeg', bytes: Buffer.from(image.contents), width, height, dpi };
+  const common = { width, height, ...laid };
+  if (filter === PDFName.of('DCTDecode') && !parms && decode === undefined) return { kind: 'jpeg', bytes: Buffer.from(image.contents), ...common };
   if (filter === PDFName.of('CCITTFaxDecode')) {
     const flag = (key: string) => parms?.lookup(PDFName.of(key)) === PDFBool.True;
     const k = (parms && number('K', parms)) ?? 0;
     const columns = (parms && number('Columns', parms)) ?? 1728;
     // byte-aligned rows have no TIFF form for Group 4; pdf.js renders those
     if (columns !== width || flag('EncodedByteAlign')) return null;
-    return { kind: 'tiff', bytes: ccittTiff(image.contents, width, height, k, flag('BlackIs1') !== swapped), width, height, dpi };
+    // the codes' own black and white (TIFF's WhiteIsZero), unless BlackIs1 inverts the look or /Decode [1 0] swaps it back
+    const bytes = bilevelTiff(image.contents, width, height, k < 0 ? 4 : 3, flag('BlackIs1') === swapped, k > 0);
+    return { kind: 'tiff', bytes, ...common };
+  }
+  if (filter === PDFName.of('JBIG2Decode')) {
+    const globals = parms?.lookup(PDFName.of('JBIG2Globals'));
+    if (globals !== undefined && !(globals instanceof PDFRawStream)) return null;
+    // JBIG2 marks black with 1; /Decode [1 0] swaps
+    return {
+      kind: 'jbig2',
+      bytes: Buffer.from(image.contents),
+      globals: globals ? Buffer.from(decodePDFRawStream(globals).decode()) : null,
+      blackIsOne: !swapped,
+      ...common,
+    };
   }
   const space = dict.lookup(PDFName.of('ColorSpace'));
   const channels = space === PDFName.of('DeviceGray') ? 1 : space === PDFName.of('DeviceRGB') ? 3 : 0;
   if (filter !== PDFName.of('FlateDecode') || parms || channels === 0) return null;
   if (bits === 1 && channels === 1) {
     // 1-bit grey: a 1 bit is white (paper), unless /Decode [1 0]
-    const pixels = unpackBits(inflateSync(image.contents), width, height, swapped);
-    return pixels && { kind: 'raw', pixels, width, height, channels: 1, dpi };
+    const rows = inflateSync(image.contents);
+    if (rows.length < Math.ceil(width / 8) * height) return null;
+    return { kind: 'tiff', bytes: bilevelTiff(rows, width, height, 1, swapped), ...common };
   }
   if (bits === 8 && decode === undefined) {
     const pixels = inflateSync(image.contents);
     if (pixels.length !== width * height * channels) return null;
-    return { kind: 'raw', pixels, width, height, channels: channels as 1 | 3, dpi };
+    return { kind: 'raw', pixels, channels: channels as 1 | 3, ...common };
   }
   return null;
 }
 
+/**
+ * The page's image in greyscale, as the page shows it (placed, when it is laid askew or
+ * off the page's edges), refused past `maxPixels`. JBIG2 is decoded on the scans thread.
+ */
+export async function decodeScan(scan: ScannedImage, maxPixels: number): Promise<GreyImage> {
+  const source: PageSource =
+    scan.kind === 'raw'
+      ? { kind: 'raw', pixels: scan.pixels, width: scan.width, height: scan.height, channels: scan.channels }
+      : { kind: 'encoded', bytes: scan.kind === 'jbig2' ? await jbig2Tiff(scan) : scan.bytes, maxPixels };
+  const grey = await greyscalePage(source);
+  return scan.placement ? placeOnPage(grey, scan.placement) : grey;
+}
+
 const THREAD_ENTRY = resolve(__dirname, '..', 'dist', 'scans-thread.js');
 
+/** What the scans thread is asked: a PDF's scans, or one JBIG2 image decoded. */
+export type ScansRequest = { pdf: Uint8Array } | { jbig2: JbigImage };
+export type ScansAnswer = { images: (ScannedImage | null)[] } | { tiff: Uint8Array } | { error: string };
+type JbigImage = Pick<ScannedImage & { kind: 'jbig2' }, 'bytes' | 'globals' | 'width' | 'height' | 'blackIsOne'>;
+
 /**
- * For each page of the PDF, its scanned image when the page is nothing but one upright
- * image covering it, in a form sharp reads directly (JPEG, CCITT fax as TIFF, or 8-bit
- * grey or RGB — 1-bit grey unpacked); null
- * for any other page, which pdf.js renders. Decoding a scan with libjpeg-turbo instead of
- * pdf.js's JavaScript decoder and canvas is the larger part of a scanned page's cost.
+ * For each page of the PDF, its scanned image when the page is nothing but one image laid
+ * upright or a little askew (ScannedImage); null for any other page, which pdf.js renders.
+ * Decoding a scan with libjpeg-turbo, libtiff or pdf.js's standalone JBIG2 decoder instead
+ * of rendering the page with pdf.js and its canvas is the larger part of a scanned page's cost.
  * An unreadable document gives no images (pdf.js then reports what is wrong with it).
  *
  * Parsed on a thread of its own (scans-thread.ts): pdf-lib reads a 1 MB scanned PDF in
  * 1.7 s of CPU (4 s on a busy machine), which on the worker's event loop held its locks,
  * heartbeats and cancels that long.
  */
-export function scannedImages(bytes: Buffer): Promise<(ScannedImage | null)[]> {
-  const run = queue.then(() => onThread(bytes));
+export async function scannedImages(bytes: Buffer): Promise<(ScannedImage | null)[]> {
+  const answer = await ask({ pdf: bytes });
+  if (!('images' in answer)) return []; // pdf.js reports what is wrong with the document
+  // the bytes came over as Uint8Arrays (their memory handed over, not copied): Buffers again
+  return answer.images.map((image) => {
+    if (!image) return null;
+    if (image.kind === 'raw') return { ...image, pixels: asBuffer(image.pixels) };
+    if (image.kind === 'jbig2') return { ...image, bytes: asBuffer(image.bytes), globals: image.globals && asBuffer(image.globals) };
+    return { ...image, bytes: asBuffer(image.bytes) };
+  });
+}
+
+/** A JBIG2 image as a 1-bit TIFF that sharp reads, decoded on the scans thread (it takes 0.1 s of CPU a 300-dpi page). */
+async function jbig2Tiff(image: JbigImage): Promise<Buffer> {
+  const answer = await ask({ jbig2: image });
+  if ('tiff' in answer) return asBuffer(answer.tiff);
+  throw new Error('error' in answer ? answer.error : 'the JBIG2 decoder answered out of turn');
+}
+
+const asBuffer = (view: Uint8Array) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+
+/** One thread per process, started when first needed and kept (warm: its code loaded and compiled); one request at a time. */
+let thread: Worker | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+
+function ask(request: ScansRequest): Promise<ScansAnswer> {
+  const run = queue.then(() => onThread(request));
   queue = run.catch(() => undefined);
   return run;
 }
 
-/** One thread per process, started when first needed and kept (warm: pdf-lib loaded, its code compiled); one PDF at a time. */
-let thread: Worker | undefined;
-let queue: Promise<unknown> = Promise.resolve();
-
-function onThread(bytes: Buffer): Promise<(ScannedImage | null)[]> {
+function onThread(request: ScansRequest): Promise<ScansAnswer> {
   const worker = (thread ??= new Worker(THREAD_ENTRY, { resourceLimits: { maxYoungGenerationSizeMb: 64 } }));
   worker.unref(); // an idle thread keeps no process alive
   return new Promise((done) => {
-    const onMessage = (images: (ScannedImage | null)[]) => {
+    const onMessage = (answer: ScansAnswer) => {
       cleanup();
-      // the bytes came over as Uint8Arrays (their memory handed over, not copied): Buffers again
-      const asBuffer = (view: Uint8Array) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-      done(
-        images.map(
-          (image) => image && (image.kind === 'raw' ? { ...image, pixels: asBuffer(image.pixels) } : { ...image, bytes: asBuffer(image.bytes) }),
-        ),
-      );
+      done(answer);
     };
-    const onError = () => {
+    const onError = (err: Error) => {
       cleanup();
-      thread = undefined; // the next PDF gets a new thread
-      done([]); // pdf.js reports what is wrong with the document
+      thread = undefined; // the next request gets a new thread
+      done({ error: err.message });
     };
     const cleanup = () => worker.off('message', onMessage).off('error', onError);
     worker.on('message', onMessage).on('error', onError);
-    worker.postMessage(bytes);
+    worker.postMessage(request);
   });
 }
 
-/** scannedImages on the calling thread (the scans thread runs it). */
-export async function scannedImagesHere(bytes: Buffer): Promise<(ScannedImage | null)[]> {
+/** The scans thread's answer to a request (scans-thread.ts runs it). */
+export async function answerHere(request: ScansRequest): Promise<ScansAnswer> {
+  if ('jbig2' in request) return { tiff: await decodeJbig2(request.jbig2) };
+  return { images: await scannedImagesHere(Buffer.from(request.pdf.buffer, request.pdf.byteOffset, request.pdf.byteLength)) };
+}
+
+async function decodeJbig2({ bytes, globals, width, height, blackIsOne }: JbigImage): Promise<Buffer> {
+  const { Jbig2Image } = await import('pdfjs-dist/image_decoders/pdf.image_decoders.mjs');
+  const chunks = [...(globals ? [globals] : []), bytes].map((data) => ({ data, start: 0, end: data.length }));
+  const bits = new Jbig2Image().parseChunks(chunks);
+  if (bits.length < Math.ceil(width / 8) * height) throw new Error(`the JBIG2 image holds fewer than its ${width} x ${height} pixels`);
+  return bilevelTiff(bits, width, height, 1, blackIsOne);
+}
+
+async function scannedImagesHere(bytes: Buffer): Promise<(ScannedImage | null)[]> {
   try {
     const doc = await PDFDocument.load(bytes, { updateMetadata: false });
     return doc.getPages().map((page) => {

@@ -1,21 +1,41 @@
 /**
- * The thread behind scannedImages (pdf-scans.ts): pdf-lib parses each PDF it is sent here,
- * away from the worker's event loop, and answers with its scans, page by page (their
- * memory handed over, not copied).
+ * The thread behind scannedImages and decodeScan (pdf-scans.ts): pdf-lib parses each PDF it
+ * is sent here, and pdf.js's JBIG2 decoder reads JBIG2 images, away from the worker's event
+ * loop. Answers hand their memory over, not copied.
  */
 import { parentPort } from 'node:worker_threads';
-import { scannedImagesHere } from './pdf-scans';
+import { answerHere, type ScansAnswer, type ScansRequest } from './pdf-scans';
 
-/** A buffer with an ArrayBuffer of its own, to hand over without copying. */
-const own = (bytes: Buffer) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes));
+parentPort!.on('message', (request: ScansRequest) => void answer(request));
 
-parentPort!.on('message', (bytes: Uint8Array) => void answer(bytes));
+async function answer(request: ScansRequest): Promise<void> {
+  let answer: ScansAnswer;
+  try {
+    answer = await answerHere(request);
+  } catch (err) {
+    answer = { error: (err as Error).message };
+  }
+  parentPort!.postMessage(answer, buffersOf(answer));
+}
 
-async function answer(bytes: Uint8Array): Promise<void> {
-  const found = await scannedImagesHere(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  const images = found.map(
-    (image) => image && (image.kind === 'raw' ? { ...image, pixels: own(image.pixels) } : { ...image, bytes: own(image.bytes) }),
-  );
-  const transfer = images.flatMap((image) => (image ? [(image.kind === 'raw' ? image.pixels : image.bytes).buffer as ArrayBuffer] : []));
-  parentPort!.postMessage(images, transfer);
+/** The answer's buffers, each given an ArrayBuffer of its own so that it can be handed over. */
+function buffersOf(answer: ScansAnswer): ArrayBuffer[] {
+  const own = (bytes: Uint8Array): Uint8Array =>
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.from(bytes);
+  const out: ArrayBuffer[] = [];
+  const take = <T extends Uint8Array>(bytes: T): T => {
+    const owned = own(bytes) as T;
+    out.push(owned.buffer as ArrayBuffer);
+    return owned;
+  };
+  if ('tiff' in answer) answer.tiff = take(answer.tiff);
+  if ('images' in answer) {
+    answer.images = answer.images.map((image) => {
+      if (!image) return null;
+      if (image.kind === 'raw') return { ...image, pixels: take(image.pixels) };
+      if (image.kind === 'jbig2') return { ...image, bytes: take(image.bytes), globals: image.globals && take(image.globals) };
+      return { ...image, bytes: take(image.bytes) };
+    });
+  }
+  return out;
 }

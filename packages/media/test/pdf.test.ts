@@ -1,7 +1,8 @@
-import sharp from 'sharp';
 import { CorruptDocumentError, EncryptedDocumentError, StepTimeoutError, TooLargeError, TooManyPagesError } from '@docproc/catalog';
-import { greyscalePage, readPdf, scannedImages, type PdfLimits, type PdfReadOptions } from '@docproc/media';
-import { faxPdf, hasFaxTools, makePdf, renderTextPng } from '@docproc/testkit';
+import { existsSync, readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { decodeScan, greyscalePage, readPdf, scannedImages, type GreyImage, type PdfLimits, type PdfReadOptions } from '@docproc/media';
+import { corpusFile, faxPdf, hasFaxTools, makePdf, renderTextPng } from '@docproc/testkit';
 
 const options: PdfReadOptions = { dpi: 300, textLayer: 'auto', languages: ['eng'] };
 const limits: PdfLimits = { maxPages: 10, maxPagePixels: 35e6, maxImagePixels: 150e6, pageTimeoutMs: 30_000 };
@@ -122,10 +123,12 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     expect(image).toMatchObject({ kind: 'jpeg', width: scan.info.width, height: scan.info.height });
     expect(image!.kind === 'jpeg' && image!.bytes.equals(scan.data)).toBe(true);
     expect(Math.round(image!.dpi)).toBe(150);
-    // a typeset page is not; a 1-bit Flate scan is, as 8-bit grey (white: its bits are 1)
+    // a typeset page is not; a 1-bit Flate scan is, as a 1-bit TIFF (white: its bits are 1)
     expect(text).toBeNull();
-    expect(bitmap).toMatchObject({ kind: 'raw', channels: 1, width: 1700, height: 2200 });
-    expect(bitmap!.kind === 'raw' && bitmap!.pixels.every((v) => v === 255)).toBe(true);
+    expect(bitmap).toMatchObject({ kind: 'tiff', width: 1700, height: 2200, placement: null });
+    const blank = await decodeScan(bitmap!, 1e8);
+    expect([blank.width, blank.height]).toEqual([1700, 2200]);
+    expect(blank.data.every((v) => v === 255)).toBe(true);
     expect(await scannedImages(Buffer.from('%PDF-1.4 broken'))).toEqual([]);
   });
 
@@ -138,16 +141,40 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     const [scan] = await scannedImages(pdf);
     expect(scan).toMatchObject({ kind: 'tiff', width: info.width, height: info.height });
     expect(Math.round(scan!.dpi)).toBe(300);
-    const fast = await greyscalePage({ kind: 'encoded', bytes: scan!.kind === 'tiff' ? scan!.bytes : Buffer.alloc(0), maxPixels: 1e8 });
-    const [rendered] = await pagesOf(pdf, { ...options, textLayer: 'ignore' });
-    const slow = await greyscalePage({ kind: 'raw', pixels: rendered!.rgba!, width: rendered!.width, height: rendered!.height, channels: 4 });
-    expect([fast.width, fast.height]).toEqual([slow.width, slow.height]);
-    let differ = 0;
-    for (let i = 0; i < fast.data.length; i++) if (Math.abs(fast.data[i]! - slow.data[i]!) > 128) differ++;
-    // the same page, black where pdf.js paints black (its anti-aliasing aside)
-    expect(differ / fast.data.length).toBeLessThan(0.002);
-    const ink = (g: { data: Buffer }) => g.data.filter((v) => v < 128).length / g.data.length;
-    expect(ink(fast)).toBeGreaterThan(0.005);
-    expect(Math.abs(ink(fast) - ink(slow))).toBeLessThan(0.002);
+    await expectAsPdfjsPaintsIt(pdf, await decodeScan(scan!, 1e8), 300);
+  });
+
+  it('lays a scan that the page turns (as scanners write a skewed page) as pdf.js paints it, without rendering', async () => {
+    const scan = await sharp(await renderTextPng(['Turned on the page', 'by its image matrix'], { width: 1275 }))
+      .greyscale()
+      .jpeg({ quality: 95 })
+      .toBuffer({ resolveWithObject: true });
+    const pdf = makePdf([{ kind: 'image', jpeg: scan.data, width: scan.info.width, height: scan.info.height, dpi: 150, turn: 3 }]);
+    const [found] = await scannedImages(pdf);
+    expect(found).toMatchObject({ kind: 'jpeg', placement: { width: scan.info.width, height: scan.info.height } });
+    expect(Math.round(found!.dpi)).toBe(150);
+    await expectAsPdfjsPaintsIt(pdf, await decodeScan(found!, 1e8), 150, 0.01);
+  });
+
+  const corpusSkew = corpusFile('skew.pdf');
+  (existsSync(corpusSkew) ? it : it.skip)("decodes the corpus's JBIG2 page, laid askew by its matrix, as pdf.js paints it", async () => {
+    const pdf = readFileSync(corpusSkew);
+    const [found] = await scannedImages(pdf);
+    expect(found).toMatchObject({ kind: 'jbig2', width: 2550, height: 3300, placement: { width: 2550, height: 3300 } });
+    await expectAsPdfjsPaintsIt(pdf, await decodeScan(found!, 1e8), 300);
+    await expect(decodeScan({ ...found!, kind: 'jbig2', bytes: Buffer.from('not JBIG2'), globals: null, blackIsOne: true }, 1e8)).rejects.toThrow();
   });
 });
+
+/** The page as pdf.js renders it at the same resolution: black where pdf.js paints black (anti-aliasing and JPEG decoders' rounding aside). */
+async function expectAsPdfjsPaintsIt(pdf: Buffer, fast: GreyImage, dpi: number, tolerance = 0.002): Promise<void> {
+  const [rendered] = await pagesOf(pdf, { ...options, dpi, textLayer: 'ignore' });
+  const slow = await greyscalePage({ kind: 'raw', pixels: rendered!.rgba!, width: rendered!.width, height: rendered!.height, channels: 4 });
+  expect([fast.width, fast.height]).toEqual([slow.width, slow.height]);
+  let differ = 0;
+  for (let i = 0; i < fast.data.length; i++) if (Math.abs(fast.data[i]! - slow.data[i]!) > 128) differ++;
+  expect(differ / fast.data.length).toBeLessThan(tolerance);
+  const ink = (g: { data: Buffer }) => g.data.filter((v) => v < 128).length / g.data.length;
+  expect(ink(fast)).toBeGreaterThan(0.005);
+  expect(Math.abs(ink(fast) - ink(slow))).toBeLessThan(tolerance);
+}

@@ -18,7 +18,8 @@ interface TextLayerStyle {
 
 export type PdfPageSpec =
   | ({ kind: 'text'; lines: string[]; fontSize?: number } & TextLayerStyle)
-  | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number }
+  /** A scanned page: a JPEG, laid upright over the page, or turned `turn` degrees clockwise about its centre (as skew.pdf is). */
+  | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number; turn?: number }
   /** A 1-bit scan, blank, Flate-compressed: huge ones take a few kilobytes (a monochrome scan at 1,200 dpi and more). */
   | { kind: 'bitmap'; width: number; height: number; dpi?: number };
 
@@ -127,9 +128,13 @@ export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {
             );
       const w = (page.width / dpi) * 72;
       const h = (page.height / dpi) * 72;
+      const turn = (((page.kind === 'image' && page.turn) || 0) * Math.PI) / 180;
+      // the image's axes turned clockwise (PDF's y points up), its centre at the page's
+      const [a, b, c, d] = [w * Math.cos(turn), -w * Math.sin(turn), h * Math.sin(turn), h * Math.cos(turn)];
+      const matrix = [a, b, c, d, w / 2 - (a + c) / 2, h / 2 - (b + d) / 2].map((n) => n.toFixed(4)).join(' ');
       objects.push(
         `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w.toFixed(2)} ${h.toFixed(2)}] /Resources << /XObject << /Im0 ${pageNumber + 2} 0 R >> >> /Contents ${pageNumber + 1} 0 R >>`,
-        stream('', Buffer.from(`q ${w.toFixed(2)} 0 0 ${h.toFixed(2)} 0 0 cm /Im0 Do Q`, 'latin1')),
+        stream('', Buffer.from(`q ${matrix} cm /Im0 Do Q`, 'latin1')),
         image,
       );
     }
