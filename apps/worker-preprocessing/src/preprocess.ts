@@ -9,7 +9,7 @@ import {
   detectMediaType,
   type PreprocessResult,
 } from '@docproc/catalog';
-import { decodeScan, greyscalePage, imageInfo, readPdf, scannedImages, type GreyImage, type PdfPage } from '@docproc/media';
+import { decodeScan, greyscalePage, imageInfo, readPdf, scannedImages, writtenWithAscenders, type GreyImage, type PdfPage } from '@docproc/media';
 import type { Config } from '@docproc/config';
 import { Stages, untilStopped, type StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
@@ -38,6 +38,7 @@ export function preprocessSettings(config: Config): PreprocessSettings {
     languages: config.ocrLanguages,
     deskew: config.deskew,
     rotatePages: config.detectOrientation,
+    uprightFromLines: config.ocrLanguages.every(writtenWithAscenders),
     rotateThreshold: config.rotateThreshold,
     binarize: config.binarize,
   };
@@ -81,6 +82,7 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
     targetDpi: options.dpi ?? settings.targetDpi,
     deskew: options.deskew ?? settings.deskew,
     rotatePages: options.rotatePages ?? settings.rotatePages,
+    uprightFromLines: (options.languages ?? settings.languages).every(writtenWithAscenders),
     binarize: options.binarize ?? settings.binarize,
   };
   const pages: StoredPage[] = [];
@@ -117,7 +119,14 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
       },
       count,
     );
-    ctx.logger.debug('page prepared', { page: index, ms: Date.now() - started, turn: prepared.turn, skew: prepared.skewAngle, stages });
+    ctx.logger.debug('page prepared', {
+      page: index,
+      ms: Date.now() - started,
+      turn: prepared.turn,
+      orientedBy: prepared.orientedBy,
+      skew: prepared.skewAngle,
+      stages,
+    });
   };
 
   if (mediaType === 'application/pdf') {

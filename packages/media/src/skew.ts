@@ -34,7 +34,7 @@ export function otsuThreshold(image: GreyImage): number {
 }
 
 /** Sum of squared row counts of the ink points turned by `degrees`: peaks when text lines lie flat. */
-function profileScore(xs: Float64Array, ys: Float64Array, degrees: number, rows: Float64Array): number {
+export function profileScore(xs: Float64Array, ys: Float64Array, degrees: number, rows: Float64Array): number {
   const radians = (degrees * Math.PI) / 180;
   const sin = Math.sin(radians);
   const cos = Math.cos(radians);
@@ -56,19 +56,14 @@ export interface SkewEstimate {
   gain: number;
 }
 
-/**
- * Estimates the skew of text lines by the projection-profile method (as
- * Leptonica's and OCRmyPDF's deskew do): the ink's row histogram is sharpest
- * when the lines are horizontal. Searches ±maxDegrees coarsely, then finely.
- * Expects a downscaled page (about 1,000 px wide): cost grows with ink pixels.
- */
-export function estimateSkew(image: GreyImage, maxDegrees = 15): SkewEstimate {
+/** A page's ink as points about its centre (a sample of at most ~120,000), and a histogram for their rows; null for no ink or more ink than paper. */
+export function inkPoints(image: GreyImage): { xs: Float64Array; ys: Float64Array; rows: Float64Array } | null {
   const threshold = otsuThreshold(image);
   const { data, width, height } = image;
   let ink = 0;
   for (const value of data) if (value < threshold) ink++;
-  // No ink, or more ink than paper (a photo, a dark page): nothing to straighten by text lines.
-  if (ink < 50 || ink > data.length * 0.5) return { angle: 0, gain: 1 };
+  // No ink, or more ink than paper (a photo, a dark page): no text lines to go by.
+  if (ink < 50 || ink > data.length * 0.5) return null;
   const stride = Math.max(1, Math.ceil(ink / 120_000));
   const count = Math.ceil(ink / stride);
   const xs = new Float64Array(count);
@@ -84,8 +79,20 @@ export function estimateSkew(image: GreyImage, maxDegrees = 15): SkewEstimate {
       }
     }
   }
-  const rows = new Float64Array(Math.ceil(Math.hypot(width, height)) + 2);
-  const score = (degrees: number) => profileScore(xs.subarray(0, n), ys.subarray(0, n), degrees, rows);
+  return { xs: xs.subarray(0, n), ys: ys.subarray(0, n), rows: new Float64Array(Math.ceil(Math.hypot(width, height)) + 2) };
+}
+
+/**
+ * Estimates the skew of text lines by the projection-profile method (as
+ * Leptonica's and OCRmyPDF's deskew do): the ink's row histogram is sharpest
+ * when the lines are horizontal. Searches ±maxDegrees coarsely, then finely.
+ * Expects a downscaled page (about 1,000 px wide): cost grows with ink pixels.
+ */
+export function estimateSkew(image: GreyImage, maxDegrees = 15): SkewEstimate {
+  const ink = inkPoints(image);
+  if (!ink) return { angle: 0, gain: 1 };
+  const { xs, ys, rows } = ink;
+  const score = (degrees: number) => profileScore(xs, ys, degrees, rows);
 
   let best = 0;
   let bestScore = score(0);

@@ -24,25 +24,37 @@ export interface TextLayerScore {
 /** From this score a layer is taken as the page's text (`textLayer: "auto"`). */
 export const USABLE_TEXT_SCORE = 0.75;
 
-/** Scripts of Tesseract's language codes; Latin for any not listed. */
-const SCRIPTS: Record<string, RegExp> = {
-  rus: /\p{Script=Cyrillic}/u,
-  ukr: /\p{Script=Cyrillic}/u,
-  bul: /\p{Script=Cyrillic}/u,
-  srp: /\p{Script=Cyrillic}/u,
-  mkd: /\p{Script=Cyrillic}/u,
-  bel: /\p{Script=Cyrillic}/u,
-  ell: /\p{Script=Greek}/u,
-  heb: /\p{Script=Hebrew}/u,
-  ara: /\p{Script=Arabic}/u,
-  fas: /\p{Script=Arabic}/u,
-  hin: /\p{Script=Devanagari}/u,
-  tha: /\p{Script=Thai}/u,
-  kor: /[\p{Script=Hangul}\p{Script=Han}]/u,
-  jpn: /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u,
-  chi_sim: /\p{Script=Han}/u,
-  chi_tra: /\p{Script=Han}/u,
+/** Scripts of Tesseract's language codes (Unicode script names); Latin for any not listed. */
+const SCRIPT_NAMES: Record<string, string[]> = {
+  rus: ['Cyrillic'],
+  ukr: ['Cyrillic'],
+  bul: ['Cyrillic'],
+  srp: ['Cyrillic'],
+  mkd: ['Cyrillic'],
+  bel: ['Cyrillic'],
+  ell: ['Greek'],
+  heb: ['Hebrew'],
+  ara: ['Arabic'],
+  fas: ['Arabic'],
+  hin: ['Devanagari'],
+  tha: ['Thai'],
+  kor: ['Hangul', 'Han'],
+  jpn: ['Hiragana', 'Katakana', 'Han'],
+  chi_sim: ['Han'],
+  chi_tra: ['Han'],
 };
+const SCRIPTS = Object.fromEntries(
+  Object.entries(SCRIPT_NAMES).map(([lang, names]) => [lang, new RegExp(`[${names.map((name) => `\\p{Script=${name}}`).join('')}]`, 'u')]),
+);
+
+/**
+ * Whether the language's script sets more ink above its letters' x-height than below it
+ * (Latin, Cyrillic, Greek: ascenders and capitals outnumber descenders), so that a line's
+ * shape shows which way is up.
+ */
+export function writtenWithAscenders(language: string): boolean {
+  return (SCRIPT_NAMES[language] ?? ['Latin']).every((name) => ['Latin', 'Cyrillic', 'Greek'].includes(name));
+}
 const LATIN = /\p{Script=Latin}/u;
 
 /** A token that reads as a word or a number, give or take the punctuation around it. */
