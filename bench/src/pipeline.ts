@@ -18,7 +18,7 @@
  * stage's CPU is its own.
  *
  * Env: BENCH_SKIP_OCRMYPDF=1, BENCH_ENGINES (default "tesseract.js,tesseract"), BENCH_SET
- * (jpeg: the JPEG scans and the corpus; fax: the G4 scans; default both).
+ * (jpeg: the JPEG scans and the corpus; fax: the G4 scans and the corpus's JBIG2 page; default both).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -84,7 +84,17 @@ async function documents(): Promise<BenchDocument[]> {
   if (set !== 'jpeg') {
     docs.push(await faxScan('g4-skewed.pdf', SKEWED), await faxScan('g4-turned.pdf', TURNED), await faxScan('g4-noisy.pdf', NOISY));
   }
-  if (set === 'fax') return docs;
+  if (set === 'fax') {
+    // the corpus's JBIG2 page, laid askew by its image matrix, as a real office scanner wrote it
+    if (corpusAvailable())
+      docs.push({
+        name: 'skew.pdf',
+        bytes: readFileSync(corpusFile('skew.pdf')),
+        pages: 1,
+        truth: { words: corpusExpected()['skew.pdf']?.words ?? [] },
+      });
+    return docs;
+  }
   docs.push(
     await generatedScan('generated-skewed.pdf', SKEWED),
     await generatedScan('generated-turned.pdf', TURNED),
