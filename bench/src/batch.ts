@@ -13,7 +13,9 @@
  *
  * plain BullMQ: the same documents as two plain queues chained by hand (nlp -> validate)
  * in this process, the workers reading each document from disk and doing nothing else:
- * what the queues alone cost.
+ * what the queues alone cost; and again with the BullMQ options docproc's tasks carry
+ * (priority, stable ids, retries with backoff, retention of finished tasks), so what BullMQ
+ * charges for those shows apart from docproc's own cost.
  *
  * Env: BENCH_DOCUMENTS.
  */
@@ -24,6 +26,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { taskIdOf, taskPolicy } from '@docproc/batches';
+import { taskOptions, toQueuePriority, type StepName } from '@docproc/catalog';
+import { loadConfig } from '@docproc/config';
 import { startPlatform } from '@docproc/supervisor';
 import { freePort, orchestratorReady, waitFor } from '@docproc/testkit';
 
@@ -136,7 +141,11 @@ async function docproc(redisUrl: string, redis: Redis) {
   }
 }
 
-async function plain(redisUrl: string, redis: Redis) {
+const policy = taskPolicy(loadConfig());
+
+async function plain(redisUrl: string, redis: Redis, withOptions: boolean) {
+  const options = (step: StepName, i: number) =>
+    withOptions ? { ...taskOptions(step, policy), jobId: taskIdOf(`doc-${i}`, step), priority: toQueuePriority(0) } : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'docproc-bench-plain-'));
   for (let i = 0; i < documents; i++) writeFileSync(join(dir, `doc-${i}.txt`), text(i));
   const prefix = `{plain-${randomUUID().slice(0, 8)}}`;
@@ -149,7 +158,7 @@ async function plain(redisUrl: string, redis: Redis) {
         name,
         async (job) => {
           readFileSync(join(dir, job.data.file));
-          if (i === 0) await queues[1]!.add('validate', job.data);
+          if (i === 0) await queues[1]!.add('validate', job.data, options('validate', job.data.index));
           else finished++;
         },
         { connection, prefix, concurrency: 4 },
@@ -159,7 +168,13 @@ async function plain(redisUrl: string, redis: Redis) {
   const workBefore = await redisWork(redis);
   const started = process.hrtime.bigint();
   for (let i = 0; i < documents; i += 500) {
-    await queues[0]!.addBulk(Array.from({ length: Math.min(500, documents - i) }, (_, j) => ({ name: 'nlp', data: { file: `doc-${i + j}.txt` } })));
+    await queues[0]!.addBulk(
+      Array.from({ length: Math.min(500, documents - i) }, (_, j) => ({
+        name: 'nlp',
+        data: { file: `doc-${i + j}.txt`, index: i + j },
+        opts: options('nlp', i + j),
+      })),
+    );
   }
   const submitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   await waitFor(async () => (finished >= documents ? true : undefined), 60 * 60_000, 'plain BullMQ');
@@ -189,30 +204,31 @@ async function main(): Promise<void> {
     const ours = await docproc(redisUrl, redis);
     await redis.flushall();
     console.log('docproc:', JSON.stringify(ours));
-    const theirs = await plain(redisUrl, redis);
+    const theirs = await plain(redisUrl, redis, false);
+    await redis.flushall();
+    const theirsWithOptions = await plain(redisUrl, redis, true);
     const perK = (bytes: number) => `${(((bytes / documents) * 1000) / 1024 / 1024).toFixed(2)} MiB`;
-    const rows: [string, string, string][] = [
-      ['submit (until 202 / all added)', `${ours.submitSeconds.toFixed(2)} s`, `${theirs.submitSeconds.toFixed(2)} s`],
-      ['end to end', `${ours.endSeconds.toFixed(1)} s`, `${theirs.endSeconds.toFixed(1)} s`],
-      ['documents/s end to end', (documents / ours.endSeconds).toFixed(0), (documents / theirs.endSeconds).toFixed(0)],
-      ['Redis calls per document', (ours.calls / documents).toFixed(1), (theirs.calls / documents).toFixed(1)],
-      [
-        'Redis CPU per document (INFO cpu)',
-        `${((ours.cpuSeconds / documents) * 1e6).toFixed(0)} µs`,
-        `${((theirs.cpuSeconds / documents) * 1e6).toFixed(0)} µs`,
-      ],
-      ['Redis memory per 1,000 finished, retained', perK(ours.memoryRetained), perK(theirs.memoryRetained)],
-      ['Redis memory per 1,000, after removal', perK(ours.memoryAfterExpiry), perK(theirs.memoryAfterExpiry)],
-      ['orchestrator RSS before / after', `${(ours.rssBefore / 2 ** 20).toFixed(0)} / ${(ours.rssAfter / 2 ** 20).toFixed(0)} MiB`, '-'],
+    const all = [ours, theirs, theirsWithOptions];
+    const row = (name: string, figure: (run: (typeof all)[number]) => string): string[] => [name, ...all.map(figure)];
+    const rows: string[][] = [
+      row('submit (until 202 / all added)', (r) => `${r.submitSeconds.toFixed(2)} s`),
+      row('end to end', (r) => `${r.endSeconds.toFixed(1)} s`),
+      row('documents/s end to end', (r) => (documents / r.endSeconds).toFixed(0)),
+      row('Redis calls per document', (r) => (r.calls / documents).toFixed(1)),
+      row('Redis CPU per document (INFO cpu)', (r) => `${((r.cpuSeconds / documents) * 1e6).toFixed(0)} µs`),
+      row('Redis memory per 1,000 finished, retained', (r) => perK(r.memoryRetained)),
+      row('Redis memory per 1,000, after removal', (r) => perK(r.memoryAfterExpiry)),
+      ['orchestrator RSS before / after', `${(ours.rssBefore / 2 ** 20).toFixed(0)} / ${(ours.rssAfter / 2 ** 20).toFixed(0)} MiB`, '-', '-'],
     ];
     console.log('');
-    console.log('| measure | docproc | plain BullMQ |');
-    console.log('|---|---:|---:|');
-    for (const [name, a, b] of rows) console.log(`| ${name} | ${a} | ${b} |`);
+    console.log(`| measure | docproc | plain BullMQ | plain BullMQ + docproc's options |`);
+    console.log('|---|---:|---:|---:|');
+    for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
     const perDocument = (top: (readonly [string, number])[]) => top.map(([command, n]) => `${command} ${(n / documents).toFixed(1)}`).join(', ');
     console.log('');
     console.log(`Redis commands per document, most called — docproc: ${perDocument(ours.top)}`);
     console.log(`plain BullMQ: ${perDocument(theirs.top)}`);
+    console.log(`plain BullMQ + docproc's options: ${perDocument(theirsWithOptions.top)}`);
   } finally {
     redis.disconnect();
     server.kill('SIGTERM');

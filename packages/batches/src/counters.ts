@@ -6,8 +6,9 @@ import type { RedisClient } from './redis-client';
  * The platform's counters, one Redis hash that every process adds to — workers
  * (tasks, durations, pages), the Lua scripts (documents and batches as they end)
  * — so one scrape of the orchestrator shows the whole platform and the counts
- * outlive any process. Fields: `tasks:<step>:<outcome>`, `duration:<step>:le:<s>`,
- * `duration:<step>:sum`, `duration:<step>:count`, `pages:<step>`,
+ * outlive any process. Fields: `tasks:<step>:<outcome>`, `duration:<step>:in:<s>` (the
+ * tasks whose duration fell in the bucket up to <s>, or `+Inf`: one field a task, made
+ * cumulative when read), `duration:<step>:ms` (their sum, whole ms), `pages:<step>`,
  * `documents:<status>`, `batches:<status>`, `reviews:<decision>`, `crashes:<step>:<cause>`,
  * `repairs:<why>`, `tenant-open:<tenant>` (documents accepted and not ended; the scripts'
  * tenantLoad adds and takes), `quota-refused:<tenant>:<quota>`.
@@ -34,12 +35,18 @@ export interface TaskCount {
   pages?: number;
 }
 
-/** The counter fields one task's outcome adds to, with their increments (strings, as Lua takes them). */
+/** The histogram bucket of a duration: the first bound it does not pass, '+Inf' past the last. */
+const bucketOf = (seconds: number) => String(DURATION_BUCKETS_SECONDS.find((bound) => seconds <= bound) ?? '+Inf');
+
+/**
+ * The counter fields one task's outcome adds to, with their increments (whole numbers, as
+ * strings: HINCRBY, as the Lua scripts add them) — three or four fields a task, so a task's
+ * end costs Redis a few increments, not one per histogram bucket.
+ */
 export function taskCounterFields(task: TaskCount): [field: string, increment: string][] {
   const fields: [string, string][] = [[`tasks:${task.step}:${task.outcome}`, '1']];
   if (task.seconds !== undefined) {
-    for (const bound of DURATION_BUCKETS_SECONDS) if (task.seconds <= bound) fields.push([`duration:${task.step}:le:${bound}`, '1']);
-    fields.push([`duration:${task.step}:sum`, String(task.seconds)], [`duration:${task.step}:count`, '1']);
+    fields.push([`duration:${task.step}:in:${bucketOf(task.seconds)}`, '1'], [`duration:${task.step}:ms`, String(Math.round(task.seconds * 1000))]);
   }
   if (task.pages) fields.push([`pages:${task.step}`, String(task.pages)]);
   if (task.cause) fields.push([`crashes:${task.step}:${task.cause}`, '1']);
@@ -48,10 +55,7 @@ export function taskCounterFields(task: TaskCount): [field: string, increment: s
 
 /** Adds one task's outcome, duration and pages to the counters, as commands of `multi` (one round trip). */
 export function countTask(multi: ChainableCommander, key: string, task: TaskCount): ChainableCommander {
-  for (const [field, increment] of taskCounterFields(task)) {
-    if (field.endsWith(':sum')) multi.hincrbyfloat(key, field, increment);
-    else multi.hincrby(key, field, increment);
-  }
+  for (const [field, increment] of taskCounterFields(task)) multi.hincrby(key, field, increment);
   return multi;
 }
 
@@ -108,10 +112,14 @@ export async function readCounters(redis: RedisClient, key: string): Promise<Pla
     else if (kind === 'repairs') counters.repairs[name] = value;
     else if (kind === 'tenant-open') counters.tenantLoads[name] = Math.max(0, value);
     else if (kind === 'quota-refused' && what) counters.quotaRefusals.push({ tenant: name, quota: what, count: value });
-    else if (kind === 'duration' && what === 'le') {
+    else if (kind === 'duration' && what === 'in') {
+      const h = histogram(name);
       const index = DURATION_BUCKETS_SECONDS.indexOf(Number(bound) as (typeof DURATION_BUCKETS_SECONDS)[number]);
-      if (index >= 0) histogram(name).buckets[index] = value;
-    } else if (kind === 'duration' && (what === 'sum' || what === 'count')) histogram(name)[what] = value;
+      if (index >= 0) h.buckets[index]! += value;
+      h.count += value;
+    } else if (kind === 'duration' && what === 'ms') histogram(name).sum = value / 1000;
   }
+  // Kept per bucket; a histogram counts at or under each bound.
+  for (const h of Object.values(counters.durations)) for (let i = 1; i < h.buckets.length; i++) h.buckets[i]! += h.buckets[i - 1]!;
   return counters;
 }

@@ -21,29 +21,30 @@ local function counts(batchKey)
   local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'cancelled')
   return tonumber(b[1]) or 0, tonumber(b[2]) or 0, tonumber(b[3]) or 0, tonumber(b[4]) or 0
 end
--- A run writes only while it holds its task's BullMQ lock (its token): a run that lost
--- its task (handed to another after its worker seemed gone) must not record anything.
 -- A tenant's documents accepted and not ended (fair share and quotas read it): counters.ts's tenantLoadField.
 -- (Not with 0: Lua's -0 reaches Redis as "-0", which HINCRBY refuses, and the script would stop half-way.)
-local function tenantLoad(batchKey, countersKey, n)
+local function addTenantLoad(countersKey, tenant, n)
   if n == 0 then return end
-  redis.call('HINCRBY', countersKey, 'tenant-open:' .. (redis.call('HGET', batchKey, 'tenant') or 'default'), n)
+  redis.call('HINCRBY', countersKey, 'tenant-open:' .. (tenant or 'default'), n)
 end
+local function tenantLoad(batchKey, countersKey, n)
+  if n ~= 0 then addTenantLoad(countersKey, redis.call('HGET', batchKey, 'tenant'), n) end
+end
+-- A run writes only while it holds its task's BullMQ lock (its token): a run that lost
+-- its task (handed to another after its worker seemed gone) must not record anything.
 local function owns(lockKey, token)
   return token == '' or redis.call('GET', lockKey) == token
 end
--- One attempt of a task as it ended (JSON from the ledger, every value a string): added
--- to the platform counters and drawn on the batch's timeline as a 'task' event.
-local function taskSpan(stream, countersKey, maxlen, spanJson)
-  if spanJson == '' then return end
-  local s = cjson.decode(spanJson)
-  for i = 1, #s.counts, 2 do
-    local field, n = s.counts[i], s.counts[i + 1]
-    if string.sub(field, -4) == ':sum' then redis.call('HINCRBYFLOAT', countersKey, field, n)
-    else redis.call('HINCRBY', countersKey, field, n) end
-  end
-  emit(stream, maxlen, 'type', 'task', 'document', s.document, 'step', s.step, 'page', s.page, 'attempt', s.attempt,
-    'status', s.status, 'worker', s.worker, 'queued', s.queued, 'started', s.started, 'at', s.at)
+-- One attempt of a task as it ended, from ARGV[at] to the end (TaskLedger's spanArgs): its
+-- outcome ('' : no span), page, attempt, worker, when it was queued and started, then
+-- (counter field, increment) pairs. Added to the platform counters and drawn on the
+-- batch's timeline as a 'task' event.
+local function taskSpan(stream, countersKey, maxlen, now, id, step, at)
+  local outcome = ARGV[at]
+  if outcome == '' then return end
+  for i = at + 6, #ARGV, 2 do redis.call('HINCRBY', countersKey, ARGV[i], ARGV[i + 1]) end
+  emit(stream, maxlen, 'type', 'task', 'document', id, 'step', step, 'page', ARGV[at + 1], 'attempt', ARGV[at + 2],
+    'status', outcome, 'worker', ARGV[at + 3], 'queued', ARGV[at + 4], 'started', ARGV[at + 5], 'at', now)
 end
 local function batchEvent(batchKey, stream, maxlen, status, now)
   local total, completed, failed, cancelled = counts(batchKey)
@@ -78,27 +79,32 @@ end
 /**
  * A task of a step starts (a page task: `page` set). Marks the step running
  * (a paged step from its first page), the document running, and the batch
- * running with its start time if it was queued.
+ * running with its start time if it was queued (only a document's first start can find it so).
  * KEYS: batch, document, events. ARGV: step, now, page ('' for a whole step), attempt, maxEvents,
- * worker, queued (when the task became ready, epoch ms).
- * Returns { batch status, document status }; a final document status means: skip the task.
+ * worker, queued (when the task became ready, epoch ms), document id.
+ * Returns { batch status ('' when not read), document status }; a final document status means: skip the task.
  */
 export const STEP_STARTED = `${PRELUDE}
-local step, now, page, attempt, maxlen, worker, queued = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local batchStatus = redis.call('HGET', KEYS[1], 'status') or ''
-local docStatus = redis.call('HGET', KEYS[2], 'status') or ''
-if docStatus == '' or FINAL[docStatus] then return {batchStatus, docStatus} end
-if batchStatus == 'queued' then
-  batchStatus = 'running'
-  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
-  batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
+local step, now, page, attempt, maxlen, worker, queued, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local doc = redis.call('HMGET', KEYS[2], 'status', step .. '.status')
+local docStatus, stepStatus = doc[1] or '', doc[2]
+if docStatus == '' or FINAL[docStatus] then return {'', docStatus} end
+local batchStatus = ''
+local changes = {}
+if docStatus == 'queued' then
+  batchStatus = redis.call('HGET', KEYS[1], 'status') or ''
+  if batchStatus == 'queued' then
+    batchStatus = 'running'
+    redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
+    batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
+  end
+  changes = {'status', 'running', 'startedAt', now}
 end
-if docStatus == 'queued' then redis.call('HSET', KEYS[2], 'status', 'running', 'startedAt', now) end
-local stepStatus = redis.call('HGET', KEYS[2], step .. '.status')
 if page == '' or (stepStatus ~= 'running' and stepStatus ~= 'completed') then
-  redis.call('HSET', KEYS[2], step .. '.status', 'running', step .. '.startedAt', now)
+  changes[#changes + 1], changes[#changes + 2] = step .. '.status', 'running'
+  changes[#changes + 1], changes[#changes + 2] = step .. '.startedAt', now
 end
-local id = redis.call('HGET', KEYS[2], 'id')
+if #changes > 0 then redis.call('HSET', KEYS[2], unpack(changes)) end
 if page == '' then
   emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', 'running', 'attempt', attempt,
     'worker', worker, 'queued', queued, 'at', now)
@@ -119,7 +125,8 @@ return {batchStatus, 'running'}
  * ARGV: step, stepStatus, now, startedAt ('' keeps the recorded one), attempts,
  * documentStatus ('' while the document goes on), errorJson (''), resultJson (''),
  * resultKey (''), maxEvents, batchId, '1' when the document now waits for review,
- * lock token ('' : no check), the attempt's span JSON (''), a failed attempt's JSON for the history ('').
+ * lock token ('' : no check), a failed attempt's JSON for the history (''), document id,
+ * '1' to count the next step's done pages, then the attempt's span (see taskSpan).
  *
  * Nothing is written when the lock is no longer the run's: returns { 'lost', 0 }.
  *
@@ -129,45 +136,49 @@ return {batchStatus, 'running'}
  */
 export const RECORD_STEP = `${PRELUDE}
 local step, stepStatus, now, startedAt, attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local final, errorJson, maxlen, batchId = ARGV[6], ARGV[7], ARGV[10], ARGV[11]
+local final, errorJson, maxlen, batchId, id = ARGV[6], ARGV[7], ARGV[10], ARGV[11], ARGV[15]
 if not owns(KEYS[8], ARGV[13]) then return {'lost', 0} end
-taskSpan(KEYS[3], KEYS[6], maxlen, ARGV[14])
-if ARGV[15] ~= '' then redis.call('RPUSH', KEYS[9], ARGV[15]) end
-if redis.call('EXISTS', KEYS[2]) == 0 then return {'', 0} end
-redis.call('HSET', KEYS[2], step .. '.status', stepStatus, step .. '.finishedAt', now, step .. '.attempts', attempts)
-if startedAt ~= '' then redis.call('HSET', KEYS[2], step .. '.startedAt', startedAt) end
-if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], step .. '.result', ARGV[8]) end
-if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], step .. '.resultKey', ARGV[9]) end
-local id = redis.call('HGET', KEYS[2], 'id')
+taskSpan(KEYS[3], KEYS[6], maxlen, now, id, step, 17)
+if ARGV[14] ~= '' then redis.call('RPUSH', KEYS[9], ARGV[14]) end
+local doc = redis.call('HMGET', KEYS[2], 'status', 'review')
+local docStatus = doc[1]
+if not docStatus then return {'', 0} end
+local changes = {step .. '.status', stepStatus, step .. '.finishedAt', now, step .. '.attempts', attempts}
+if startedAt ~= '' then changes[#changes + 1], changes[#changes + 2] = step .. '.startedAt', startedAt end
+if ARGV[8] ~= '' then changes[#changes + 1], changes[#changes + 2] = step .. '.result', ARGV[8] end
+if ARGV[9] ~= '' then changes[#changes + 1], changes[#changes + 2] = step .. '.resultKey', ARGV[9] end
+redis.call('HSET', KEYS[2], unpack(changes))
 emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', stepStatus, 'attempt', attempts, 'at', now)
-if ARGV[12] == '1' and redis.call('HGET', KEYS[2], 'review') ~= 'waiting' then
+local b = redis.call('HMGET', KEYS[1], 'status', 'tenant', 'total', 'completed', 'failed', 'cancelled')
+local batchStatus = b[1]
+if ARGV[12] == '1' and doc[2] ~= 'waiting' then
   redis.call('HSET', KEYS[2], 'review', 'waiting')
   redis.call('HINCRBY', KEYS[1], 'reviewWaiting', 1)
   redis.call('ZADD', KEYS[7], now, batchId .. '/' .. id)
   emit(KEYS[3], maxlen, 'type', 'review', 'document', id, 'status', 'waiting', 'at', now)
 end
-local pagesDone = redis.call('SCARD', KEYS[5])
-local batchStatus = redis.call('HGET', KEYS[1], 'status')
+local pagesDone = 0
+if ARGV[16] == '1' then pagesDone = redis.call('SCARD', KEYS[5]) end
 if batchStatus == 'queued' then
   batchStatus = 'running'
   redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
   batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
 end
-local docStatus = redis.call('HGET', KEYS[2], 'status')
 if FINAL[docStatus] then return {batchStatus, pagesDone} end
 if final == '' and batchStatus == 'cancelled' then final, errorJson = 'cancelled', CANCELLED_ERROR end
 if final == '' then
   if docStatus == 'queued' then redis.call('HSET', KEYS[2], 'status', 'running', 'startedAt', now) end
   return {batchStatus, pagesDone}
 end
-redis.call('HSET', KEYS[2], 'status', final, 'finishedAt', now)
-if errorJson ~= '' then redis.call('HSET', KEYS[2], 'error', errorJson) end
+if errorJson ~= '' then redis.call('HSET', KEYS[2], 'status', final, 'finishedAt', now, 'error', errorJson)
+else redis.call('HSET', KEYS[2], 'status', final, 'finishedAt', now) end
 local counter = final
 if counter == 'timeout' then counter = 'failed' end
 redis.call('HINCRBY', KEYS[1], counter, 1)
 redis.call('HINCRBY', KEYS[6], 'documents:' .. final, 1)
-tenantLoad(KEYS[1], KEYS[6], -1)
-local total, completed, failed, cancelled = counts(KEYS[1])
+addTenantLoad(KEYS[6], b[2], -1)
+local total, completed, failed, cancelled = tonumber(b[3]) or 0, tonumber(b[4]) or 0, tonumber(b[5]) or 0, tonumber(b[6]) or 0
+if counter == 'completed' then completed = completed + 1 elseif counter == 'failed' then failed = failed + 1 else cancelled = cancelled + 1 end
 local code = ''
 if errorJson ~= '' then code = cjson.decode(errorJson).code end
 emit(KEYS[3], maxlen, 'type', 'document', 'document', id, 'status', final, 'code', code,
@@ -182,22 +193,22 @@ return {ended[1], pagesDone, ended[2]}
  * span of the page's task.
  * KEYS: document, the step's done-pages set, events, the task's lock, platform counters.
  * ARGV: page index, step, the step before ('' when none), maxEvents, page count, now,
- * lock token ('': no check), span JSON.
+ * lock token ('': no check), document id, then the span (see taskSpan).
  * Returns { pages done, document status, the step's status, status of the step before ('completed' when none) },
  * or { -1 } when the run no longer holds its task's lock (nothing written).
  */
 export const PAGE_DONE = `${PRELUDE}
-local index, step, previous, maxlen, count, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local index, step, previous, maxlen, count, now, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[8]
 if not owns(KEYS[4], ARGV[7]) then return {-1, '', '', ''} end
-taskSpan(KEYS[3], KEYS[5], maxlen, ARGV[8])
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, '', ''} end
+taskSpan(KEYS[3], KEYS[5], maxlen, now, id, step, 9)
+local fields = redis.call('HMGET', KEYS[1], 'status', step .. '.status', previous .. '.status')
+if not fields[1] then return {0, '', ''} end
 redis.call('SADD', KEYS[2], index)
 local done = redis.call('SCARD', KEYS[2])
-local fields = redis.call('HMGET', KEYS[1], 'id', 'status', step .. '.status', previous .. '.status')
 local previousStatus = 'completed'
-if previous ~= '' then previousStatus = fields[4] or '' end
-emit(KEYS[3], maxlen, 'type', 'page', 'document', fields[1], 'step', step, 'page', index, 'status', 'completed', 'done', done, 'count', count, 'at', now)
-return {done, fields[2] or '', fields[3] or '', previousStatus}
+if previous ~= '' then previousStatus = fields[3] or '' end
+emit(KEYS[3], maxlen, 'type', 'page', 'document', id, 'step', step, 'page', index, 'status', 'completed', 'done', done, 'count', count, 'at', now)
+return {done, fields[1], fields[2] or '', previousStatus}
 `;
 
 /**

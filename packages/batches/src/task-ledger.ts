@@ -132,6 +132,7 @@ export class TaskLedger {
       String(this.store.maxEvents),
       run.worker,
       String(run.queuedAt),
+      documentId,
     );
     return documentStatus !== '' && !FINAL_TASK_STATUSES.includes(documentStatus as TaskStatus);
   }
@@ -154,7 +155,8 @@ export class TaskLedger {
       String(page.count),
       String(Date.now()),
       run.lockToken ?? '',
-      this.spanJson(run, 'completed', 1),
+      documentId,
+      ...spanArgs(run, 'completed', 1),
     );
     if (Number(done) === -1) throw new TaskLostError(run.taskId);
     return {
@@ -176,7 +178,7 @@ export class TaskLedger {
     const { payload } = run;
     const next = nextStep(payload);
     // A page task's span went with its page (pageDone); any other run's goes with this record.
-    const span = payload.page ? '' : this.spanJson(run, 'completed', payload.combine ? undefined : outcome.handedOn);
+    const span = payload.page ? NO_SPAN : spanArgs(run, 'completed', payload.combine ? undefined : outcome.handedOn);
     const { batchStatus, nextPagesDone } = await this.record(
       payload,
       {
@@ -216,14 +218,14 @@ export class TaskLedger {
             failedAt: new Date().toISOString(),
           } satisfies FailedAttempt);
     if (!error.permanent && run.attempt < run.attempts) {
-      await this.record(payload, { status: 'queued', attempts: run.attempt }, { run, span: this.spanJson(run, 'retried'), history });
+      await this.record(payload, { status: 'queued', attempts: run.attempt }, { run, span: spanArgs(run, 'retried'), history });
       return 'retry';
     }
     const status = statusOfError(error.code);
     await this.record(
       payload,
       { status, attempts: run.attempt, documentStatus: status, error: error.toInfo() },
-      { run, span: this.spanJson(run, status), history },
+      { run, span: spanArgs(run, status), history },
     );
     if (!error.permanent) await this.deadLetter(payload, run.taskId);
     return 'final';
@@ -275,7 +277,7 @@ export class TaskLedger {
           ? `the ${payload.step} step stopped its worker ${charged} times${where}: the document seems to crash the engine`
           : `the ${payload.step} step lost its worker ${all.length} times${where}: it is not tried again`,
     };
-    const span = this.spanJson(run, 'crashed', undefined, end.cause);
+    const span = spanArgs(run, 'crashed', undefined, end.cause);
     if (!failing) {
       await this.record(payload, { status: 'queued', attempts: run.attempt }, { span, history: crash });
       return 'again';
@@ -308,7 +310,7 @@ export class TaskLedger {
   async record(
     payload: Pick<StepPayload, 'batchId' | 'documentId' | 'step'>,
     outcome: StepOutcome,
-    with_: { run?: Pick<TaskRun, 'taskId' | 'lockToken'>; span?: string; history?: FailedAttempt } = {},
+    with_: { run?: Pick<TaskRun, 'taskId' | 'lockToken'>; span?: string[]; history?: FailedAttempt } = {},
   ): Promise<{ batchStatus: BatchStatus; nextPagesDone: number }> {
     const { batchId, documentId, step } = payload;
     const [batchStatus, nextPagesDone, ended] = await this.redis.docprocRecordStep(
@@ -334,8 +336,10 @@ export class TaskLedger {
       batchId,
       outcome.needsReview ? '1' : '',
       with_.run?.lockToken ?? '',
-      with_.span ?? '',
       with_.history ? JSON.stringify(with_.history) : '',
+      documentId,
+      outcome.nextPagedStep ? '1' : '',
+      ...(with_.span ?? NO_SPAN),
     );
     if (batchStatus === 'lost') throw new TaskLostError(with_.run!.taskId);
     if (ended === 1) await this.store.noteBatchEnded(batchId);
@@ -361,26 +365,28 @@ export class TaskLedger {
     });
     await this.store.countTask({ step, outcome: 'dead_lettered' });
   }
+}
 
-  /** The span of a run as it ends now, as RECORD_STEP and PAGE_DONE take it (every value a string). */
-  private spanJson(run: Omit<TaskRun, 'attempts' | 'lockToken'>, outcome: TaskOutcome, pages?: number, cause?: CrashCause): string {
-    const endedAt = Date.now();
-    // A crashed run's end is only when its loss was noticed: not a duration worth a histogram.
-    const seconds = outcome === 'crashed' ? undefined : Math.max(0, endedAt - run.startedAt) / 1000;
-    const { payload } = run;
-    return JSON.stringify({
-      counts: taskCounterFields({ step: payload.step, outcome, seconds, pages, cause }).flat(),
-      document: payload.documentId,
-      step: payload.step,
-      page: payload.page === undefined ? '' : String(payload.page.index),
-      attempt: String(run.attempt),
-      status: outcome,
-      worker: run.worker,
-      queued: String(run.queuedAt),
-      started: String(run.startedAt),
-      at: String(endedAt),
-    });
-  }
+/** No span: the record is not a run's end (see the scripts' taskSpan). */
+const NO_SPAN = [''];
+
+/**
+ * The span of a run as it ends now, as RECORD_STEP and PAGE_DONE take it (their taskSpan):
+ * outcome, page, attempt, worker, queued, started, then its counter fields and increments.
+ */
+function spanArgs(run: Omit<TaskRun, 'attempts' | 'lockToken'>, outcome: TaskOutcome, pages?: number, cause?: CrashCause): string[] {
+  // A crashed run's end is only when its loss was noticed: not a duration worth a histogram.
+  const seconds = outcome === 'crashed' ? undefined : Math.max(0, Date.now() - run.startedAt) / 1000;
+  const { payload } = run;
+  return [
+    outcome,
+    payload.page === undefined ? '' : String(payload.page.index),
+    String(run.attempt),
+    run.worker,
+    String(run.queuedAt),
+    String(run.startedAt),
+    ...taskCounterFields({ step: payload.step, outcome, seconds, pages, cause }).flat(),
+  ];
 }
 
 /** A run that holds no BullMQ task (a benchmark or test playing a step itself): recorded the same, without a lock. */
