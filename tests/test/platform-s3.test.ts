@@ -108,7 +108,9 @@ describe('the platform on S3', () => {
 
     // The bytes are in the bucket, none on the local disk, and the API serves them from there.
     const invoice = byName['invoice.png']!;
-    expect(await bucket.exists(blobKeys.original(id, invoice.documentId))).toBe(true);
+    const originalKey = (await redis.hget(`${prefix}:doc:${invoice.documentId}`, 'blobKey'))!;
+    expect(originalKey.startsWith(blobKeys.originalsPack(id))).toBe(true); // packed with the batch's other small files
+    expect(await bucket.exists(originalKey)).toBe(true);
     expect(await bucket.exists(blobKeys.page(id, invoice.documentId, 0))).toBe(true);
     expect(existsSync(join(dataDir, 'batches'))).toBe(false);
     const original = await fetch(`${base}/v1/jobs/${id}/documents/${invoice.documentId}/original`);
@@ -116,7 +118,7 @@ describe('the platform on S3', () => {
     expect(Buffer.from(await original.arrayBuffer()).equals(png)).toBe(true);
 
     expect((await fetch(`${base}/v1/jobs/${id}`, { method: 'DELETE' })).status).toBe(204);
-    expect(await bucket.exists(blobKeys.original(id, invoice.documentId))).toBe(false);
+    expect(await bucket.exists(originalKey)).toBe(false);
     expect(await bucket.exists(blobKeys.page(id, invoice.documentId, 0))).toBe(false);
   }, 120_000);
 

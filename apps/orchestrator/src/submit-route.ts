@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { Router, type RequestHandler } from 'express';
 import { FAN_OUT_CHUNK, deleteBatch, queueFirstSteps, recordBatch, type NewDocument } from '@docproc/batches';
 import { DEFAULT_WEBHOOK_EVENTS, EmptyDocumentError, type WebhookOption } from '@docproc/catalog';
-import { blobKeys } from '@docproc/storage';
+import { blobKeys, partKey, type BlobStore } from '@docproc/storage';
 import { fanOut, takeFanOut } from './housekeeping';
 import { backlogGauge, checkFirstStepTakes, checkLanguages, refuseWhenBusy, uploadedType } from './admission';
 import type { KeyRing } from './api-keys';
@@ -38,6 +38,37 @@ const markStart: RequestHandler = (_req, res, next) => {
   res.locals.startedAt = Date.now();
   next();
 };
+
+/**
+ * Stores a batch's uploads and fills in its documents: the files held in memory (small
+ * ones) packed in one blob — one write however many, each document's key naming its part
+ * (storage's blob-parts.ts) — and the larger ones, on disk, moved in a few at a time.
+ */
+async function storeOriginals(blobs: BlobStore, batchId: string, files: UploadedFile[], documents: NewDocument[]): Promise<void> {
+  const packKey = blobKeys.originalsPack(batchId);
+  const packed: Buffer[] = [];
+  let offset = 0;
+  const document = (file: UploadedFile, blobKeyOf: (documentId: string) => string): NewDocument => {
+    const id = randomUUID();
+    const empty = file.size === 0 ? { error: new EmptyDocumentError().toInfo() } : {};
+    return { id, name: file.originalname.slice(0, 255), blobKey: blobKeyOf(id), size: file.size, ...empty };
+  };
+  files.forEach((file, i) => {
+    if (!file.buffer) return;
+    const start = offset;
+    documents[i] = document(file, () => partKey(packKey, start, file.size));
+    packed.push(file.buffer);
+    offset += file.size;
+  });
+  if (packed.length > 0) await blobs.create(packKey, Buffer.concat(packed, offset));
+  // A few at a time: libuv has four threads for the file system, and more only queue.
+  await eachLimited(files, 16, async (file, i) => {
+    if (file.buffer) return;
+    const doc = document(file, (documentId) => blobKeys.original(batchId, documentId));
+    await blobs.putFile(doc.blobKey, file.path!);
+    documents[i] = doc;
+  });
+}
 
 /**
  * POST /v1/jobs: refuses at once what cannot succeed (a busy platform: 429;
@@ -80,15 +111,8 @@ export function submitRoute(deps: AppDeps, ring: Pick<KeyRing, 'quotasOf' | 'web
       split('check');
       const id = randomUUID();
       const documents: NewDocument[] = new Array(files.length);
-      // A few at a time: libuv has four threads for the file system, and more only queue.
       try {
-        await eachLimited(files, 16, async (file, i) => {
-          const documentId = randomUUID();
-          const blobKey = blobKeys.original(id, documentId);
-          await (file.buffer ? blobs.create(blobKey, file.buffer) : blobs.putFile(blobKey, file.path!));
-          const empty = file.size === 0 ? { error: new EmptyDocumentError().toInfo() } : {};
-          documents[i] = { id: documentId, name: file.originalname.slice(0, 255), blobKey, size: file.size, ...empty };
-        });
+        await storeOriginals(blobs, id, files, documents);
       } catch (err) {
         // A full disk or a store away mid-way: no blob may stay without its job.
         await blobs.deletePrefix(blobKeys.batch(id)).catch(() => undefined);

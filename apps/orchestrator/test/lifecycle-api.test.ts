@@ -16,7 +16,7 @@ import {
   type StepProcessor,
   type StepWorker,
 } from '@docproc/runtime';
-import { LocalBlobStore, blobKeys } from '@docproc/storage';
+import { LocalBlobStore } from '@docproc/storage';
 import { TEST_REDIS_URL, deletePrefix, renderTextPng, testPrefix, waitFor } from '@docproc/testkit';
 import { createApp } from '../src/app';
 import { sweepExpired } from '../src/retention';
@@ -321,7 +321,8 @@ describe('the job lifecycle through the API (real Redis and BullMQ)', () => {
     startWorkers();
     await finished(running.body.id);
     const [documentId] = await store.getDocumentIds(running.body.id);
-    expect(await blobs.exists(blobKeys.original(running.body.id, documentId!))).toBe(true);
+    const { blobKey } = (await store.getDocument(documentId!))!;
+    expect(await blobs.exists(blobKey)).toBe(true);
     await request(app).delete(`/v1/jobs/${running.body.id}`).expect(204);
     await request(app).get(`/v1/jobs/${running.body.id}`).expect(404);
     expect(existsSync(join(dataDir, 'batches', running.body.id))).toBe(false);

@@ -9,7 +9,7 @@ import {
   type StepName,
 } from '@docproc/catalog';
 import { recordKeys } from './keys';
-import { CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
+import { ADD_DOCUMENTS, CANCEL_BATCH, RECORD_REVIEW, REOPEN_DOCUMENTS } from './scripts';
 import { countTask, quotaRefusalField, tenantLoadField, type TaskCount } from './counters';
 import { parseBatch, parseDocument, type AuditEntry, type BatchRecord, type DocumentRecord, type NewDocument, type ReviewDecision } from './records';
 import type { RedisClient } from './redis-client';
@@ -34,6 +34,7 @@ interface ScriptCommands {
     ...args: string[]
   ): Promise<string>;
   docprocReopenDocuments(batch: string, events: string, finished: string, counters: string, ...args: string[]): Promise<string[]>;
+  docprocAddDocuments(documents: string, ...args: string[]): Promise<null>;
 }
 
 export interface BatchHeader {
@@ -98,6 +99,7 @@ export class BatchStore {
       connection.defineCommand('docprocRecordReview', { numberOfKeys: 6, lua: RECORD_REVIEW });
       connection.defineCommand('docprocCancelBatch', { numberOfKeys: 6, lua: CANCEL_BATCH });
       connection.defineCommand('docprocReopenDocuments', { numberOfKeys: 4, lua: REOPEN_DOCUMENTS });
+      connection.defineCommand('docprocAddDocuments', { numberOfKeys: 1, lua: ADD_DOCUMENTS });
     }
   }
 
@@ -157,29 +159,20 @@ export class BatchStore {
   }
 
   /**
-   * Adds a chunk of the batch's documents (one MULTI). A document that came
+   * Adds a chunk of the batch's documents (one ADD_DOCUMENTS call). A document that came
    * with an error (refused at submit) is recorded failed; createBatch counted it.
    */
   async addDocuments(batchId: string, pipeline: StepName[], documents: NewDocument[]): Promise<void> {
     if (documents.length === 0) return;
-    const multi = this.redis.multi();
-    multi.rpush(this.keys.batchDocuments(batchId), ...documents.map((d) => d.id));
-    for (const doc of documents) {
-      const steps: Record<string, string> = {};
-      for (const step of pipeline) steps[`${step}.status`] = doc.error ? 'pending' : 'queued';
-      const fields: Record<string, string | number> = {
-        id: doc.id,
-        batchId,
-        name: doc.name,
-        blobKey: doc.blobKey,
-        size: doc.size,
-        status: 'queued',
-        ...steps,
-      };
-      if (doc.error) Object.assign(fields, { status: 'failed', error: JSON.stringify(doc.error), finishedAt: Date.now() });
-      multi.hset(this.keys.document(doc.id), fields);
-    }
-    await multi.exec();
+    const args = documents.flatMap((doc) => [doc.id, doc.name, doc.blobKey, String(doc.size), doc.error ? JSON.stringify(doc.error) : '']);
+    await this.redis.docprocAddDocuments(
+      this.keys.batchDocuments(batchId),
+      this.keys.document(''),
+      batchId,
+      String(Date.now()),
+      pipeline.join(','),
+      ...args,
+    );
   }
 
   /** Marks a batch as being fanned out (its first tasks still being queued), or done with that. */

@@ -119,6 +119,8 @@ return {batchStatus, 'running'}
  * Records how one task of a step ended: the step's status, times and result,
  * and, when the document is done (its last step completed, or it failed), the
  * document, its count in the batch and, with the last document, the batch.
+ * A run that ended before its start was recorded (a short task) has its start recorded
+ * here too, as STEP_STARTED would have: one call of docproc's for the whole task.
  *
  * KEYS: batch, document, events, finished batches (zset), done pages of the next step, platform counters,
  * documents waiting for review (zset), the task's lock, the document's error history (list).
@@ -126,9 +128,11 @@ return {batchStatus, 'running'}
  * documentStatus ('' while the document goes on), errorJson (''), resultJson (''),
  * resultKey (''), maxEvents, batchId, '1' when the document now waits for review,
  * lock token ('' : no check), a failed attempt's JSON for the history (''), document id,
- * '1' to count the next step's done pages, then the attempt's span (see taskSpan).
+ * '1' to count the next step's done pages, '1' when the run's start is recorded here,
+ * then the attempt's span (see taskSpan).
  *
- * Nothing is written when the lock is no longer the run's: returns { 'lost', 0 }.
+ * Nothing is written when the lock is no longer the run's: returns { 'lost', 0 }; nor when
+ * the start recorded here finds the document ended before the run started (or gone): { 'ended', 0 }.
  *
  * A document of a cancelled batch is marked cancelled here, so its chain stops.
  * Counts the ended document and batch in the platform counters (documents:<status>, batches:<status>).
@@ -137,20 +141,40 @@ return {batchStatus, 'running'}
 export const RECORD_STEP = `${PRELUDE}
 local step, stepStatus, now, startedAt, attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local final, errorJson, maxlen, batchId, id = ARGV[6], ARGV[7], ARGV[10], ARGV[11], ARGV[15]
+local startHere, SPAN = ARGV[17] == '1', 18
 if not owns(KEYS[8], ARGV[13]) then return {'lost', 0} end
-taskSpan(KEYS[3], KEYS[6], maxlen, now, id, step, 17)
-if ARGV[14] ~= '' then redis.call('RPUSH', KEYS[9], ARGV[14]) end
-local doc = redis.call('HMGET', KEYS[2], 'status', 'review')
+local doc = redis.call('HMGET', KEYS[2], 'status', 'review', 'finishedAt')
 local docStatus = doc[1]
-if not docStatus then return {'', 0} end
+-- Ended before the run started (as STEP_STARTED would have found it): the run is skipped.
+if startHere and (not docStatus or (FINAL[docStatus] and (tonumber(doc[3]) or 0) < tonumber(ARGV[SPAN + 5]))) then return {'ended', 0} end
+local b = redis.call('HMGET', KEYS[1], 'status', 'tenant', 'total', 'completed', 'failed', 'cancelled')
+local batchStatus = b[1]
+if docStatus and batchStatus == 'queued' then
+  batchStatus = 'running'
+  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
+  batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
+end
 local changes = {step .. '.status', stepStatus, step .. '.finishedAt', now, step .. '.attempts', attempts}
+if startHere then
+  -- the span's attempt, worker, queued and started: the 'running' event STEP_STARTED would have sent
+  local attempt, worker, queued, started = ARGV[SPAN + 2], ARGV[SPAN + 3], ARGV[SPAN + 4], ARGV[SPAN + 5]
+  emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', 'running', 'attempt', attempt,
+    'worker', worker, 'queued', queued, 'at', started)
+  if startedAt == '' then startedAt = started end
+  if docStatus == 'queued' then
+    changes[#changes + 1], changes[#changes + 2] = 'status', 'running'
+    changes[#changes + 1], changes[#changes + 2] = 'startedAt', started
+    docStatus = 'running'
+  end
+end
+taskSpan(KEYS[3], KEYS[6], maxlen, now, id, step, SPAN)
+if ARGV[14] ~= '' then redis.call('RPUSH', KEYS[9], ARGV[14]) end
+if not docStatus then return {'', 0} end
 if startedAt ~= '' then changes[#changes + 1], changes[#changes + 2] = step .. '.startedAt', startedAt end
 if ARGV[8] ~= '' then changes[#changes + 1], changes[#changes + 2] = step .. '.result', ARGV[8] end
 if ARGV[9] ~= '' then changes[#changes + 1], changes[#changes + 2] = step .. '.resultKey', ARGV[9] end
 redis.call('HSET', KEYS[2], unpack(changes))
 emit(KEYS[3], maxlen, 'type', 'step', 'document', id, 'step', step, 'status', stepStatus, 'attempt', attempts, 'at', now)
-local b = redis.call('HMGET', KEYS[1], 'status', 'tenant', 'total', 'completed', 'failed', 'cancelled')
-local batchStatus = b[1]
 if ARGV[12] == '1' and doc[2] ~= 'waiting' then
   redis.call('HSET', KEYS[2], 'review', 'waiting')
   redis.call('HINCRBY', KEYS[1], 'reviewWaiting', 1)
@@ -159,11 +183,6 @@ if ARGV[12] == '1' and doc[2] ~= 'waiting' then
 end
 local pagesDone = 0
 if ARGV[16] == '1' then pagesDone = redis.call('SCARD', KEYS[5]) end
-if batchStatus == 'queued' then
-  batchStatus = 'running'
-  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
-  batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
-end
 if FINAL[docStatus] then return {batchStatus, pagesDone} end
 if final == '' and batchStatus == 'cancelled' then final, errorJson = 'cancelled', CANCELLED_ERROR end
 if final == '' then
@@ -209,6 +228,35 @@ local previousStatus = 'completed'
 if previous ~= '' then previousStatus = fields[3] or '' end
 emit(KEYS[3], maxlen, 'type', 'page', 'document', id, 'step', step, 'page', index, 'status', 'completed', 'done', done, 'count', count, 'at', now)
 return {done, fields[1], fields[2] or '', previousStatus}
+`;
+
+/**
+ * Records a chunk of a batch's documents, queued (or failed, when refused at submit), each
+ * with its pipeline's steps, and appends them to the batch's list: one call of compact
+ * arguments, not a command per document (a 10,000-document batch is accepted within a second).
+ * KEYS: the batch's document list. ARGV: document key prefix, batchId, now, pipeline
+ * (comma-separated), then per document: id, name, blob key, size, error JSON ('' when none).
+ */
+export const ADD_DOCUMENTS = `
+local prefix, batchId, now = ARGV[1], ARGV[2], ARGV[3]
+local steps = {}
+for step in string.gmatch(ARGV[4], '[^,]+') do steps[#steps + 1] = step end
+local ids = {}
+for i = 5, #ARGV, 5 do
+  local id, errorJson = ARGV[i], ARGV[i + 4]
+  local fields = {'id', id, 'batchId', batchId, 'name', ARGV[i + 1], 'blobKey', ARGV[i + 2], 'size', ARGV[i + 3]}
+  local stepStatus = 'queued'
+  if errorJson == '' then
+    fields[#fields + 1], fields[#fields + 2] = 'status', 'queued'
+  else
+    stepStatus = 'pending'
+    for _, v in ipairs({'status', 'failed', 'error', errorJson, 'finishedAt', now}) do fields[#fields + 1] = v end
+  end
+  for _, step in ipairs(steps) do fields[#fields + 1], fields[#fields + 2] = step .. '.status', stepStatus end
+  redis.call('HSET', prefix .. id, unpack(fields))
+  ids[#ids + 1] = id
+end
+redis.call('RPUSH', KEYS[1], unpack(ids))
 `;
 
 /**

@@ -35,6 +35,8 @@ export interface TaskRun {
   startedAt: number;
   /** The token of the task's BullMQ lock this run holds: a record made after the lock was lost is refused. */
   lockToken?: string;
+  /** The run ended before its start was recorded: its end record records the start too (see RECORD_STEP). */
+  startWithEnd?: boolean;
 }
 
 /** A run whose task was handed to another (its lock was taken away): it must stop and write nothing. */
@@ -172,9 +174,10 @@ export class TaskLedger {
    * its stored result are recorded, and the document moves on — the next step's task,
    * or, when this step handed `handedOn` pages to a paged next step and all were read
    * before this record, the task that puts them together (else the last page's task
-   * does). Nothing moves on in a cancelled batch. Returns the batch status.
+   * does). Nothing moves on in a cancelled batch. Returns the batch status, or 'ended' when
+   * the start recorded with this end found the document ended (nothing was written).
    */
-  async completed(run: TaskRun, outcome: { stored: StoredResult; handedOn: number; needsReview?: boolean }): Promise<BatchStatus> {
+  async completed(run: TaskRun, outcome: { stored: StoredResult; handedOn: number; needsReview?: boolean }): Promise<BatchStatus | 'ended'> {
     const { payload } = run;
     const next = nextStep(payload);
     // A page task's span went with its page (pageDone); any other run's goes with this record.
@@ -191,7 +194,7 @@ export class TaskLedger {
       },
       { run, span },
     );
-    if (batchStatus === 'cancelled' || next === undefined) return batchStatus;
+    if (batchStatus === 'ended' || batchStatus === 'cancelled' || next === undefined) return batchStatus;
     if (outcome.handedOn === 0) await queueNextStep(this.queues, payload, run.queuePriority);
     else if (nextPagesDone >= outcome.handedOn) await queueCombine(this.queues, payload, next, outcome.handedOn, run.queuePriority);
     return batchStatus;
@@ -200,9 +203,10 @@ export class TaskLedger {
   /**
    * A run failed: kept in the error history (a cancel is not a failure) and recorded as
    * to be retried, or final — bad input, cancel, time limit, or no attempts left, when
-   * the task is dead-lettered too. Returns whether it runs again.
+   * the task is dead-lettered too. Returns whether it runs again — or 'ended' when the start
+   * recorded with this end found the document ended (nothing was written).
    */
-  async failed(run: TaskRun, error: DocumentError): Promise<'retry' | 'final'> {
+  async failed(run: TaskRun, error: DocumentError): Promise<'retry' | 'final' | 'ended'> {
     const { payload } = run;
     const history =
       error.code === 'cancelled'
@@ -218,15 +222,20 @@ export class TaskLedger {
             failedAt: new Date().toISOString(),
           } satisfies FailedAttempt);
     if (!error.permanent && run.attempt < run.attempts) {
-      await this.record(payload, { status: 'queued', attempts: run.attempt }, { run, span: spanArgs(run, 'retried'), history });
-      return 'retry';
+      const { batchStatus } = await this.record(
+        payload,
+        { status: 'queued', attempts: run.attempt },
+        { run, span: spanArgs(run, 'retried'), history },
+      );
+      return batchStatus === 'ended' ? 'ended' : 'retry';
     }
     const status = statusOfError(error.code);
-    await this.record(
+    const { batchStatus } = await this.record(
       payload,
       { status, attempts: run.attempt, documentStatus: status, error: error.toInfo() },
       { run, span: spanArgs(run, status), history },
     );
+    if (batchStatus === 'ended') return 'ended';
     if (!error.permanent) await this.deadLetter(payload, run.taskId);
     return 'final';
   }
@@ -304,14 +313,16 @@ export class TaskLedger {
 
   /**
    * Records how a run of a step ended, in one call (see RECORD_STEP): with the run's lock
-   * checked, its span and its history entry. Throws TaskLostError when the lock is gone.
-   * Returns the batch status after the change and the pages of the next paged step done.
+   * checked, its span and its history entry (and its start, when the run ended before that
+   * was recorded). Throws TaskLostError when the lock is gone. Returns the batch status after
+   * the change ('ended': the start recorded here found the document ended, nothing was
+   * written) and the pages of the next paged step done.
    */
   async record(
     payload: Pick<StepPayload, 'batchId' | 'documentId' | 'step'>,
     outcome: StepOutcome,
-    with_: { run?: Pick<TaskRun, 'taskId' | 'lockToken'>; span?: string[]; history?: FailedAttempt } = {},
-  ): Promise<{ batchStatus: BatchStatus; nextPagesDone: number }> {
+    with_: { run?: Pick<TaskRun, 'taskId' | 'lockToken' | 'startWithEnd'>; span?: string[]; history?: FailedAttempt } = {},
+  ): Promise<{ batchStatus: BatchStatus | 'ended'; nextPagesDone: number }> {
     const { batchId, documentId, step } = payload;
     const [batchStatus, nextPagesDone, ended] = await this.redis.docprocRecordStep(
       this.keys.batch(batchId),
@@ -339,11 +350,12 @@ export class TaskLedger {
       with_.history ? JSON.stringify(with_.history) : '',
       documentId,
       outcome.nextPagedStep ? '1' : '',
+      with_.run?.startWithEnd ? '1' : '',
       ...(with_.span ?? NO_SPAN),
     );
     if (batchStatus === 'lost') throw new TaskLostError(with_.run!.taskId);
     if (ended === 1) await this.store.noteBatchEnded(batchId);
-    return { batchStatus: batchStatus as BatchStatus, nextPagesDone: outcome.nextPagedStep ? Number(nextPagesDone) : 0 };
+    return { batchStatus: batchStatus as BatchStatus | 'ended', nextPagesDone: outcome.nextPagedStep ? Number(nextPagesDone) : 0 };
   }
 
   /**

@@ -213,6 +213,12 @@ export const settings = {
    * out is only the last net (docs/architecture.md, "Crashes").
    */
   lockMs: { env: 'DOCPROC_LOCK_MS', schema: z.coerce.number().int().min(1000).default(60_000) },
+  /**
+   * A task's start is recorded once it has run this long; one that ends sooner has its
+   * start recorded with its end, in the same Redis call (batches' RECORD_STEP): a short
+   * task costs Redis one call of docproc's, not two. 0: every start is recorded at once.
+   */
+  startRecordMs: { env: 'DOCPROC_START_RECORD_MS', schema: z.coerce.number().int().min(0).default(250) },
   stalledIntervalMs: { env: 'DOCPROC_STALLED_INTERVAL_MS', schema: z.coerce.number().int().min(500).default(3000) },
   /**
    * A task whose document crashed its worker this many times fails with worker_crashed (a

@@ -48,6 +48,8 @@ export interface TaskDeps<S extends StepName> {
   workerName: string;
   /** The step's time limit per task (ms), unless the job's options.timeouts says otherwise. */
   timeoutMs: number;
+  /** A task's start is recorded once it ran this long, or with its end if that comes sooner (0, or a page task: at once). */
+  startRecordMs: number;
 }
 
 /** The small value a task returns (kept by BullMQ): the blob key of a large result, null when it is inline or there is none. */
@@ -57,6 +59,9 @@ export interface TaskReturn {
 
 /** The reason a worker stops a run that lost its task's lock (BullMQ's cancel takes a string). */
 export const LOCK_LOST = 'lock lost';
+
+/** A run whose start, recorded late, found its document ended (cancelled, failed): it stops and records nothing. */
+class DocumentEndedError extends Error {}
 
 /** The run of a task as the ledger records it. */
 export function taskRun(job: BullTask, payload: StepPayload, worker: string): TaskRun {
@@ -95,10 +100,13 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
   const log = logger.child({ batchId, documentId, taskId: job.id, step, ...(page === undefined ? {} : { page }) });
   const run = taskRun(job, payload, deps.workerName);
 
-  if (!(await ledger.started(run))) {
+  const skipped = () => {
     if (logger.isDebugEnabled()) log.debug('document already ended: task skipped');
     return { resultKey: null };
-  }
+  };
+  // A short task's start goes with its end (one Redis call); a page task's at once (the step's pages count on it).
+  const deferStart = deps.startRecordMs > 0 && payload.page === undefined;
+  if (!deferStart && !(await ledger.started(run))) return skipped();
 
   const limitMs = payload.options.timeouts?.[step] ?? deps.timeoutMs;
   const controller = new AbortController();
@@ -106,6 +114,23 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
     const where = page === undefined ? '' : ` (page ${page + 1})`;
     controller.abort(new StepTimeoutError(`the ${step} step took longer than its limit of ${limitMs} ms${where}`));
   }, limitMs);
+  let startRecord: Promise<boolean> | undefined;
+  const startTimer = deferStart
+    ? setTimeout(() => {
+        startRecord = ledger.started(run);
+        startRecord.then(
+          (going) => going || controller.abort(new DocumentEndedError()),
+          () => undefined,
+        );
+      }, deps.startRecordMs)
+    : undefined;
+  /** Before the run's end is recorded: false when its start found the document ended; if it was not recorded yet, the end records it. */
+  const startSettled = async (): Promise<boolean> => {
+    clearTimeout(startTimer);
+    if (startRecord) return startRecord;
+    if (deferStart) run.startWithEnd = true;
+    return true;
+  };
   // The worker stops a run when its batch is cancelled, or when the run lost its task.
   const onStop = () => controller.abort(stopSignal?.reason === LOCK_LOST ? new TaskLostError(run.taskId) : new CancelledError());
   stopSignal?.addEventListener('abort', onStop, { once: true });
@@ -115,8 +140,10 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
   try {
     const result = await untilStopped(produce(ctx, deps, run), { signal: controller.signal });
     if (result === undefined) return { resultKey: null }; // a page done, others still to come
+    if (!(await startSettled())) return skipped();
     const stored = await writeStepResult(blobs, payload, step, result);
     const batchStatus = await ledger.completed(run, { stored, handedOn: ctx.handedOn, needsReview: awaitsReview(step, result) });
+    if (batchStatus === 'ended') return skipped();
     if (batchStatus === 'cancelled') log.info('batch cancelled: the document stops here');
     // The combined result is recorded: the per-page results it was made from are not needed any more.
     if (PAGED_STEPS.includes(step) && (payload.page || payload.combine)) {
@@ -126,6 +153,7 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
     return { resultKey: stored.resultKey ?? null };
   } catch (thrown) {
     const reason = controller.signal.aborted ? controller.signal.reason : thrown;
+    if (reason instanceof DocumentEndedError) return skipped();
     if (reason instanceof TaskLostError || thrown instanceof TaskLostError) {
       log.warn('task lost: another run has it, this one stops and records nothing');
       throw reason;
@@ -137,7 +165,9 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
       throw new ShortageError(shortage, reason);
     }
     const error = toDocumentError(reason);
+    if (!(await startSettled().catch(() => true))) return skipped();
     const next = await ledger.failed(run, error);
+    if (next === 'ended') return skipped();
     if (next === 'retry')
       log.warn('task failed, will retry', { code: error.code, error: error.message, attempt: run.attempt, attempts: run.attempts });
     else if (error.code === 'cancelled') log.info('task stopped: its batch was cancelled');
@@ -145,6 +175,7 @@ export async function runTask<S extends StepName>(job: BullTask, deps: TaskDeps<
     throw next === 'final' ? new UnrecoverableError(`${error.code}: ${error.message}`) : error;
   } finally {
     clearTimeout(timer);
+    clearTimeout(startTimer);
     stopSignal?.removeEventListener('abort', onStop);
   }
 }

@@ -34,6 +34,8 @@ export interface StepWorkerOptions<S extends StepName> {
    * tasks; a gone worker's tasks are released as soon as it is seen gone (gone-workers.ts).
    */
   lockMs: number;
+  /** A task's start is recorded once it ran this long, or with its end when it ends sooner (0: at once). */
+  startRecordMs: number;
   /** How often this worker runs BullMQ's stalled check (which queues released tasks again). */
   stalledIntervalMs: number;
   /** A task whose document crashed its worker this many times fails with worker_crashed. */
@@ -52,6 +54,7 @@ export function stepWorkerSettings(config: Config, step: StepName) {
     policy: taskPolicy(config),
     timeoutMs: config.stepTimeoutMs[step],
     lockMs: config.lockMs,
+    startRecordMs: config.startRecordMs,
     stalledIntervalMs: config.stalledIntervalMs,
     maxCrashes: config.maxCrashes,
     maxEvents: config.maxEventsPerJob,
@@ -94,7 +97,17 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   let draining = false;
   /** The batch of each task this process is running, to stop them when their batch is cancelled. */
   const running = new Map<string, string>();
-  const deps = { step, processor: options.processor, pages: options.pages, ledger, blobs, logger, workerName, timeoutMs: options.timeoutMs };
+  const deps = {
+    step,
+    processor: options.processor,
+    pages: options.pages,
+    ledger,
+    blobs,
+    logger,
+    workerName,
+    timeoutMs: options.timeoutMs,
+    startRecordMs: options.startRecordMs,
+  };
 
   const worker = new Worker(
     queueName(step),

@@ -377,13 +377,22 @@ describe('step workers chaining real BullMQ queues', () => {
       logger,
       workerName: 'test',
       timeoutMs: 1000,
+      startRecordMs: 0,
     };
     await submit('direct', ['d.txt']);
     const job = { id: 'direct-0.nlp', attemptsMade: 0, opts: { attempts: 1 }, updateProgress: async () => undefined };
     const data = { batchId: 'direct', documentId: 'direct-0', step: 'nlp', pipeline: [...STEPS], name: 'd.txt', blobKey: 'k', options: {} };
     await store.cancelBatch('direct');
+    // Its start recorded at once: it does not run.
     expect(await runTask({ ...job, data }, deps)).toEqual({ resultKey: null });
     expect(seen).toEqual([]);
+    // Its start recorded with its end (a short task): it ran, and its end records nothing.
+    const eventsBefore = (await readEvents(connection, store.keys.events('direct'), '0', 1000)).length;
+    expect(await runTask({ ...job, data }, { ...deps, startRecordMs: 10_000 })).toEqual({ resultKey: null });
+    expect(seen).toEqual(['d.txt:nlp']);
+    expect((await store.getDocument('direct-0'))?.steps.nlp?.status).not.toBe('completed');
+    expect(await readEvents(connection, store.keys.events('direct'), '0', 1000)).toHaveLength(eventsBefore);
+    expect(await queues.get('validate').getJobCounts()).toMatchObject({ waiting: 0, prioritized: 0 });
     await expect(runTask({ ...job, data: { ...data, documentId: '' } }, deps)).rejects.toThrow(UnrecoverableError);
   });
 });

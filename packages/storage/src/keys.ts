@@ -5,6 +5,8 @@ export const blobKeys = {
   batch: (batchId: string) => `batches/${batchId}`,
   /** The uploaded files of a batch share one directory: storing 10,000 of them must not make 10,000 directories. */
   original: (batchId: string, documentId: string) => `batches/${batchId}/originals/${documentId}`,
+  /** The small uploaded files of a batch, packed in one blob (each document's key names its part: blob-parts.ts). */
+  originalsPack: (batchId: string) => `batches/${batchId}/originals.pack`,
   page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.png`,
   result: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/results/${step}.json`,
   /** The page results of a paged step, kept until the pages are put together ... */

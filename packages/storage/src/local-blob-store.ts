@@ -4,6 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { BlobNotFoundError, checkedBlobKey, type BlobStore } from './blob-store';
+import { partOf, readPart, readPartStream } from './blob-parts';
 
 /** A blob store in a local directory: one file per key. Writes are atomic (temp file + rename). */
 export class LocalBlobStore implements BlobStore {
@@ -54,8 +55,9 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Buffer> {
+    const part = partOf(key);
     try {
-      return await readFile(this.pathOf(key));
+      return await (part ? readPart(this, part) : readFile(this.pathOf(key)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(key);
       throw err;
@@ -63,12 +65,13 @@ export class LocalBlobStore implements BlobStore {
   }
 
   createReadStream(key: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.pathOf(key), range);
+    const part = partOf(key);
+    return part ? readPartStream(this, part, range) : createReadStream(this.pathOf(key), range);
   }
 
   async exists(key: string): Promise<boolean> {
     try {
-      await stat(this.pathOf(key));
+      await stat(this.pathOf(partOf(key)?.key ?? key));
       return true;
     } catch {
       return false;
@@ -76,6 +79,8 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async size(key: string): Promise<number> {
+    const part = partOf(key);
+    if (part) return part.length;
     try {
       return (await stat(this.pathOf(key))).size;
     } catch (err) {

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { BlobNotFoundError, checkedBlobKey, type BlobStore } from './blob-store';
+import { partOf, readPart, readPartStream } from './blob-parts';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -100,6 +101,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Buffer> {
+    const part = partOf(key);
+    if (part) return readPart(this, part);
     try {
       const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       return Buffer.from(await object.Body!.transformToByteArray());
@@ -110,6 +113,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   createReadStream(key: string, range?: { start: number; end: number }): Readable {
+    const part = partOf(key);
+    if (part) return readPartStream(this, part, range);
     const out = new PassThrough();
     const Key = this.keyOf(key);
     this.client
@@ -125,7 +130,7 @@ export class S3BlobStore implements BlobStore {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(partOf(key)?.key ?? key) }));
       return true;
     } catch (err) {
       if (isMissing(err)) return false;
@@ -134,6 +139,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async size(key: string): Promise<number> {
+    const part = partOf(key);
+    if (part) return part.length;
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       return head.ContentLength ?? 0;

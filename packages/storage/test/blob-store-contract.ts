@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlobNotFoundError, getJson, putJson, type BlobStore } from '@docproc/storage';
+import { BlobNotFoundError, getJson, partKey, putJson, type BlobStore } from '@docproc/storage';
 
 const read = async (stream: NodeJS.ReadableStream) => {
   const chunks: Buffer[] = [];
@@ -30,6 +30,23 @@ export function blobStoreContract(store: () => BlobStore): void {
     expect(await read(store().createReadStream('batches/b1/stream'))).toBe('abcdefghij');
     expect(await read(store().createReadStream('batches/b1/stream', { start: 2, end: 4 }))).toBe('cde');
     await expect(read(store().createReadStream('batches/none'))).rejects.toThrow();
+  });
+
+  it('reads a part of a pack as a blob of its own: whole, a range of it, its size, and an empty part', async () => {
+    await store().create('batches/b4/originals.pack', Buffer.from('first|second|third'));
+    const second = partKey('batches/b4/originals.pack', 6, 6);
+    expect((await store().get(second)).toString()).toBe('second');
+    expect(await store().size(second)).toBe(6);
+    expect(await store().exists(second)).toBe(true);
+    expect(await read(store().createReadStream(second))).toBe('second');
+    expect(await read(store().createReadStream(second, { start: 1, end: 3 }))).toBe('eco');
+    expect(await read(store().createReadStream(second, { start: 4, end: 100 }))).toBe('nd');
+    const empty = partKey('batches/b4/originals.pack', 12, 0);
+    expect((await store().get(empty)).length).toBe(0);
+    expect(await read(store().createReadStream(empty))).toBe('');
+    await expect(store().get(partKey('batches/b4/originals.pack', 13, 10))).rejects.toThrow(BlobNotFoundError); // past the pack's end
+    expect(await store().exists(partKey('batches/none/originals.pack', 0, 1))).toBe(false);
+    await expect(store().get(partKey('batches/none/originals.pack', 0, 1))).rejects.toThrow();
   });
 
   it('moves a file in', async () => {
