@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { inflateSync } from 'node:zlib';
+import { createInflate, inflateSync } from 'node:zlib';
+import { CorruptDocumentError } from '@docproc/catalog';
 import { greyscalePage, placeOnPage, type PageSource, type Placement } from './page-image';
 import type { GreyImage } from './skew';
 import { PDFArray, PDFBool, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, decodePDFRawStream, type PDFPage } from '@cantoo/pdf-lib';
@@ -9,12 +10,13 @@ import { PDFArray, PDFBool, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStre
  * A page that is one scanned image and nothing else, as the PDF stores it: a JPEG, 1-bit
  * data wrapped as a TIFF (CCITT fax data, as office and archive scanners write it, or
  * inflated 1-bit rows), both of which sharp decodes; JBIG2 data, which pdf.js's standalone
- * decoder reads (decodeScan); or raw 8-bit pixels.
+ * decoder reads (decodeScan); or 8-bit pixels, kept deflated until their page is decoded
+ * (a document's pages are not all held inflated at once: a 9000 x 9000 RGB page is 243 MB).
  */
 export type ScannedImage = { width: number; height: number; dpi: number; placement: Placement | null } & (
   | { kind: 'jpeg' | 'tiff'; bytes: Buffer }
   | { kind: 'jbig2'; bytes: Buffer; globals: Buffer | null; blackIsOne: boolean }
-  | { kind: 'raw'; pixels: Buffer; channels: 1 | 3 }
+  | { kind: 'flate'; bytes: Buffer; channels: 1 | 3 }
 );
 
 /** A filter's one name, or the one name of a one-element array; null for none, undefined for a chain. */
@@ -176,11 +178,7 @@ function scanOf(doc: PDFDocument, page: PDFPage): ScannedImage | null {
     if (rows.length < Math.ceil(width / 8) * height) return null;
     return { kind: 'tiff', bytes: bilevelTiff(rows, width, height, 1, swapped), ...common };
   }
-  if (bits === 8 && decode === undefined) {
-    const pixels = inflateSync(image.contents);
-    if (pixels.length !== width * height * channels) return null;
-    return { kind: 'raw', pixels, channels: channels as 1 | 3, ...common };
-  }
+  if (bits === 8 && decode === undefined) return { kind: 'flate', bytes: Buffer.from(image.contents), channels: channels as 1 | 3, ...common };
   return null;
 }
 
@@ -189,13 +187,65 @@ function scanOf(doc: PDFDocument, page: PDFPage): ScannedImage | null {
  * off the page's edges), refused past `maxPixels`. JBIG2 is decoded on the scans thread.
  */
 export async function decodeScan(scan: ScannedImage, maxPixels: number): Promise<GreyImage> {
-  const source: PageSource =
-    scan.kind === 'raw'
-      ? { kind: 'raw', pixels: scan.pixels, width: scan.width, height: scan.height, channels: scan.channels }
-      : { kind: 'encoded', bytes: scan.kind === 'jbig2' ? await jbig2Tiff(scan) : scan.bytes, maxPixels };
-  const grey = await greyscalePage(source);
+  const source: PageSource | null =
+    scan.kind === 'flate' ? null : { kind: 'encoded', bytes: scan.kind === 'jbig2' ? await jbig2Tiff(scan) : scan.bytes, maxPixels };
+  const grey = source ? await greyscalePage(source) : await inflatedGrey(scan as ScannedImage & { kind: 'flate' });
   return scan.placement ? placeOnPage(grey, scan.placement) : grey;
 }
+
+/**
+ * A deflated 8-bit image in greyscale, inflated as a stream and turned grey as it comes
+ * (as sharp makes grey): only the grey page is ever whole in memory, a third
+ * of an RGB page's bytes (a 9000 x 9000 page: 81 MB, not 243 MB inflated and again in sharp).
+ * Its size must be what it says.
+ */
+async function inflatedGrey(scan: ScannedImage & { kind: 'flate' }): Promise<GreyImage> {
+  const { width, height, channels } = scan;
+  const data = Buffer.alloc(width * height);
+  let filled = 0; // grey pixels written
+  const carry = Buffer.alloc(3); // an RGB pixel split across two chunks
+  let carried = 0;
+  const take = (chunk: Buffer) => {
+    if (channels === 1) {
+      filled += chunk.copy(data, filled);
+      return;
+    }
+    let i = 0;
+    if (carried > 0) {
+      i = Math.min(3 - carried, chunk.length);
+      chunk.copy(carry, carried, 0, i);
+      carried += i;
+      if (carried < 3) return;
+      if (filled < data.length) data[filled++] = luma(carry[0]!, carry[1]!, carry[2]!);
+      carried = 0;
+    }
+    const whole = i + Math.floor((chunk.length - i) / 3) * 3;
+    const end = Math.min(whole, i + (data.length - filled) * 3);
+    for (; i < end; i += 3) data[filled++] = luma(chunk[i]!, chunk[i + 1]!, chunk[i + 2]!);
+    carried = end === whole ? chunk.length - whole : 0;
+    if (carried > 0) chunk.copy(carry, 0, whole);
+  };
+  await new Promise<void>((done, fail) => {
+    const inflater = createInflate();
+    inflater
+      .on('data', take)
+      .on('end', done)
+      .on('error', (err: Error) => fail(new CorruptDocumentError(`a page's image data cannot be inflated: ${err.message}`)));
+    inflater.end(scan.bytes);
+  });
+  if (filled < data.length) throw new CorruptDocumentError(`a page's image holds ${filled} of its ${width} x ${height} pixels`);
+  return { data, width, height };
+}
+
+/** sRGB to linear light, per 8-bit value; and linear light back to 8-bit sRGB, in 65,536 steps. */
+const LINEAR = Float64Array.from({ length: 256 }, (_, v) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+const SRGB_STEPS = 65_535;
+const SRGB = Uint8Array.from({ length: SRGB_STEPS + 1 }, (_, i) => {
+  const y = i / SRGB_STEPS;
+  return Math.round(255 * (y <= 0.0031308 ? 12.92 * y : 1.055 * y ** (1 / 2.4) - 0.055));
+});
+/** A pixel's grey as sharp (libvips) makes it: Rec. 709 luminance in linear light, back to sRGB. */
+const luma = (r: number, g: number, b: number) => SRGB[Math.round((0.2126 * LINEAR[r]! + 0.7152 * LINEAR[g]! + 0.0722 * LINEAR[b]!) * SRGB_STEPS)]!;
 
 const THREAD_ENTRY = resolve(__dirname, '..', 'dist', 'scans-thread.js');
 
@@ -221,7 +271,6 @@ export async function scannedImages(bytes: Buffer): Promise<(ScannedImage | null
   // the bytes came over as Uint8Arrays (their memory handed over, not copied): Buffers again
   return answer.images.map((image) => {
     if (!image) return null;
-    if (image.kind === 'raw') return { ...image, pixels: asBuffer(image.pixels) };
     if (image.kind === 'jbig2') return { ...image, bytes: asBuffer(image.bytes), globals: image.globals && asBuffer(image.globals) };
     return { ...image, bytes: asBuffer(image.bytes) };
   });

@@ -32,7 +32,6 @@ function buffersOf(answer: ScansAnswer): ArrayBuffer[] {
   if ('images' in answer) {
     answer.images = answer.images.map((image) => {
       if (!image) return null;
-      if (image.kind === 'raw') return { ...image, pixels: take(image.pixels) };
       if (image.kind === 'jbig2') return { ...image, bytes: take(image.bytes), globals: image.globals && take(image.globals) };
       return { ...image, bytes: take(image.bytes) };
     });

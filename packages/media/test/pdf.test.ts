@@ -132,6 +132,23 @@ describe('readPdf (pdf.js on a worker thread)', () => {
     expect(await scannedImages(Buffer.from('%PDF-1.4 broken'))).toEqual([]);
   });
 
+  it('decodes an 8-bit Flate scan, grey or RGB, to the grey sharp makes of the same pixels (within 1 of 255), and refuses one cut short', async () => {
+    const { data, info } = await sharp(await renderTextPng(['Deflated scan 42'], { width: 700 }))
+      .tint({ r: 230, g: 200, b: 120 })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const rgb = { kind: 'pixels' as const, pixels: data, channels: 3 as const, width: info.width, height: info.height };
+    const expected = await greyscalePage({ kind: 'raw', pixels: data, width: info.width, height: info.height, channels: 3 });
+    const [scanRgb, scanGrey] = await scannedImages(makePdf([rgb, { ...rgb, pixels: expected.data, channels: 1 }]));
+    expect(scanRgb).toMatchObject({ kind: 'flate', channels: 3, width: info.width, height: info.height });
+    const fromRgb = (await decodeScan(scanRgb!, 1e8)).data;
+    expect(Math.max(...fromRgb.map((v, i) => Math.abs(v - expected.data[i]!)))).toBeLessThanOrEqual(1);
+    expect((await decodeScan(scanGrey!, 1e8)).data.equals(expected.data)).toBe(true);
+    const [short] = await scannedImages(makePdf([{ ...rgb, pixels: data.subarray(0, data.length - 10) }]));
+    await expect(decodeScan(short!, 1e8)).rejects.toThrow(CorruptDocumentError);
+  });
+
   (hasFaxTools() ? it : it.skip)('decodes a CCITT Group 4 scan (as scanners write them) as pdf.js renders it, without rendering', async () => {
     const png = await renderTextPng(['Invoice INV-2024-0042', 'Harbour authority figures'], { width: 2480 });
     const info = await sharp(png).metadata();

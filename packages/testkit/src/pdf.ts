@@ -21,7 +21,9 @@ export type PdfPageSpec =
   /** A scanned page: a JPEG, laid upright over the page, or turned `turn` degrees clockwise about its centre (as skew.pdf is). */
   | { kind: 'image'; jpeg: Buffer; width: number; height: number; dpi?: number; turn?: number }
   /** A 1-bit scan, blank, Flate-compressed: huge ones take a few kilobytes (a monochrome scan at 1,200 dpi and more). */
-  | { kind: 'bitmap'; width: number; height: number; dpi?: number };
+  | { kind: 'bitmap'; width: number; height: number; dpi?: number }
+  /** 8-bit pixels (grey, or RGB), Flate-compressed: a scan as some scanners and converters store it. */
+  | { kind: 'pixels'; pixels: Buffer; channels: 1 | 3; width: number; height: number; dpi?: number };
 
 const LETTER = { width: 612, height: 792 };
 
@@ -122,10 +124,15 @@ export function makePdf(pages: PdfPageSpec[], options: { encrypt?: boolean } = {
               `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace ${jpegColourSpace(page.jpeg)} /BitsPerComponent 8 /Filter /DCTDecode`,
               page.jpeg,
             )
-          : stream(
-              `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode`,
-              deflateSync(Buffer.alloc(Math.ceil(page.width / 8) * page.height, 0xff)),
-            );
+          : page.kind === 'pixels'
+            ? stream(
+                `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /Device${page.channels === 1 ? 'Gray' : 'RGB'} /BitsPerComponent 8 /Filter /FlateDecode`,
+                deflateSync(page.pixels),
+              )
+            : stream(
+                `/Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode`,
+                deflateSync(Buffer.alloc(Math.ceil(page.width / 8) * page.height, 0xff)),
+              );
       const w = (page.width / dpi) * 72;
       const h = (page.height / dpi) * 72;
       const turn = (((page.kind === 'image' && page.turn) || 0) * Math.PI) / 180;
