@@ -73,7 +73,8 @@ function prose(seed: number, lines: number): string[] {
 }
 
 interface Page {
-  png: Buffer;
+  /** 8-bit grey PGM, as preprocessing stores a page. */
+  pgm: Buffer;
   truth: string;
 }
 
@@ -82,8 +83,8 @@ async function makePage(index: number): Promise<Page> {
   const lines = prose(index + 1, 40);
   const rendered = await renderTextPng(lines, { font: FONTS[index % FONTS.length], fontSize: 46, width: 2550 });
   const grey = await greyscalePage({ kind: 'image', bytes: rendered, page: 0, maxPixels: 1e9 });
-  const { png } = await finishPage(grey, { turn: 0, straighten: 0, scale: 1, binarize: false });
-  return { png, truth: lines.join('\n') };
+  const { pgm } = await finishPage(grey, { turn: 0, straighten: 0, scale: 1, binarize: false });
+  return { pgm, truth: lines.join('\n') };
 }
 
 /** Debian's tessdata (tesseract-ocr-eng): the "fast" LSTM model. */
@@ -102,8 +103,8 @@ async function native(pages: Page[], dir: string, tessdataDir: string): Promise<
   const texts: string[] = [];
   const started = process.hrtime.bigint();
   for (const [i, page] of pages.entries()) {
-    const file = join(dir, `page-${i}.png`);
-    writeFileSync(file, page.png);
+    const file = join(dir, `page-${i}.pgm`);
+    writeFileSync(file, page.pgm);
     const args = [file, 'stdout', '--tessdata-dir', tessdataDir, '-l', 'eng', '--dpi', '300'];
     const { stdout } = await run('tesseract', args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, maxBuffer: 1 << 24 });
     texts.push(stdout);
@@ -149,7 +150,7 @@ async function docproc(pages: Page[], processes: number, tessdataDir?: string): 
     const pre: PreprocessResult = { mediaType: 'application/pdf', pages: [] };
     for (const [index, page] of pages.entries()) {
       const key = blobKeys.page(batchId, documentId, index);
-      await blobs.put(key, page.png);
+      await blobs.put(key, page.pgm);
       pre.pages.push(preparedPage(index, { blobKey: key, width: 2550, height: 0 }));
     }
     const payload: StepPayload = { batchId, documentId, step: 'preprocess', pipeline, name: 'bench.pdf', blobKey, options: {} };

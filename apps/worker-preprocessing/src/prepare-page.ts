@@ -27,7 +27,7 @@ export interface PageSettings {
 }
 
 export interface PreparedPage {
-  png: Buffer;
+  pgm: Buffer;
   width: number;
   height: number;
   /** Degrees turned clockwise by orientation detection. */

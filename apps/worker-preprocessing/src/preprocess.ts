@@ -104,7 +104,7 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
     const started = Date.now();
     const prepared = await preparePage(grey, density, page, orientation, ctx.signal, stages);
     const key = blobKeys.page(batchId, documentId, index);
-    await stages.time('store', () => ctx.blobs.put(key, prepared.png));
+    await stages.time('store', () => ctx.blobs.put(key, prepared.pgm));
     await done(
       {
         index,

@@ -90,8 +90,20 @@ export function greyPgm(grey: GreyImage): Buffer {
   return Buffer.concat([Buffer.from(`P5\n${grey.width} ${grey.height}\n255\n`, 'ascii'), grey.data]);
 }
 
-/** Any image sharp reads (a stored page PNG), as PGM. */
+const PGM_HEADER = /^P5\s+(\d+)\s+(\d+)\s+255\s/;
+
+/** A PGM of 8-bit grey (as greyPgm writes it), as a grey image; null when it is not one. */
+export function readPgm(bytes: Buffer): GreyImage | null {
+  const header = PGM_HEADER.exec(bytes.subarray(0, 32).toString('latin1'));
+  if (!header) return null;
+  const [width, height] = [Number(header[1]), Number(header[2])];
+  const data = bytes.subarray(header[0].length);
+  return data.length === width * height ? { data, width, height } : null;
+}
+
+/** Any image sharp reads, as PGM; a page stored as PGM (finishPage's) as it is. */
 export async function toPgm(image: Buffer): Promise<Buffer> {
+  if (readPgm(image)) return image;
   const { data, info } = await sharp(image).greyscale().extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return greyPgm({ data, width: info.width, height: info.height });
 }
@@ -179,8 +191,13 @@ export async function turnPage(grey: GreyImage, degrees: number): Promise<GreyIm
   return degrees % 360 === 0 ? grey : stage(grey, (image) => image.rotate(degrees));
 }
 
-/** Turns, straightens, scales, normalises (and optionally binarises) the page: the PNG that OCR reads. */
-export async function finishPage(grey: GreyImage, options: FinishOptions): Promise<{ png: Buffer; width: number; height: number }> {
+/**
+ * Turns, straightens, scales, normalises (and optionally binarises) the page: the page OCR
+ * reads, as 8-bit grey PGM — what both Tesseracts read as it is, so the page goes from
+ * preprocessing to OCR without an image codec between them (a PNG cost ~0.03 s of CPU to
+ * write and ~0.01 s to read a 300-dpi page).
+ */
+export async function finishPage(grey: GreyImage, options: FinishOptions): Promise<{ pgm: Buffer; width: number; height: number }> {
   let page = grey;
   if (options.turn % 360 !== 0) page = await stage(page, (image) => image.rotate(options.turn));
   if (options.straighten !== 0) {
@@ -191,8 +208,13 @@ export async function finishPage(grey: GreyImage, options: FinishOptions): Promi
     page = await stage(page, (image) => image.resize({ width, kernel: options.scale > 1 ? 'cubic' : 'lanczos3' }));
   }
   page = normalise(page);
-  let out = rawOf(page);
-  if (options.binarize) out = out.threshold(otsuThreshold(page));
-  const png = await out.toColourspace('b-w').png({ compressionLevel: 2 }).toBuffer();
-  return { png, width: page.width, height: page.height };
+  if (options.binarize) page = threshold(page, otsuThreshold(page));
+  return { pgm: greyPgm(page), width: page.width, height: page.height };
+}
+
+/** Black below `level`, white from it (as sharp's threshold). */
+function threshold(grey: GreyImage, level: number): GreyImage {
+  const out = Buffer.allocUnsafe(grey.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = grey.data[i]! >= level ? 255 : 0;
+  return { data: out, width: grey.width, height: grey.height };
 }

@@ -1,5 +1,16 @@
 import sharp from 'sharp';
-import { USABLE_TEXT_SCORE, estimateSkew, greyscalePage, pageScale, scoreTextLayer, shrink, speckleRatio } from '@docproc/media';
+import {
+  USABLE_TEXT_SCORE,
+  estimateSkew,
+  finishPage,
+  greyscalePage,
+  pageScale,
+  readPgm,
+  scoreTextLayer,
+  shrink,
+  speckleRatio,
+  toPgm,
+} from '@docproc/media';
 import { renderTextPng } from '@docproc/testkit';
 
 const LINES = [
@@ -87,5 +98,22 @@ describe('scoreTextLayer', () => {
     const earlier = score('The treasurer presented the annual accounts of the harbour.', { invisibleShare: 1 });
     expect(earlier.score).toBeGreaterThanOrEqual(USABLE_TEXT_SCORE);
     expect(earlier.score).toBeLessThan(1);
+  });
+});
+
+describe('finishPage', () => {
+  it('hands OCR an 8-bit grey PGM (binarised: black and white only, as sharp thresholds), which toPgm passes on as it is', async () => {
+    const png = await renderTextPng(['Raw grey between steps'], { width: 500 });
+    const grey = await greyscalePage({ kind: 'image', bytes: png, page: 0, maxPixels: 1e8 });
+    const { pgm, width, height } = await finishPage(grey, { turn: 90, straighten: 0, scale: 0.5, binarize: false });
+    expect([width, height]).toEqual([Math.round(grey.height * 0.5), 250]);
+    const page = readPgm(pgm)!;
+    expect([page.width, page.height, page.data.length]).toEqual([width, height, width * height]);
+    expect(await toPgm(pgm)).toBe(pgm);
+    expect(readPgm(await toPgm(png))).toMatchObject({ width: grey.width, height: grey.height });
+
+    const binary = readPgm((await finishPage(grey, { turn: 0, straighten: 0, scale: 1, binarize: true })).pgm)!;
+    expect(new Set(binary.data)).toEqual(new Set([0, 255]));
+    expect(readPgm(Buffer.from('P5\n4 4\n255\n1234'))).toBeNull(); // cut short
   });
 });

@@ -7,7 +7,8 @@ export const blobKeys = {
   original: (batchId: string, documentId: string) => `batches/${batchId}/originals/${documentId}`,
   /** The small uploaded files of a batch, packed in one blob (each document's key names its part: blob-parts.ts). */
   originalsPack: (batchId: string) => `batches/${batchId}/originals.pack`,
-  page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.png`,
+  /** A prepared page, 8-bit grey PGM (media's finishPage). */
+  page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.pgm`,
   result: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/results/${step}.json`,
   /** The page results of a paged step, kept until the pages are put together ... */
   pageResults: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/page-results/${step}`,
