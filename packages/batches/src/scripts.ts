@@ -150,9 +150,12 @@ if startHere and (not docStatus or (FINAL[docStatus] and (tonumber(doc[3]) or 0)
 local b = redis.call('HMGET', KEYS[1], 'status', 'tenant', 'total', 'completed', 'failed', 'cancelled')
 local batchStatus = b[1]
 if docStatus and batchStatus == 'queued' then
+  -- a batch runs from its first task's start (this run's, when its start is recorded here)
+  local since = now
+  if startHere then since = ARGV[SPAN + 5] end
   batchStatus = 'running'
-  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', now)
-  batchEvent(KEYS[1], KEYS[3], maxlen, 'running', now)
+  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', since)
+  batchEvent(KEYS[1], KEYS[3], maxlen, 'running', since)
 end
 local changes = {step .. '.status', stepStatus, step .. '.finishedAt', now, step .. '.attempts', attempts}
 if startHere then

@@ -148,6 +148,13 @@ describe('step workers chaining real BullMQ queues', () => {
     const events = await readEvents(connection, store.keys.events('ok'), '0', 1000);
     expect(events[0]).toMatchObject({ type: 'batch', data: { status: 'running' } });
     expect(events.at(-1)).toMatchObject({ type: 'batch', data: { status: 'completed', completed: 2 } });
+    // these short tasks had their start recorded with their end: each 'running' before its end, stamped with the run's start
+    const firstStart = Math.min(...events.filter((e) => e.type === 'task').map((e) => Date.parse(String(e.data.started))));
+    expect(Date.parse(batch.startedAt!)).toBe(firstStart);
+    const running = events.findIndex((e) => e.type === 'step' && e.data.status === 'running');
+    const ended = events.findIndex((e) => e.type === 'step' && e.data.status === 'completed');
+    expect(running).toBeGreaterThan(0);
+    expect(running).toBeLessThan(ended);
   });
 
   it('fails a bad document alone, without retries, and the batch goes on', async () => {
