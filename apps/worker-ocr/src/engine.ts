@@ -18,12 +18,22 @@ export interface RecognizeOptions {
   signal?: AbortSignal;
 }
 
+/** A line as Tesseract's layout analysis found it, with its words. */
+export interface TsvLine {
+  words: OcrWord[];
+  bbox: OcrWord['bbox'];
+}
+
 /** What an engine reads off one page. */
 export interface RecognizedPage {
   text: string;
   /** Mean word confidence, 0-100 (0 without words). */
   confidence: number;
   words: OcrWord[];
+  /** The page's lines (layout analysis reads them). */
+  lines: TsvLine[];
+  /** Blocks Tesseract set apart but found no words in: pictures. */
+  pictures: OcrWord['bbox'][];
   hocr?: string;
 }
 
@@ -46,19 +56,34 @@ export function meanWordConfidence(words: OcrWord[]): number {
 }
 
 /**
- * Words from Tesseract's TSV output (both engines give it): level 5 rows are
- * words with their box and confidence.
+ * Words, lines and empty blocks from Tesseract's TSV output (both engines give it):
+ * level 2 rows are blocks, level 4 lines, level 5 words with their box and confidence.
  */
-export function wordsFromTsv(tsv: string): OcrWord[] {
+export function readTsv(tsv: string): Pick<RecognizedPage, 'words' | 'lines' | 'pictures'> {
   const words: OcrWord[] = [];
-  for (const line of tsv.split('\n')) {
-    const cols = line.split('\t');
-    if (cols[0] !== '5' || cols.length < 12) continue;
+  const lines = new Map<string, TsvLine>();
+  const blocks = new Map<string, { bbox: OcrWord['bbox']; words: number }>();
+  for (const row of tsv.split('\n')) {
+    const cols = row.split('\t');
+    if (cols.length < 12) continue;
+    const [left, top, width, height] = cols.slice(6, 10).map(Number) as [number, number, number, number];
+    const bbox = { x0: left, y0: top, x1: left + width, y1: top + height };
+    const block = cols.slice(1, 3).join('.');
+    if (cols[0] === '2') blocks.set(block, { bbox, words: 0 });
+    if (cols[0] === '4') lines.set(cols.slice(1, 5).join('.'), { words: [], bbox });
+    if (cols[0] !== '5') continue;
     const text = cols.slice(11).join('\t').trim();
     const confidence = Number(cols[10]);
     if (!text || !(confidence >= 0)) continue;
-    const [left, top, width, height] = cols.slice(6, 10).map(Number) as [number, number, number, number];
-    words.push({ text, confidence: Math.round(confidence * 100) / 100, bbox: { x0: left, y0: top, x1: left + width, y1: top + height } });
+    const word = { text, confidence: Math.round(confidence * 100) / 100, bbox };
+    words.push(word);
+    lines.get(cols.slice(1, 5).join('.'))?.words.push(word);
+    const owner = blocks.get(block);
+    if (owner) owner.words++;
   }
-  return words;
+  return {
+    words,
+    lines: [...lines.values()].filter((l) => l.words.length > 0),
+    pictures: [...blocks.values()].filter((b) => b.words === 0).map((b) => b.bbox),
+  };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RetryableError, StepTimeoutError } from '@docproc/catalog';
-import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
+import { meanWordConfidence, readTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
 
 /** Runs the binary; `code` is its exit code, or the spawn error's code ("ENOENT") when it could not start. */
 function run(
@@ -82,8 +82,8 @@ export class NativeTesseractEngine implements OcrEngine {
         readFile(`${out}.tsv`, 'utf8'),
         options.hocr ? readFile(`${out}.hocr`, 'utf8') : Promise.resolve(undefined),
       ]);
-      const words = wordsFromTsv(tsv);
-      return { text, confidence: meanWordConfidence(words), words, ...(hocr ? { hocr } : {}) };
+      const read = readTsv(tsv);
+      return { text, confidence: meanWordConfidence(read.words), ...read, ...(hocr ? { hocr } : {}) };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

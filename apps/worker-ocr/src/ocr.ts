@@ -11,7 +11,9 @@ import { decodeImagePages, toPgm } from '@docproc/media';
 import type { Config } from '@docproc/config';
 import { Stages, type StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
+import { assembleLayout, plainTextLayout, readPageLayout, writeLayout, writePageLayout } from '@docproc/layout';
 import type { OcrEngine, RecognizeOptions } from './engine';
+import { ocrPageLayout } from './page-layout';
 import { searchablePdf } from './searchable-pdf';
 
 export type PageText = OcrResult['pages'][number];
@@ -57,6 +59,9 @@ export function meanConfidence(pages: OcrResult['pages']): number {
   return pages.some((p) => p.source === 'text-layer' && p.text.trim() !== '') ? 100 : 0;
 }
 
+/** Whether the job asks for `output` (its options, else the platform's default). */
+const wants = (ctx: StepContext, settings: OcrSettings, output: OcrOutput) => (ctx.payload.options.output ?? settings.outputs).includes(output);
+
 function recognizeOptions(ctx: StepContext, settings: OcrSettings): RecognizeOptions {
   const { languages, psm, oem, hocr } = ctx.payload.options;
   return { languages: languages ?? settings.defaultLanguages, psm, oem, hocr, timeoutMs: settings.pageTimeoutMs, signal: ctx.signal };
@@ -66,7 +71,10 @@ function recognizeOptions(ctx: StepContext, settings: OcrSettings): RecognizeOpt
 async function readPage(ctx: StepContext, page: PreprocessResult['pages'][number], engine: OcrEngine, settings: OcrSettings): Promise<PageText> {
   const { index } = page;
   // Preprocessing took the layer only where it could be trusted (or was told to): its score is the confidence.
-  if (page.text !== null) return { index, text: page.text, confidence: Math.round((page.textScore ?? 1) * 100), words: [], source: 'text-layer' };
+  if (page.text !== null) {
+    const layoutKey = page.layoutKey ? { layoutKey: page.layoutKey } : {};
+    return { index, text: page.text, confidence: Math.round((page.textScore ?? 1) * 100), words: [], source: 'text-layer', ...layoutKey };
+  }
   if (page.blobKey === null) return { index, text: '', confidence: 0, words: [], source: 'ocr' };
   const started = Date.now();
   const options = { ...recognizeOptions(ctx, settings), dpi: page.dpi };
@@ -78,8 +86,28 @@ async function readPage(ctx: StepContext, page: PreprocessResult['pages'][number
     result.hocrKey = blobKeys.hocr(ctx.payload.batchId, ctx.payload.documentId, index);
     await ctx.blobs.put(result.hocrKey, read.hocr);
   }
+  if (wants(ctx, settings, 'layout')) {
+    result.layoutKey = blobKeys.pageLayout(ctx.payload.batchId, ctx.payload.documentId, index);
+    const layout = await stages.time('layout', async () => ocrPageLayout(index, pgm, read, page.dpi));
+    await writePageLayout(ctx.blobs, result.layoutKey, layout);
+  }
   ctx.logger.info('page recognised', { page: index, ms: Date.now() - started, words: read.words.length, engine: engine.name, stages });
   return result;
+}
+
+/** The document's layout from its pages' (a page without one, as its text in paragraphs), stored. */
+async function withLayout(ctx: StepContext, result: OcrResult): Promise<OcrResult> {
+  const started = Date.now();
+  const pages = await Promise.all(
+    result.pages.map(async (page) =>
+      page.layoutKey ? readPageLayout(ctx.blobs, page.layoutKey) : { ...plainTextLayout(page.text).pages[0]!, index: page.index },
+    ),
+  );
+  const layoutKey = blobKeys.layout(ctx.payload.batchId, ctx.payload.documentId);
+  const layout = result.pages.length === 0 ? plainTextLayout(result.text) : assembleLayout(pages);
+  await writeLayout(ctx.blobs, layoutKey, layout);
+  ctx.logger.info('layout made', { pages: pages.length, blocks: layout.pages.reduce((n, p) => n + p.blocks.length, 0), ms: Date.now() - started });
+  return { ...result, layoutKey };
 }
 
 /** Plain text passes through OCR as one page, certain. */
@@ -98,9 +126,10 @@ export function combinePages(pages: PageText[], engine: string, languages: strin
  * (it needs the pages as preprocessing made them, to place the words back on the original).
  */
 export async function combineDocument(ctx: StepContext, pages: PageText[], engine: string, settings: OcrSettings): Promise<OcrResult> {
-  const result = combinePages(pages, engine, ctx.payload.options.languages ?? settings.defaultLanguages);
+  let result = combinePages(pages, engine, ctx.payload.options.languages ?? settings.defaultLanguages);
+  if (wants(ctx, settings, 'layout')) result = await withLayout(ctx, result);
   const pre = await ctx.resultOf('preprocess');
-  if (!(ctx.payload.options.output ?? settings.outputs).includes('pdf') || !pre || pre.mediaType === 'text/plain') return result;
+  if (!wants(ctx, settings, 'pdf') || !pre || pre.mediaType === 'text/plain') return result;
   const started = Date.now();
   const pdf = await searchablePdf(await ctx.blobs.get(ctx.payload.blobKey), pre, result);
   const pdfKey = blobKeys.searchablePdf(ctx.payload.batchId, ctx.payload.documentId);
@@ -122,6 +151,11 @@ export async function ocrPage(ctx: StepContext, engine: OcrEngine, settings: Ocr
  * image itself (images only).
  */
 export async function ocr(ctx: StepContext, engine: OcrEngine, settings: OcrSettings): Promise<OcrResult> {
+  const result = await readDocument(ctx, engine, settings);
+  return wants(ctx, settings, 'layout') ? withLayout(ctx, result) : result;
+}
+
+async function readDocument(ctx: StepContext, engine: OcrEngine, settings: OcrSettings): Promise<OcrResult> {
   const languages = recognizeOptions(ctx, settings).languages;
   const pre = await ctx.resultOf('preprocess');
   if (pre) {
@@ -143,8 +177,14 @@ export async function ocr(ctx: StepContext, engine: OcrEngine, settings: OcrSett
   const pages: PageText[] = [];
   for (const image of decoded) {
     ctx.signal.throwIfAborted();
-    const read = await engine.recognize(await toPgm(image.png), recognizeOptions(ctx, settings));
-    pages.push({ index: image.index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' });
+    const pgm = await toPgm(image.png);
+    const read = await engine.recognize(pgm, recognizeOptions(ctx, settings));
+    const page: PageText = { index: image.index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' };
+    if (wants(ctx, settings, 'layout')) {
+      page.layoutKey = blobKeys.pageLayout(ctx.payload.batchId, ctx.payload.documentId, image.index);
+      await writePageLayout(ctx.blobs, page.layoutKey, ocrPageLayout(image.index, pgm, read, null));
+    }
+    pages.push(page);
     await ctx.progress(Math.round((pages.length / decoded.length) * 100));
   }
   return combinePages(pages, engine.name, languages);

@@ -1,6 +1,6 @@
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import { TESSERACT_QUIET, untilStopped } from '@docproc/runtime';
-import { meanWordConfidence, wordsFromTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
+import { meanWordConfidence, readTsv, type OcrEngine, type RecognizedPage, type RecognizeOptions } from './engine';
 import { installedLanguagePackages, languagePath, systemLanguagePath, systemLanguages } from './tessdata';
 
 export interface TesseractEngineOptions {
@@ -68,8 +68,8 @@ export class TesseractEngine implements OcrEngine {
       timeout: { ms: options.timeoutMs, message: `OCR of the page took longer than ${options.timeoutMs} ms` },
       onStop: () => this.close(), // the only way to stop a page tesseract.js is reading
     });
-    const words = wordsFromTsv(data.tsv ?? '');
-    return { text: data.text, confidence: meanWordConfidence(words), words, ...(options.hocr && data.hocr ? { hocr: data.hocr } : {}) };
+    const read = readTsv(data.tsv ?? '');
+    return { text: data.text, confidence: meanWordConfidence(read.words), ...read, ...(options.hocr && data.hocr ? { hocr: data.hocr } : {}) };
   }
 
   async languages(): Promise<string[]> {

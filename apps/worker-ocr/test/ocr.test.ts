@@ -9,7 +9,7 @@ import {
 } from '@docproc/catalog';
 import { toPgm } from '@docproc/media';
 import { missingWords, renderTextPng, stepContext } from '@docproc/testkit';
-import { wordsFromTsv } from '../src/engine';
+import { readTsv } from '../src/engine';
 import { NativeTesseractEngine } from '../src/native-engine';
 import { loadConfig } from '@docproc/config';
 import { combinePages, meanConfidence, ocr, ocrPage, ocrSettings } from '../src/ocr';
@@ -153,7 +153,7 @@ describe('ocr with tesseract.js (offline language data)', () => {
   it('parses Tesseract TSV into words with boxes', () => {
     const tsv =
       'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n4\t1\t1\t1\t1\t0\t10\t20\t300\t40\t-1\t\n5\t1\t1\t1\t1\t1\t10\t20\t90\t40\t96.5\tHello\n5\t1\t1\t1\t1\t2\t110\t20\t80\t40\t-1\t \n';
-    expect(wordsFromTsv(tsv)).toEqual([{ text: 'Hello', confidence: 96.5, bbox: { x0: 10, y0: 20, x1: 100, y1: 60 } }]);
+    expect(readTsv(tsv).words).toEqual([{ text: 'Hello', confidence: 96.5, bbox: { x0: 10, y0: 20, x1: 100, y1: 60 } }]);
   });
 });
 

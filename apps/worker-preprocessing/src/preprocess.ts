@@ -13,6 +13,7 @@ import { decodeScan, greyscalePage, imageInfo, readPdf, scannedImages, writtenWi
 import type { Config } from '@docproc/config';
 import { Stages, untilStopped, type StepContext } from '@docproc/runtime';
 import { blobKeys } from '@docproc/storage';
+import { analysePage, linesFromRuns, writePageLayout } from '@docproc/layout';
 import type { OrientationDetector } from './orientation';
 import { preparePage, type PageSettings } from './prepare-page';
 
@@ -24,6 +25,8 @@ export interface PreprocessSettings extends PageSettings {
   pageTimeoutMs: number;
   /** A text layer's letters are checked against these languages' scripts unless the job names its own. */
   languages: string[];
+  /** What every job makes unless it says (options.output): with `layout`, text pages get theirs here. */
+  outputs: Config['outputs'];
 }
 
 /** The step's settings, from the config. */
@@ -36,6 +39,7 @@ export function preprocessSettings(config: Config): PreprocessSettings {
     maxDocumentBytes: config.maxDocumentBytes,
     pageTimeoutMs: config.pageTimeoutMs,
     languages: config.ocrLanguages,
+    outputs: config.outputs,
     deskew: config.deskew,
     rotatePages: config.detectOrientation,
     uprightFromLines: config.ocrLanguages.every(writtenWithAscenders),
@@ -168,6 +172,7 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
             textLayer: options.textLayer ?? (options.forceOcr ? 'ignore' : 'auto'),
             languages: options.languages ?? settings.languages,
             scanPages: scans.flatMap((scan, index) => (scan ? [index] : [])),
+            geometry: (options.output ?? settings.outputs).includes('layout'),
           },
           limits,
           ctx.signal,
@@ -176,7 +181,7 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
       const stages = new Stages();
       const next = await stages.time('render', () => pdfPages.next());
       if (next.done) break;
-      const { index, count, rgba, width, height, dpi, text, textScore } = next.value;
+      const { index, count, rgba, width, height, dpi, text, textScore, geometry } = next.value;
       const scan = scans[index];
       if (rgba) {
         const grey = await stages.time('decode', () =>
@@ -204,7 +209,15 @@ export async function preprocess(ctx: StepContext, settings: PreprocessSettings,
         );
         await store(index, count, grey, { dpi: scan.dpi, known: true }, 0, { text, textScore }, stages);
       } else {
-        await done({ index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text, textScore }, count);
+        const page: StoredPage = { index, blobKey: null, width, height, rotation: 0, skewAngle: 0, despeckled: false, dpi, text, textScore };
+        if (geometry) {
+          // a text page's layout is read here, where its text runs and lines are
+          page.layoutKey = blobKeys.pageLayout(batchId, documentId, index);
+          const lines = linesFromRuns(geometry.runs);
+          const layout = analysePage({ index, width, height, source: 'text-layer', lines, rules: geometry.rules, figures: geometry.figures });
+          await writePageLayout(ctx.blobs, page.layoutKey, layout);
+        }
+        await done(page, count);
       }
     }
   } else {

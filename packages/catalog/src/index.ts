@@ -2,6 +2,7 @@ export * from './steps';
 export * from './models';
 export * from './payloads';
 export * from './results';
+export * from './layout';
 export * from './errors';
 export * from './job-options';
 export * from './dead-letter';

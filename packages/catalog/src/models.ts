@@ -82,7 +82,8 @@ export const classifyOptionSchema = z.union([
 export type ClassifyOption = z.infer<typeof classifyOptionSchema>;
 
 /** What a job can ask for besides text and JSON. */
-export const OUTPUTS = ['pdf'] as const;
+/** What a job can ask for besides text and JSON: a searchable PDF, the document's structure (layout, tables, Markdown, chunks). */
+export const OUTPUTS = ['pdf', 'layout'] as const;
 
 /** Per-job options, passed through to every step. An unknown key is refused (a typo must not pass silently). */
 export const jobOptionsSchema = z
@@ -128,7 +129,7 @@ export const jobOptionsSchema = z
     oem: z.number().int().min(0).max(3).optional(),
     /** ocr: keep each page's hOCR in the blob store and return its key. */
     hocr: z.boolean().optional(),
-    /** ocr: more to make than text and JSON — `pdf`: a searchable PDF (over DOCPROC_OUTPUT). */
+    /** ocr: more to make than text and JSON — `pdf`: a searchable PDF; `layout`: blocks in reading order, tables, Markdown and chunks (over DOCPROC_OUTPUT). */
     output: z.array(z.enum(OUTPUTS)).optional(),
     /** validate: the rules to check — `{ rules: [...] }` or `{ ruleset: "name" }` (over DOCPROC_RULESET and the minimum confidence). */
     validate: validateOptionSchema.optional(),

@@ -21,6 +21,8 @@ export const preprocessPageSchema = z.object({
   text: z.string().nullable().default(null),
   /** How far the page's text layer could be trusted (0..1), when it has one; taken from 0.75 under `auto`. */
   textScore: z.number().min(0).max(1).nullable().default(null),
+  /** Blob key of the page's layout (a LayoutPage), for a text-layer page when the job asked for output "layout". */
+  layoutKey: z.string().optional(),
 });
 export type PreprocessPage = z.infer<typeof preprocessPageSchema>;
 
@@ -41,6 +43,8 @@ export const ocrResultSchema = z.object({
   languages: z.array(z.string()),
   /** Blob key of the searchable PDF, when the job asked for output "pdf". */
   pdfKey: z.string().optional(),
+  /** Blob key of the document's layout (a Layout), when the job asked for output "layout". */
+  layoutKey: z.string().optional(),
   pages: z.array(
     z.object({
       index: z.number().int().min(0),
@@ -51,6 +55,8 @@ export const ocrResultSchema = z.object({
       source: z.enum(['ocr', 'text-layer']).default('ocr'),
       /** Blob key of the page's hOCR, when asked for with options.hocr. */
       hocrKey: z.string().optional(),
+      /** Blob key of the page's layout (a LayoutPage), when the job asked for output "layout". */
+      layoutKey: z.string().optional(),
     }),
   ),
 });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { STEPS, type StepName } from '@docproc/catalog';
+import { OUTPUTS, STEPS, type StepName } from '@docproc/catalog';
 
 const listOfStrings = z.preprocess(
   (v) =>
@@ -246,8 +246,8 @@ export const settings = {
   /** Where the health endpoint listens: every interface, as probes come from outside the pod. */
   healthHost: { env: 'DOCPROC_HEALTH_HOST', schema: z.string().min(1).default('0.0.0.0') },
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },
-  /** What every job makes besides text and JSON unless it says (options.output): `pdf`, a searchable PDF. */
-  outputs: { env: 'DOCPROC_OUTPUT', schema: listOfStrings.pipe(z.array(z.enum(['pdf']))).default([]) },
+  /** What every job makes besides text and JSON unless it says (options.output): `pdf`, a searchable PDF; `layout`, the document's structure. */
+  outputs: { env: 'DOCPROC_OUTPUT', schema: listOfStrings.pipe(z.array(z.enum(OUTPUTS))).default([]) },
   dateOrder: { env: 'DOCPROC_DATE_ORDER', schema: z.enum(['DMY', 'MDY']).default('DMY') },
   phoneRegion: {
     env: 'DOCPROC_PHONE_REGION',

@@ -19,3 +19,5 @@ export {
 export { speckleRatio } from './speckle';
 export { decodeScan, scannedImages, type ScannedImage } from './pdf-scans';
 export { lineShape, uprightByLines, type LineShape } from './line-shape';
+export { findRules, strokeWidth } from './rulings';
+export type { Box, PageGeometry } from './pdf-protocol';

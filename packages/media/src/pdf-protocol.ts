@@ -20,6 +20,22 @@ export interface PdfThreadInput {
   languages: string[];
   /** Pages whose scanned image the caller decodes itself: of these the thread reads only the text layer. */
   scanPages: number[];
+  /** Also read each text page's geometry (runs, rules, pictures) for layout analysis. */
+  geometry: boolean;
+}
+
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** A page's text runs, ruling lines and pictures in pixels at the page's resolution (page-geometry.ts). */
+export interface PageGeometry {
+  runs: { text: string; bbox: Box; bold: boolean }[];
+  rules: Box[];
+  figures: Box[];
 }
 
 export interface PdfPageMessage {
@@ -38,6 +54,8 @@ export interface PdfPageMessage {
   textScore: number | null;
   /** RGBA pixels, width x height, when the page was rendered. */
   pixels?: Uint8Array;
+  /** The text page's geometry, when asked for and its text layer was taken. */
+  geometry?: PageGeometry;
 }
 
 export type PdfThreadMessage =

@@ -9,6 +9,7 @@
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PdfThreadInput, PdfThreadMessage, PdfPageMessage } from './pdf-protocol';
+import { pageGeometry } from './page-geometry';
 import { USABLE_TEXT_SCORE, scoreTextLayer, type TextLayerSample } from './text-layer';
 
 const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
@@ -130,6 +131,7 @@ async function renderPage(
       text: layer.text,
       textScore: layer.score,
     };
+    if (layer.taken && input.geometry) message.geometry = await pageGeometry(page, dpi, OPS);
     if (layer.taken || input.scanPages.includes(index)) return { message, transfer: [] };
     await checkImages(page, index, input, OPS);
 

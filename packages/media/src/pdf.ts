@@ -15,6 +15,8 @@ export interface PdfReadOptions {
   languages: string[];
   /** Pages not to render: the caller decodes their scanned image itself (scannedImages); only their text layer is read. */
   scanPages?: number[];
+  /** Also give each page taken from its text layer its geometry (runs, ruling lines, pictures) for layout analysis. */
+  geometry?: boolean;
 }
 
 export interface PdfLimits {
@@ -54,6 +56,7 @@ export async function* readPdf(
     textLayer: options.textLayer,
     languages: options.languages,
     scanPages: options.scanPages ?? [],
+    geometry: options.geometry ?? false,
   };
   const thread = new Worker(THREAD_ENTRY, { workerData: input, transferList: [input.bytes.buffer as ArrayBuffer], stdout: true, stderr: true });
   const inbox: PdfThreadMessage[] = [];

@@ -9,6 +9,10 @@ export const blobKeys = {
   originalsPack: (batchId: string) => `batches/${batchId}/originals.pack`,
   /** A prepared page, 8-bit grey PGM (media's finishPage). */
   page: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.pgm`,
+  /** A page's layout (a LayoutPage), made where the page was read. */
+  pageLayout: (batchId: string, documentId: string, index: number) => `batches/${batchId}/documents/${documentId}/pages/${index}.layout.json`,
+  /** The document's layout (a Layout), put together from its pages'. */
+  layout: (batchId: string, documentId: string) => `batches/${batchId}/documents/${documentId}/results/layout.json`,
   result: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/results/${step}.json`,
   /** The page results of a paged step, kept until the pages are put together ... */
   pageResults: (batchId: string, documentId: string, step: StepName) => `batches/${batchId}/documents/${documentId}/page-results/${step}`,

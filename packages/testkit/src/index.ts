@@ -19,3 +19,5 @@ export { startFreezableProxy, type FreezableProxy } from './frozen-proxy';
 export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
 export { PlatformUnderTest, documentEnds, scanPages, type BatchStatusBody, type DocumentBody } from './platform-under-test';
 export { faxPdf, hasFaxTools } from './fax';
+export { scannedCopy, structuredDocument, type StructuredDocument, type TruthBlock, type TruthTable } from './structured-document';
+export { type StructuredLanguage } from './structured-text';
