@@ -4,3 +4,4 @@ export { analysePage } from './page';
 export { assembleLayout, plainTextLayout } from './document';
 export { chunksOf, estimateTokens, tableCsv, tableRows, tablesOf, toMarkdown, type Chunk, type TableExport } from './exports';
 export { readLayout, readPageLayout, writeLayout, writePageLayout } from './stored';
+export { letterSize } from './letter-size';
