@@ -10,7 +10,7 @@ interface DocumentEntry {
   status: string;
   error: { code: string; message: string } | null;
   steps: {
-    ocr?: { text: string; confidence: number; pdfKey?: string } | null;
+    ocr?: { text: string; confidence: number; pdfKey?: string; layoutKey?: string } | null;
     nlp?: { language: string; entities: unknown[]; classification?: { label: string } | null } | null;
     validate?: { status: string } | null;
   };
@@ -36,13 +36,15 @@ export interface ResultsOptions {
 
 /**
  * `docproc results`: a line per document (or NDJSON with --json); with --out DIR,
- * <name>.txt (the OCR text) and <name>.json (everything) per document, and <name>.pdf
- * (searchable) where the job asked for output "pdf".
+ * <name>.txt (the OCR text) and <name>.json (everything) per document, and — named by the
+ * document's name without its extension — <stem>.pdf (searchable) where the job asked for
+ * output "pdf", <stem>.md (Markdown) where it asked for "layout".
  * Returns how many documents did not complete.
  */
 export async function results(client: ApiClient, id: string, options: ResultsOptions): Promise<number> {
   let notCompleted = 0;
   const used = new Set<string>();
+  const usedStems = new Set<string>();
   if (options.out) await mkdir(options.out, { recursive: true });
   for await (const doc of documents(client, id, options.include)) {
     if (doc.status !== 'completed') notCompleted++;
@@ -52,9 +54,14 @@ export async function results(client: ApiClient, id: string, options: ResultsOpt
       used.add(base);
       await writeFile(join(options.out, `${base}.json`), `${JSON.stringify(doc, null, 2)}\n`);
       if (doc.steps.ocr) await writeFile(join(options.out, `${base}.txt`), doc.steps.ocr.text);
-      if (doc.steps.ocr?.pdfKey) {
-        const pdf = await client.fetch(`/v1/jobs/${id}/documents/${doc.documentId}/pdf`);
-        await writeFile(join(options.out, `${base}.pdf`), Buffer.from(await pdf.arrayBuffer()));
+      let stem = base.replace(/\.[A-Za-z0-9]{1,5}$/, '') || base;
+      if (usedStems.has(stem)) stem = `${stem}.${doc.documentId.slice(0, 8)}`;
+      usedStems.add(stem);
+      const made = { pdf: doc.steps.ocr?.pdfKey ? 'pdf' : null, md: doc.steps.ocr?.layoutKey ? 'markdown' : null };
+      for (const [extension, route] of Object.entries(made)) {
+        if (!route) continue;
+        const res = await client.fetch(`/v1/jobs/${id}/documents/${doc.documentId}/${route}`);
+        await writeFile(join(options.out, `${stem}.${extension}`), Buffer.from(await res.arrayBuffer()));
       }
     }
     if (options.json) process.stdout.write(`${JSON.stringify(doc)}\n`);

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import {
+  chunkSchema,
+  layoutSchema,
+  tableExportSchema,
   BATCH_STATUSES,
   QUOTAS,
   WEBHOOK_EVENTS,
@@ -434,6 +437,10 @@ const webhookDeliverySchema = described(
 
 /** Every response body schema by the name it has in the OpenAPI document, as the server answers. */
 export const API_BODIES = {
+  Layout: layoutSchema,
+  Table: tableExportSchema,
+  TableList: z.object({ tables: z.array(tableExportSchema) }),
+  ChunkList: z.object({ maxTokens: z.number().int(), chunks: z.array(chunkSchema) }),
   WebhookDelivery: webhookDeliverySchema,
   WebhookDeliveryList: z.object({ deliveries: z.array(webhookDeliverySchema) }),
   ...jobEventBodies,

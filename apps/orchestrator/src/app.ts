@@ -23,6 +23,7 @@ import { metricsRoute } from './metrics';
 import { readPlatformState } from './platform-state';
 import { resultsRoutes } from './results-routes';
 import { statsRoute } from './stats';
+import { structureRoutes } from './structure-routes';
 import { submitRoute } from './submit-route';
 import { shortageOf } from '@docproc/runtime';
 
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): express.Express {
     webhookRoutes(deps, webhooks),
     jobsRoutes(deps),
     resultsRoutes(deps),
+    structureRoutes(deps),
     eventsRoute(deps),
     reviewDecisionRoute(deps),
   );

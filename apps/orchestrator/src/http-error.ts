@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import type { BatchRecord } from '@docproc/batches';
+import type { BatchRecord, DocumentRecord } from '@docproc/batches';
 import { shortageOf, type Logger } from '@docproc/runtime';
 
 /** An error with an HTTP status and a stable code, answered as `{ error: { code, message, details? } }`. */
@@ -25,6 +25,17 @@ export async function batchOr404(store: { getBatch(id: string): Promise<BatchRec
   const batch = await store.getBatch(id);
   if (!batch) throw notFound(`no job ${id}`);
   return batch;
+}
+
+/** The document of a route's `:documentId` in that batch, or a 404 that names it. */
+export async function documentOr404(
+  store: { getDocument(id: string): Promise<DocumentRecord | null> },
+  batch: BatchRecord,
+  documentId: string,
+): Promise<DocumentRecord> {
+  const doc = await store.getDocument(documentId);
+  if (!doc || doc.batchId !== batch.id) throw notFound(`no document ${documentId} in job ${batch.id}`);
+  return doc;
 }
 
 /** ioredis errors that mean Redis cannot be reached (as opposed to a bug). */

@@ -29,6 +29,11 @@ const OPERATIONS: Record<string, { id: string; roles: Role[] }> = {
   'GET /v1/jobs/{id}/documents/{documentId}/original': { id: 'getOriginal', roles: ['read'] },
   'GET /v1/jobs/{id}/documents/{documentId}/pages/{index}/hocr': { id: 'getPageHocr', roles: ['read'] },
   'GET /v1/jobs/{id}/documents/{documentId}/pdf': { id: 'getSearchablePdf', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/layout': { id: 'getLayout', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/markdown': { id: 'getMarkdown', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/tables': { id: 'listTables', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/tables/{n}': { id: 'getTable', roles: ['read'] },
+  'GET /v1/jobs/{id}/documents/{documentId}/chunks': { id: 'getChunks', roles: ['read'] },
   'GET /v1/jobs/{id}/events': { id: 'followJob', roles: ['read'] },
   'POST /v1/jobs/{id}/documents/{documentId}/review': { id: 'reviewDocument', roles: ['review'] },
   'GET /v1/reviews': { id: 'listReviews', roles: ['review'] },
@@ -270,6 +275,49 @@ export function openApiDocument(version: string) {
           summary:
             'The searchable PDF (when the job asked for options.output ["pdf"]): the original pages with an invisible text layer where OCR read them',
           responses: { '200': { description: 'the PDF', content: { 'application/pdf': {} } }, ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}/layout': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        get: {
+          summary:
+            'The document\'s layout (when the job asked for options.output ["layout"]): per page, blocks in reading order — heading (with level), paragraph, list_item, table (cells with spans), figure, caption, header, footer, page_number — with boxes, lines and words',
+          responses: { '200': json('Layout', 'the layout'), ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}/markdown': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        get: {
+          summary: 'The document as Markdown: headings, paragraphs, lists, GFM tables; each page opens with a comment `<!-- page N -->`',
+          responses: { '200': { description: 'Markdown', content: { 'text/markdown': { schema: { type: 'string' } } } }, ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}/tables': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        get: {
+          summary: "The document's tables in reading order: rows of cell texts (a spanning cell's text in its first row and column, \"\" in the rest)",
+          responses: { '200': json('TableList', 'the tables'), ...NOT_FOUND },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}/tables/{n}': {
+        parameters: [JOB_ID, DOCUMENT_ID, { ...path('n', 'the table, from 0, in reading order'), schema: { type: 'integer', minimum: 0 } }],
+        get: {
+          summary: 'One table, as JSON or CSV',
+          parameters: [query('format', 'json (default) or csv', { type: 'string', enum: ['json', 'csv'], default: 'json' })],
+          responses: {
+            '200': { description: 'the table', content: { 'application/json': { schema: ref('Table') }, 'text/csv': { schema: { type: 'string' } } } },
+            '400': error('a bad table number or format'),
+            ...NOT_FOUND,
+          },
+        },
+      },
+      '/v1/jobs/{id}/documents/{documentId}/chunks': {
+        parameters: [JOB_ID, DOCUMENT_ID],
+        get: {
+          summary:
+            'The document cut into chunks for retrieval: a heading starts one; a table or a sentence is never cut; each with its heading path, pages and boxes',
+          parameters: [query('maxTokens', 'most tokens a chunk holds (estimated at four characters each)', { type: 'integer', minimum: 16, maximum: 100000, default: 512 })],
+          responses: { '200': json('ChunkList', 'the chunks'), '400': error('a bad maxTokens'), ...NOT_FOUND },
         },
       },
       '/v1/jobs/{id}/events': {

@@ -4,8 +4,9 @@ import { readStepResult, type BatchRecord, type DocumentRecord } from '@docproc/
 import { BlobNotFoundError } from '@docproc/storage';
 import { detectMediaType, type TaskStatus } from '@docproc/catalog';
 import { batchKeyTerms } from './batch-terms';
+import { renamed } from './structure-routes';
 import type { AppDeps } from './deps';
-import { badRequest, batchOr404, notFound } from './http-error';
+import { badRequest, batchOr404, documentOr404 as documentOf, notFound } from './http-error';
 import { cursorParam, documentStatusParam, formatParam, includeParam, limitParam, toCursor } from './query';
 import { documentView, fullDocumentView, type Extra } from './views';
 
@@ -17,11 +18,7 @@ export function resultsRoutes(deps: AppDeps): Router {
   const { store, blobs } = deps;
   const router = Router();
 
-  const documentOr404 = async (batch: BatchRecord, documentId: string): Promise<DocumentRecord> => {
-    const doc = await store.getDocument(documentId);
-    if (!doc || doc.batchId !== batch.id) throw notFound(`no document ${documentId} in job ${batch.id}`);
-    return doc;
-  };
+  const documentOr404 = (batch: BatchRecord, documentId: string) => documentOf(store, batch, documentId);
 
   /**
    * The batch's documents from position `from` on, `status` filtered, until `limit`
@@ -110,7 +107,7 @@ export function resultsRoutes(deps: AppDeps): Router {
     const ocr = doc.steps.ocr ? await readStepResult<'ocr'>(blobs, doc.steps.ocr) : undefined;
     if (!ocr) throw notFound(`document ${doc.id} has no OCR result yet`);
     if (!ocr.pdfKey) throw notFound(`document ${doc.id} has no searchable PDF: submit with options {"output": ["pdf"]}`);
-    await sendBlob(res, ocr.pdfKey, `${doc.name.replace(/\.[A-Za-z0-9]{1,5}$/, '')}.pdf`, 'application/pdf');
+    await sendBlob(res, ocr.pdfKey, renamed(doc.name, 'pdf'), 'application/pdf');
   });
 
   /** Streams a stored blob with its media type (from its bytes when not given) as a download named `name`. */

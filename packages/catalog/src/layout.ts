@@ -58,3 +58,26 @@ export type LayoutPage = z.infer<typeof layoutPageSchema>;
 
 export const layoutSchema = z.object({ pages: z.array(layoutPageSchema) });
 export type Layout = z.infer<typeof layoutSchema>;
+
+/** One table as the API gives it: rows of cell texts, a spanning cell's text in its first row and column, "" in the rest. */
+export const tableExportSchema = z.object({
+  page: z.number().int().min(0),
+  bbox: boxSchema,
+  headerRows: z.number().int().min(0),
+  rows: z.array(z.array(z.string())),
+});
+export type TableExport = z.infer<typeof tableExportSchema>;
+
+/** A piece of the document for retrieval: whole sentences and tables, under its headings. */
+export const chunkSchema = z.object({
+  index: z.number().int().min(0),
+  /** Markdown of the blocks it holds. */
+  text: z.string(),
+  /** The headings it stands under, outermost first (its own heading last when it opens with one). */
+  headings: z.array(z.string()),
+  pages: z.array(z.number().int().min(0)),
+  boxes: z.array(z.object({ page: z.number().int().min(0), bbox: boxSchema })),
+  /** Estimated tokens (four characters each). */
+  tokens: z.number().int().min(0),
+});
+export type Chunk = z.infer<typeof chunkSchema>;

@@ -1,4 +1,4 @@
-import type { Box, Layout, LayoutBlock, Table } from '@docproc/catalog';
+import type { Box, Chunk, Layout, LayoutBlock, Table, TableExport } from '@docproc/catalog';
 
 const MARGINS = new Set(['header', 'footer', 'page_number']);
 const LIST_MARK = /^(?:[•·▪◦‣∙●○■□►➢*–-]\s+)/;
@@ -26,13 +26,6 @@ export function tableCsv(table: Table): string {
     .map((row) => row.map(quote).join(','))
     .join('\r\n')
     .concat('\r\n');
-}
-
-export interface TableExport {
-  page: number;
-  bbox: Box;
-  headerRows: number;
-  rows: string[][];
 }
 
 /** The document's tables in reading order. */
@@ -97,17 +90,6 @@ export function toMarkdown(layout: Layout): string {
     }
   }
   return `${parts.join('\n\n')}\n`;
-}
-
-export interface Chunk {
-  index: number;
-  /** Markdown of the blocks it holds. */
-  text: string;
-  /** The headings it stands under, outermost first (its own heading last when it opens with one). */
-  headings: string[];
-  pages: number[];
-  boxes: { page: number; bbox: Box }[];
-  tokens: number;
 }
 
 /** Tokens as language models' tokenizers count them, roughly: four characters each (English BPE's rule of thumb). */
