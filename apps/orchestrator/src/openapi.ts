@@ -295,7 +295,8 @@ export function openApiDocument(version: string) {
       '/v1/jobs/{id}/documents/{documentId}/tables': {
         parameters: [JOB_ID, DOCUMENT_ID],
         get: {
-          summary: "The document's tables in reading order: rows of cell texts (a spanning cell's text in its first row and column, \"\" in the rest)",
+          summary:
+            'The document\'s tables in reading order: rows of cell texts (a spanning cell\'s text in its first row and column, "" in the rest)',
           responses: { '200': json('TableList', 'the tables'), ...NOT_FOUND },
         },
       },
@@ -305,7 +306,10 @@ export function openApiDocument(version: string) {
           summary: 'One table, as JSON or CSV',
           parameters: [query('format', 'json (default) or csv', { type: 'string', enum: ['json', 'csv'], default: 'json' })],
           responses: {
-            '200': { description: 'the table', content: { 'application/json': { schema: ref('Table') }, 'text/csv': { schema: { type: 'string' } } } },
+            '200': {
+              description: 'the table',
+              content: { 'application/json': { schema: ref('Table') }, 'text/csv': { schema: { type: 'string' } } },
+            },
             '400': error('a bad table number or format'),
             ...NOT_FOUND,
           },
@@ -316,7 +320,14 @@ export function openApiDocument(version: string) {
         get: {
           summary:
             'The document cut into chunks for retrieval: a heading starts one; a table or a sentence is never cut; each with its heading path, pages and boxes',
-          parameters: [query('maxTokens', 'most tokens a chunk holds (estimated at four characters each)', { type: 'integer', minimum: 16, maximum: 100000, default: 512 })],
+          parameters: [
+            query('maxTokens', 'most tokens a chunk holds (estimated at four characters each)', {
+              type: 'integer',
+              minimum: 16,
+              maximum: 100000,
+              default: 512,
+            }),
+          ],
           responses: { '200': json('ChunkList', 'the chunks'), '400': error('a bad maxTokens'), ...NOT_FOUND },
         },
       },

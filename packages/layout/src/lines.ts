@@ -9,7 +9,7 @@ export interface Line extends LayoutLine {
 }
 
 /** Starts of list items: bullets, and numbers or letters followed by "." or ")". */
-const LIST_MARK = /^(?:[•·▪◦‣∙●○■□►➢*–-]|\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)])$/i;
+export const LIST_MARK = /^(?:[•·▪◦‣∙●○■□►➢*–-]|\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)])$/i;
 
 export const startsListItem = (line: Line) => LIST_MARK.test(line.words[0]?.text ?? '') && line.words.length > 1;
 

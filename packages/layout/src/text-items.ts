@@ -1,6 +1,7 @@
 import type { Box } from '@docproc/catalog';
 import { centreY, height, median } from './geometry';
 import type { InputLine, InputWord } from './input';
+import { LIST_MARK } from './lines';
 
 /** A run of text a PDF draws at once (a pdf.js text item), placed on the page in pixels. */
 export interface TextRun {
@@ -45,7 +46,9 @@ export function linesFromRuns(runs: readonly TextRun[]): InputLine[] {
     };
     for (const run of row) {
       const last = current[current.length - 1];
-      if (last && run.bbox.x0 - last.bbox.x1 > Math.max(height(last.bbox), height(run.bbox))) flush();
+      // a list's mark stands apart from its text by the indent: not a column gap
+      const mark = current.length === 1 && LIST_MARK.test(last!.text.trim());
+      if (last && !mark && run.bbox.x0 - last.bbox.x1 > Math.max(height(last.bbox), height(run.bbox))) flush();
       current.push(run);
     }
     flush();

@@ -47,8 +47,9 @@ export async function pageGeometry(page: PdfPageProxy, dpi: number, OPS: Pdfjs['
     const scaleX = Math.hypot(a, b) || 1;
     const size = Math.hypot(c, d) || 1;
     const style = content.styles[item.fontName];
-    const ascent = style?.ascent ?? 0.8;
-    const descent = style?.descent ?? -0.2;
+    // pdf.js gives some standard fonts (Times) NaN metrics: typical ones then
+    const sane = Number.isFinite(style?.ascent) && Number.isFinite(style?.descent) && style!.ascent - style!.descent > 0.5;
+    const [ascent, descent] = sane ? [style!.ascent, style!.descent] : [0.75, -0.22];
     const text: Matrix = [a / scaleX, b / scaleX, c / size, d / size, e, f];
     const corners: [number, number][] = [
       [0, descent * size],

@@ -24,8 +24,8 @@ interface Cell {
 type Block =
   | { kind: 'heading'; level: 1 | 2 | 3; text: string }
   | { kind: 'paragraph'; text: string }
-  | { kind: 'list'; items: string[] }
-  | { kind: 'table'; rows: Cell[][]; headerRows: number; ruled: boolean; caption: string }
+  | { kind: 'list'; items: string[]; numbered: boolean }
+  | { kind: 'table'; rows: Cell[][]; headerRows: number; ruled: boolean; rules: boolean; caption: string }
   | { kind: 'columns'; left: string[]; right: string[] };
 
 export interface TruthBlock {
@@ -40,6 +40,8 @@ export interface TruthTable {
   headerRows: number;
   /** A spanning cell's text in its first row and column, "" in the rest. */
   rows: string[][];
+  /** Each cell with its place and spans. */
+  cells: { row: number; column: number; rowSpan: number; columnSpan: number; text: string }[];
 }
 
 export interface StructuredDocument {
@@ -65,7 +67,7 @@ function content(language: StructuredLanguage, seed: number): Block[] {
   const number = () => Math.round(random() * 90_000 + 1_000).toLocaleString('en-US');
   const change = () => `${random() < 0.3 ? '-' : '+'}${(random() * 20).toFixed(1)}%`;
   let tables = 0;
-  const table = (ruled: boolean, spans: boolean): Block => {
+  const table = (ruled: boolean, spans: boolean, rowSpans = false): Block => {
     const columns = ruled ? 4 : 3 + Math.floor(random() * 2);
     const heads = v.tableHeads.slice(0, columns);
     const regions = [...v.tableRows].sort(() => random() - 0.5).slice(0, 3 + Math.floor(random() * 2));
@@ -77,19 +79,28 @@ function content(language: StructuredLanguage, seed: number): Block[] {
       rows.push([{ text: heads[0]! }, { text: heads[1]! }, { text: heads[2]! }, ...heads.slice(1, columns - 2).map((text) => ({ text }))]);
       headerRows = 2;
     } else rows.push(heads.map((text) => ({ text })));
-    for (const region of regions)
-      rows.push([{ text: region }, ...Array.from({ length: columns - 1 }, (_, k) => ({ text: k % 2 ? change() : number() }))]);
+    if (rowSpans) {
+      // each region over two rows, one per mode: Region | Mode | Tons | Change
+      rows.splice(0, rows.length, [{ text: heads[0]! }, { text: v.mode[0] }, { text: heads[1]! }, { text: heads[2]! }]);
+      headerRows = 1;
+      for (const region of regions.slice(0, 3)) {
+        rows.push([{ text: region, rowSpan: 2 }, { text: v.mode[1] }, { text: number() }, { text: change() }]);
+        rows.push([{ text: v.mode[2] }, { text: number() }, { text: change() }]);
+      }
+    } else
+      for (const region of regions)
+        rows.push([{ text: region }, ...Array.from({ length: columns - 1 }, (_, k) => ({ text: k % 2 ? change() : number() }))]);
     tables++;
-    return { kind: 'table', rows, headerRows, ruled, caption: `${v.caption} ${tables}: ${pick(v.headings)}` };
+    return { kind: 'table', rows, headerRows, ruled, rules: random() < 0.5, caption: `${v.caption} ${tables}: ${pick(v.headings)}` };
   };
   const blocks: Block[] = [
     { kind: 'heading', level: 1, text: pick(v.title) },
     { kind: 'paragraph', text: sentences(3) },
     { kind: 'heading', level: 2, text: headings[0]! },
     { kind: 'paragraph', text: sentences(4) },
-    { kind: 'list', items: [...v.items].sort(() => random() - 0.5).slice(0, 3 + Math.floor(random() * 2)) },
+    { kind: 'list', items: [...v.items].sort(() => random() - 0.5).slice(0, 3 + Math.floor(random() * 2)), numbered: seed % 3 === 0 },
     { kind: 'heading', level: 2, text: headings[1]! },
-    table(true, random() < 0.6),
+    seed % 2 === 0 ? table(true, false, true) : table(true, random() < 0.6),
     { kind: 'paragraph', text: sentences(2) },
     { kind: 'heading', level: 3, text: headings[2]! },
     { kind: 'columns', left: [sentences(3), sentences(2)], right: [sentences(2), sentences(3)] },
@@ -136,8 +147,10 @@ const cellRows = (rows: Cell[][]) => {
 /** Writes the document; returns the truth of what it drew. */
 export async function structuredDocument(language: StructuredLanguage, seed: number): Promise<StructuredDocument> {
   const doc = await PDFDocument.create();
-  const regular = await doc.embedFont(StandardFonts.Helvetica);
-  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
+  // odd seeds set in Helvetica, even ones in Times
+  const serif = seed % 2 === 0;
+  const regular = await doc.embedFont(serif ? StandardFonts.TimesRoman : StandardFonts.Helvetica);
+  const bold = await doc.embedFont(serif ? StandardFonts.TimesRomanBold : StandardFonts.HelveticaBold);
   const v = VOCABULARY[language];
   const blocks: TruthBlock[] = [];
   const tables: TruthTable[] = [];
@@ -184,8 +197,8 @@ export async function structuredDocument(language: StructuredLanguage, seed: num
       blocks.push({ type: 'paragraph', text: block.text, page: pageIndex });
     } else if (block.kind === 'list') {
       room(block.items.length * BODY * LEADING * 2);
-      for (const item of block.items) {
-        text('•', PAGE.margin + 6, y, BODY, regular);
+      for (const [i, item] of block.items.entries()) {
+        text(block.numbered ? `${i + 1}.` : '•', PAGE.margin + 6, y, BODY, regular);
         y += paragraphAt(item, PAGE.margin + 20, y, bodyWidth - 20) + 3;
         blocks.push({ type: 'list_item', text: item, page: pageIndex });
       }
@@ -234,14 +247,21 @@ export async function structuredDocument(language: StructuredLanguage, seed: num
           page.drawRectangle({ x: x0, y: PAGE.height - cellTop - h, width: x1 - x0, height: h, borderWidth: 0.7, borderColor: rgb(0, 0, 0) });
         }
       }
-      if (!block.ruled) {
+      if (!block.ruled && block.rules) {
         // top, head and bottom rules, as tables in reports are often set
         for (const at of [top, top + block.headerRows * rowHeight, top + rows * rowHeight]) {
           page.drawLine({ start: { x: xs[0]!, y: PAGE.height - at }, end: { x: xs[columns]!, y: PAGE.height - at }, thickness: 0.6 });
         }
       }
       blocks.push({ type: 'table', text: truth.flat().filter(Boolean).join(' '), page: pageIndex });
-      tables.push({ page: pageIndex, headerRows: block.headerRows, rows: truth });
+      const cells = placed.map(({ row, column, cell }) => ({
+        row,
+        column,
+        rowSpan: cell.rowSpan ?? 1,
+        columnSpan: cell.colSpan ?? 1,
+        text: cell.text,
+      }));
+      tables.push({ page: pageIndex, headerRows: block.headerRows, rows: truth, cells });
       y = top + rows * rowHeight + 14;
     }
   }

@@ -8,6 +8,8 @@ interface Vocabulary {
   items: string[];
   tableHeads: string[];
   tableRows: string[];
+  /** A column head and two values that split a region's row in two (a cell spanning two rows). */
+  mode: [string, string, string];
   header: string;
   page: string;
   caption: string;
@@ -49,6 +51,7 @@ export const VOCABULARY: Record<StructuredLanguage, Vocabulary> = {
     ],
     tableHeads: ['Region', 'Tons', 'Change', 'Staff', 'Cost'],
     tableRows: ['North', 'South', 'East', 'West', 'Centre', 'Coast'],
+    mode: ['Mode', 'Road', 'Rail'],
     header: 'Harbour Authority',
     page: 'Page',
     caption: 'Table',
@@ -88,6 +91,7 @@ export const VOCABULARY: Record<StructuredLanguage, Vocabulary> = {
     ],
     tableHeads: ['Région', 'Tonnes', 'Écart', 'Effectif', 'Coût'],
     tableRows: ['Nord', 'Sud', 'Est', 'Ouest', 'Centre', 'Côte'],
+    mode: ['Mode', 'Route', 'Rail'],
     header: 'Capitainerie du port',
     page: 'Page',
     caption: 'Tableau',
@@ -127,6 +131,7 @@ export const VOCABULARY: Record<StructuredLanguage, Vocabulary> = {
     ],
     tableHeads: ['Region', 'Tonnen', 'Änderung', 'Personal', 'Kosten'],
     tableRows: ['Nord', 'Süd', 'Ost', 'West', 'Mitte', 'Küste'],
+    mode: ['Verkehr', 'Straße', 'Schiene'],
     header: 'Hafenbehörde',
     page: 'Seite',
     caption: 'Tabelle',
