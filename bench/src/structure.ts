@@ -22,6 +22,11 @@ import { join } from 'node:path';
 import type { Layout } from '@docproc/catalog';
 import {
   CLI,
+  cellCounts,
+  headingCounts,
+  layoutBody,
+  readingOrderScore,
+  truthBody,
   launch,
   scannedCopy,
   structuredDocument,
@@ -31,7 +36,6 @@ import {
   type StructuredDocument,
   type StructuredLanguage,
 } from '@docproc/testkit';
-import { cellCounts, headingCounts, layoutBody, readingOrderScore, truthBody } from './structure-metrics';
 
 const SEEDS = Number(process.env.BENCH_STRUCTURE_SEEDS ?? 2);
 const LANGUAGES: StructuredLanguage[] = ['eng', 'fra', 'deu'];

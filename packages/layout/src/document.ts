@@ -85,16 +85,22 @@ export function assembleLayout(pages: readonly LayoutPage[]): Layout {
 /** Plain text as a layout: one page of paragraphs (blank lines between them), no boxes. */
 export function plainTextLayout(text: string): Layout {
   const zero = { x0: 0, y0: 0, x1: 0, y1: 0 };
-  const blocks: LayoutBlock[] = text
+  const item = /^(?:[-*•]|\d{1,3}[.)])\s/;
+  const block = (type: LayoutBlock['type'], lines: string[]): LayoutBlock => ({
+    type,
+    bbox: zero,
+    text: lines.join('\n'),
+    style: { size: 0, bold: false },
+    lines: lines.map((l) => ({ text: l, bbox: zero, words: [] })),
+  });
+  const blocks = text
     .split(/\n\s*\n/)
     .map((p) => p.trim())
     .filter(Boolean)
-    .map((p) => ({
-      type: /^(?:[-*•]|\d{1,3}[.)])\s/.test(p) ? 'list_item' : 'paragraph',
-      bbox: zero,
-      text: p,
-      style: { size: 0, bold: false },
-      lines: p.split('\n').map((l) => ({ text: l, bbox: zero, words: [] })),
-    }));
+    .flatMap((p) => {
+      const lines = p.split('\n').map((l) => l.trim());
+      // a list: each marked line an item of its own
+      return lines.every((l) => item.test(l)) ? lines.map((l) => block('list_item', [l])) : [block('paragraph', lines)];
+    });
   return { pages: [{ index: 0, width: 0, height: 0, source: 'text', blocks }] };
 }

@@ -26,12 +26,12 @@ function block(type: LayoutBlock['type'], lines: Line[], extra: Partial<LayoutBl
   };
 }
 
-/** Lines alone in the page's top or bottom band, set off from the body below or above them. */
-function marginLines(lines: Line[], height: number): { header: Line[]; footer: Line[] } {
+/** Lines alone in the page's top or bottom band, set off from the body below or above them, no larger than its text (a title is no header). */
+function marginLines(lines: Line[], height: number, textSize: number): { header: Line[]; footer: Line[] } {
   const header: Line[] = [];
   const footer: Line[] = [];
   for (const line of lines) {
-    if (line.words.length > 15) continue;
+    if (line.words.length > 15 || line.size > 1.15 * textSize) continue;
     const gapTo = (side: 'below' | 'above') =>
       Math.min(
         ...lines
@@ -77,7 +77,7 @@ function tableBlock(grid: Grid, lines: Line[]): { block: LayoutBlock; taken: Set
 export function analysePage(input: PageInput): LayoutPage {
   let lines = settleLines(input.lines);
   const textSize = median(lines.map((l) => l.size)) || 10;
-  const margins = marginLines(lines, input.height);
+  const margins = marginLines(lines, input.height, textSize);
   const inMargins = new Set([...margins.header, ...margins.footer]);
   lines = lines.filter((l) => !inMargins.has(l));
 

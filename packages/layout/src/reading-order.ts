@@ -1,5 +1,5 @@
 import type { Box } from '@docproc/catalog';
-import { overlapX } from './geometry';
+import { median, overlapX } from './geometry';
 
 type Boxed = { bbox: Box };
 
@@ -24,6 +24,22 @@ function gutters<T extends Boxed>(band: readonly T[], minGap: number): [number, 
 }
 
 /**
+ * Whether groups split by a vertical gap are columns read one after the other: no group
+ * holds a block wider than its column's text that stands wholly above or below the other
+ * groups (a title or a closing line that happens not to reach across the gutter). A
+ * block as wide as its column may run on past the others (a longer column).
+ */
+function sideBySide<T extends Boxed>(groups: T[][]): boolean {
+  return groups.every((group, g) => {
+    const others = groups.filter((_, k) => k !== g).flat();
+    const top = Math.min(...others.map((b) => b.bbox.y0));
+    const bottom = Math.max(...others.map((b) => b.bbox.y1));
+    const usual = median(group.map((b) => b.bbox.x1 - b.bbox.x0));
+    return group.every((b) => (b.bbox.y1 > top && b.bbox.y0 < bottom) || b.bbox.x1 - b.bbox.x0 <= 1.1 * usual);
+  });
+}
+
+/**
  * Blocks in reading order, by recursive XY-cut: side-by-side groups (columns) left to
  * right, else groups one above the other top to bottom — where two bands in a row have the
  * same gutters they are one band of columns (paragraph breaks that happen to line up
@@ -32,7 +48,7 @@ function gutters<T extends Boxed>(band: readonly T[], minGap: number): [number, 
 export function readingOrder<T extends Boxed>(blocks: readonly T[], minGap: number): T[] {
   if (blocks.length <= 1) return [...blocks];
   const columns = splitByGaps(blocks, 'x', minGap);
-  if (columns.length > 1) return columns.flatMap((c) => readingOrder(c, minGap));
+  if (columns.length > 1 && sideBySide(columns)) return columns.flatMap((c) => readingOrder(c, minGap));
   const bands = splitByGaps(blocks, 'y', 1);
   if (bands.length === 1) return breuelOrder(blocks);
   const merged: T[][] = [];

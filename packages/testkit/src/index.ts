@@ -21,3 +21,4 @@ export { PlatformUnderTest, documentEnds, scanPages, type BatchStatusBody, type 
 export { faxPdf, hasFaxTools } from './fax';
 export { scannedCopy, structuredDocument, type StructuredDocument, type TruthBlock, type TruthTable } from './structured-document';
 export { type StructuredLanguage } from './structured-text';
+export { cellCounts, headingCounts, layoutBody, readingOrderScore, tedsScore, truthBody } from './structure-metrics';

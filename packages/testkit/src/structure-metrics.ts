@@ -3,7 +3,7 @@
  * reading order, headings, table cells and table structure (TEDS).
  */
 import type { Layout, Table } from '@docproc/catalog';
-import type { TruthBlock, TruthTable } from '@docproc/testkit';
+import type { TruthBlock, TruthTable } from './structured-document';
 
 const MARGINS = new Set(['header', 'footer', 'page_number']);
 
