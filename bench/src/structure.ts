@@ -39,8 +39,7 @@ import {
 
 const SEEDS = Number(process.env.BENCH_STRUCTURE_SEEDS ?? 2);
 const LANGUAGES: StructuredLanguage[] = ['eng', 'fra', 'deu'];
-const KINDS = ['text', 'scan', 'skewed'] as const;
-type Kind = (typeof KINDS)[number];
+type Kind = 'text' | 'scan' | 'skewed';
 
 interface Sample {
   kind: Kind;

@@ -19,7 +19,7 @@ export interface RecognizeOptions {
 }
 
 /** A line as Tesseract's layout analysis found it, with its words. */
-export interface TsvLine {
+interface TsvLine {
   words: OcrWord[];
   bbox: OcrWord['bbox'];
 }

@@ -16,7 +16,7 @@ export interface Grid {
 const NUMERIC = /^[\s\p{Sc}%+\-−–.,:/()\d]*\d[\s\p{Sc}%+\-−–.,:/()\d]*$/u;
 
 /** Words in reading order: grouped into lines by their centres, then left to right. */
-export function wordsText(words: { text: string; bbox: Box }[]): string {
+function wordsText(words: { text: string; bbox: Box }[]): string {
   const sorted = [...words].sort((a, b) => centreY(a.bbox) - centreY(b.bbox));
   const rows: (typeof words)[] = [];
   for (const w of sorted) {

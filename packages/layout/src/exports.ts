@@ -4,7 +4,7 @@ const MARGINS = new Set(['header', 'footer', 'page_number']);
 const LIST_MARK = /^(?:[•·▪◦‣∙●○■□►➢*–-]\s+)/;
 
 /** A paragraph's lines as one text: a word broken by a hyphen at a line's end is joined. */
-export function joinLines(lines: readonly string[]): string {
+function joinLines(lines: readonly string[]): string {
   return lines.reduce((text, line) => {
     if (text === '') return line.trim();
     if (/\p{Ll}-$/u.test(text) && /^\p{Ll}/u.test(line.trim())) return text.slice(0, -1) + line.trim();
@@ -56,7 +56,7 @@ function markdownTable(table: Table): string {
 }
 
 /** One block as Markdown (margins give nothing). */
-export function blockMarkdown(b: LayoutBlock): string {
+function blockMarkdown(b: LayoutBlock): string {
   const text = joinLines(b.lines.length > 0 ? b.lines.map((l) => l.text) : [b.text]);
   switch (b.type) {
     case 'heading':

@@ -2,8 +2,8 @@ import { median } from './geometry';
 import type { InputWord } from './input';
 
 /** Letters that rise above the x-height (capitals, digits, ascenders, accents) and that hang below the baseline. */
-const RISES = /[\p{Lu}\p{N}bdfhklt'"!?()[\]{}|\/\\àáâãäåèéêëìíîïòóôõöùúûüýÿñçß&%$€£#@]/u;
-const HANGS = /[gjpqyç,;()[\]{}|\/\\]/u;
+const RISES = /[\p{Lu}\p{N}bdfhklt'"!?()[\]{}|/\\àáâãäåèéêëìíîïòóôõöùúûüýÿñçß&%$€£#@]/u;
+const HANGS = /[gjpqyç,;()[\]{}|/\\]/u;
 
 /**
  * A line's letter size (ascender to descender, as a font's size is measured) from its

@@ -73,10 +73,12 @@ const isMark = (word: InputLine['words'][number]) => word.text === '•';
  * on it is bold when its strokes are a quarter thicker, for its size, than most of the page's.
  */
 export function settleLines(input: readonly InputLine[]): Line[] {
-  const pieces = input
-    .map((line) => withBullet({ ...line, words: [...line.words].sort((a, b) => a.bbox.x0 - b.bbox.x0) }))
-    .flatMap(splitAtGaps)
-    .filter((l) => l.words.length > 0);
+  const pieces = withLoneBullets(
+    input
+      .map((line) => withBullet({ ...line, words: [...line.words].sort((a, b) => a.bbox.x0 - b.bbox.x0) }))
+      .flatMap(splitAtGaps)
+      .filter((l) => l.words.length > 0),
+  );
   const ratios = pieces.filter((l) => l.stroke !== undefined && l.size > 0).flatMap((l) => l.words.map(() => l.stroke! / l.size));
   const usual = median(ratios);
   return pieces.map((l) => ({

@@ -1,4 +1,4 @@
-import type { Box, LayoutBlock, LayoutPage } from '@docproc/catalog';
+import type { LayoutBlock, LayoutPage } from '@docproc/catalog';
 import { fillCells, type Grid } from './cells';
 import { centreY, median, overlapX, overlapY, rounded, union } from './geometry';
 import type { PageInput } from './input';
@@ -110,5 +110,3 @@ export function analysePage(input: PageInput): LayoutPage {
     blocks: [...side(margins.header, 'header'), ...readingOrder(body, textSize), ...side(margins.footer, 'footer')],
   };
 }
-
-export type { Box };

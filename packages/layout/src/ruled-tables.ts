@@ -1,7 +1,6 @@
-import type { Box, Table } from '@docproc/catalog';
 import { height, union, width } from './geometry';
 import type { Rule } from './input';
-import { fillCells, type Grid } from './cells';
+import type { Grid } from './cells';
 
 /** Ruling lines that touch within this many pixels meet. */
 const SLACK = 6;
@@ -109,5 +108,3 @@ export function ruledGrids(rules: readonly Rule[]): Grid[] {
   }
   return grids;
 }
-
-export type { Grid, Table, Box };

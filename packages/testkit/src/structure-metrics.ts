@@ -15,7 +15,7 @@ const words = (text: string) =>
     .filter(Boolean);
 
 /** Dice similarity of two texts' word multisets, 0..1. */
-export function similarity(a: string, b: string): number {
+function similarity(a: string, b: string): number {
   const [wa, wb] = [words(a), words(b)];
   if (wa.length + wb.length === 0) return 1;
   const counts = new Map<string, number>();
