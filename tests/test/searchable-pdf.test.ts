@@ -8,7 +8,7 @@ import { loadConfig } from '@docproc/config';
 import { readPdf } from '@docproc/media';
 import { characterErrorRate, corpusAvailable, corpusFile, makePdf, renderTextPng, stepContext } from '@docproc/testkit';
 import { OrientationDetector, preprocess, preprocessSettings } from '@docproc/worker-preprocessing';
-import { TesseractEngine, combineDocument, ocrPage, ocrSettings, type PageText } from '@docproc/worker-ocr';
+import { TesseractEngine, combineDocument, ocrPage, ocrSettings, searchablePdf, type PageText } from '@docproc/worker-ocr';
 
 const config = loadConfig({});
 const dir = mkdtempSync(join(tmpdir(), 'docproc-searchable-'));
@@ -178,6 +178,83 @@ describe('searchable PDFs (options.output: ["pdf"])', () => {
     expect(sharedWords(pdfText(pdf), result.text)).toBeGreaterThan(0.98);
     expect(pdfText(pdf)).toMatch(/LinnSequencer/);
     expect(execFileSync('qpdf', ['--check', writeTemp(pdf)], { encoding: 'utf8' })).toMatch(/No syntax or stream encoding errors/);
+  });
+
+  it('carries text in any script: Greek, Cyrillic, Arabic, Chinese and Latin come back from pdftotext and Ghostscript', async () => {
+    const image = await renderTextPng(['placeholder line one', 'placeholder line two'], { fontSize: 40, width: 1600 });
+    const words = ['Καλημέρα', 'κόσμε', 'Привет', 'мир', 'مرحبا', '你好世界', 'Ærøskøbing', '€12,50', 'naïve', 'Œuvre'];
+    const page = {
+      index: 0,
+      blobKey: 'p0',
+      width: 1600,
+      height: 300,
+      rotation: 0,
+      skewAngle: 0,
+      despeckled: false,
+      dpi: 300,
+      text: null,
+      textScore: null,
+    };
+    const ocr: OcrResult = {
+      text: words.join(' '),
+      confidence: 90,
+      engine: 'test',
+      languages: ['eng'],
+      pages: [
+        {
+          index: 0,
+          text: words.join(' '),
+          confidence: 90,
+          source: 'ocr',
+          words: words.map((text, i) => ({
+            text,
+            confidence: 90,
+            bbox: { x0: 20 + (i % 5) * 300, y0: i < 5 ? 40 : 140, x1: 260 + (i % 5) * 300, y1: i < 5 ? 90 : 190 },
+          })),
+        },
+      ],
+    };
+    const pdf = await searchablePdf(image, { mediaType: 'image/png', pages: [page] }, ocr);
+    const text = pdfText(pdf);
+    for (const word of words) expect(text).toContain(word);
+    expect(text).not.toContain('?');
+    const gs = execFileSync('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=txtwrite', '-sOutputFile=-', writeTemp(pdf)], {
+      encoding: 'utf8',
+    });
+    for (const word of ['Καλημέρα', 'Привет', '你好世界', 'Ærøskøbing']) expect(gs).toContain(word);
+    expect(execFileSync('qpdf', ['--check', writeTemp(pdf)], { encoding: 'utf8' })).toMatch(/No syntax or stream encoding errors/);
+  });
+
+  // (plain pdftotext orders columns by poppler's own analysis — it reads the born-digital
+  // two-column page of testkit's structuredDocument paragraph by paragraph across the columns too)
+  it('writes lines in reading order: in content order (pdftotext -raw, as a viewer copies), two columns one after the other', async () => {
+    const story = (name: string) =>
+      Array.from({ length: 8 }, (_, i) => `${name} story line ${['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'][i]} reads on`);
+    const left = await renderTextPng(story('Left'), { fontSize: 40, width: 1000 });
+    const right = await renderTextPng(story('Right'), { fontSize: 40, width: 1000 });
+    const height = (await sharp(left).metadata()).height!;
+    const page = await sharp({ create: { width: 2300, height: height + 200, channels: 3, background: '#ffffff' } })
+      .composite([
+        { input: left, left: 50, top: 100 },
+        { input: right, left: 1250, top: 100 },
+      ])
+      .png()
+      .toBuffer();
+    const { pdf } = await read(page);
+    const text = execFileSync('pdftotext', ['-raw', writeTemp(pdf), '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    const order = [...story('Left'), ...story('Right')].map((line) => text.indexOf(line));
+    expect(order.filter((i) => i < 0)).toEqual([]);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  (corpusAvailable() ? it : it.skip)('reads the typewriter recipe back line by line with plain pdftotext', async () => {
+    const { pdf } = await read(readFileSync(corpusFile('typewriter.png')));
+    const lines = pdfText(pdf)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    expect(lines[0]).toMatch(/Linzensoep .{1,3} la Waterman$/);
+    expect(lines.findIndex((l) => /liter water$/.test(l))).toBeLessThan(lines.findIndex((l) => /uien$/.test(l)));
   });
 
   it('makes no PDF unless asked', async () => {

@@ -3,4 +3,4 @@ export { combineDocument, combinePages, ocr, ocrPage, ocrSettings, type OcrSetti
 export { TesseractEngine } from './tesseract-engine';
 export { NativeTesseractEngine } from './native-engine';
 export type { OcrEngine } from './engine';
-export { toSourcePixels } from './searchable-pdf';
+export { searchablePdf, toSourcePixels } from './searchable-pdf';

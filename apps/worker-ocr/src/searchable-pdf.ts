@@ -1,6 +1,5 @@
 import {
   PDFDocument,
-  StandardFonts,
   TextRenderingMode,
   beginText,
   endText,
@@ -11,11 +10,13 @@ import {
   setTextMatrix,
   setTextRenderingMode,
   showText,
-  type PDFFont,
   type PDFPage,
+  type PDFRef,
 } from '@cantoo/pdf-lib';
 import sharp from 'sharp';
 import type { OcrResult, PreprocessResult } from '@docproc/catalog';
+import { analysePage, letterSize } from '@docproc/layout';
+import { GLYPH_WIDTH, embedGlyphlessFont, glyphlessCodes } from './glyphless-font';
 
 type PreparedPage = PreprocessResult['pages'][number];
 type ReadPage = OcrResult['pages'][number];
@@ -81,24 +82,14 @@ function toUserSpace(p: Point, box: { x: number; y: number; width: number; heigh
   }
 }
 
-/** The text as the standard font can encode it: letters it lacks lose their accents, or become "?". */
-function encodable(font: PDFFont, text: string): string {
-  const supported = new Set(font.getCharacterSet());
-  return [...text]
-    .map((ch) => {
-      if (supported.has(ch.codePointAt(0)!)) return ch;
-      const base = ch.normalize('NFKD').replace(/\p{M}/gu, '');
-      return [...base].every((b) => supported.has(b.codePointAt(0)!)) && base !== '' ? base : '?';
-    })
-    .join('');
-}
-
 /**
- * Lays each recognised word on the page as invisible text (rendering mode 3, as Tesseract
- * and OCRmyPDF do), along its baseline and squeezed to its width, so that selecting or
- * searching finds it where it is printed.
+ * Lays each recognised line on the page as invisible text (rendering mode 3, as Tesseract
+ * and OCRmyPDF do) in the glyphless font: one size for the line (its height), along the
+ * line's baseline, each word where it is printed and stretched to its width, lines in the order OCR read
+ * them (Tesseract's blocks: column by column), so that selecting, searching and
+ * extracting find the words where they are and read them in order.
  */
-function addTextLayer(pdfPage: PDFPage, font: PDFFont, read: ReadPage, prepared: PreparedPage, exifTurn: number, pointsPerPixel: number): void {
+function addTextLayer(pdfPage: PDFPage, font: PDFRef, read: ReadPage, prepared: PreparedPage, exifTurn: number, pointsPerPixel: number): void {
   const box = pdfPage.getCropBox();
   const rotate = pdfPage.getRotation().angle;
   const geometry: Geometry = { width: prepared.width, height: prepared.height, turn: prepared.rotation - exifTurn, straighten: prepared.skewAngle };
@@ -106,55 +97,71 @@ function addTextLayer(pdfPage: PDFPage, font: PDFFont, read: ReadPage, prepared:
     const source = toSourcePixels(p, geometry);
     return toUserSpace({ x: source.x * pointsPerPixel, y: source.y * pointsPerPixel }, box, rotate);
   };
-  const fontName = pdfPage.node.newFontDictionary(font.name, font.ref);
+  const fontName = pdfPage.node.newFontDictionary('GlyphLessFont', font);
   pdfPage.pushOperators(pushGraphicsState(), beginText(), setTextRenderingMode(TextRenderingMode.Invisible));
-  for (const line of linesOf(read.words)) {
-    // A line's words share one baseline, straight along the page's own axes: text
-    // extraction splits words drawn a few degrees off and jumbles lines that climb, so on
-    // a skewed scan each line lies level through its middle (only a page on its side or
-    // upside down turns the text).
-    const middle = (Math.min(...line.map((w) => w.bbox.y0)) + Math.max(...line.map((w) => w.bbox.y1))) / 2;
-    const first = toUser({ x: Math.min(...line.map((w) => w.bbox.x0)), y: middle });
-    const last = toUser({ x: Math.max(...line.map((w) => w.bbox.x1)), y: middle });
-    const angle = (Math.round(Math.atan2(last.y - first.y, last.x - first.x) / (Math.PI / 2)) * Math.PI) / 2;
+  for (const line of linesOf(read, prepared.width, prepared.height)) {
+    const top = Math.min(...line.map((w) => w.bbox.y0));
+    const bottom = Math.max(...line.map((w) => w.bbox.y1));
+    // the glyphless font rises 0.8 of its size above the baseline and falls 0.2 below: sized to the line's height, it covers the line
+    const size = Math.max(1, (bottom - top) * pointsPerPixel);
+    const baseline = top + 0.8 * (bottom - top);
+    const start = toUser({ x: Math.min(...line.map((w) => w.bbox.x0)), y: baseline });
+    const end = toUser({ x: Math.max(...line.map((w) => w.bbox.x1)), y: baseline });
+    // The line lies level (in the page's own quarter turn) through the middle of its real
+    // baseline: poppler's pdftotext breaks a line that climbs even 1.5° into pieces and
+    // reads them out of order (Tesseract's own PDFs too), so on a skewed scan the words at a
+    // line's ends sit up to half its climb off the print (docs/architecture.md).
+    const angle = (Math.round(Math.atan2(end.y - start.y, end.x - start.x) / (Math.PI / 2)) * Math.PI) / 2;
     const [cos, sin] = [Math.round(Math.cos(angle)), Math.round(Math.sin(angle))];
-    const along = (p: Point) => p.x * cos + p.y * sin;
-    const across = (-(first.x + last.x) / 2) * sin + ((first.y + last.y) / 2) * cos;
-    for (const word of line) {
-      const text = encodable(font, word.text.trim());
-      if (text === '') continue;
-      const [a, b] = [along(toUser({ x: word.bbox.x0, y: middle })), along(toUser({ x: word.bbox.x1, y: middle }))];
-      const size = Math.max(1, (word.bbox.y1 - word.bbox.y0) * pointsPerPixel);
-      const natural = font.widthOfTextAtSize(text, size);
-      if (a === b || natural === 0) continue;
-      // the baseline a quarter of the size below the line's middle
-      const [t, n] = [Math.min(a, b), across - 0.25 * size];
+    const across = (-(start.x + end.x) / 2) * sin + ((start.y + end.y) / 2) * cos;
+    const level = (p: Point) => {
+      const t = p.x * cos + p.y * sin;
+      return { x: t * cos - across * sin, y: t * sin + across * cos };
+    };
+    line.forEach((word, i) => {
+      const text = word.text.trim();
+      if (text === '') return;
+      const from = level(toUser({ x: word.bbox.x0, y: baseline }));
+      const to = level(toUser({ x: word.bbox.x1, y: baseline }));
+      const width = (to.x - from.x) * cos + (to.y - from.y) * sin;
+      const natural = (text.length * GLYPH_WIDTH * size) / 1000;
+      if (width <= 0) return;
       pdfPage.pushOperators(
         setFontAndSize(fontName, size),
-        setCharacterSqueeze((100 * Math.abs(b - a)) / natural),
-        setTextMatrix(cos, sin, -sin, cos, t * cos - n * sin, t * sin + n * cos),
-        showText(font.encodeText(`${text} `)),
+        setCharacterSqueeze((100 * width) / natural),
+        setTextMatrix(cos, sin, -sin, cos, from.x, from.y),
+        // a space after each word but the line's last, so that copied text has its spaces
+        showText(glyphlessCodes(i < line.length - 1 ? `${visual(text)} ` : visual(text))),
       );
-    }
+    });
   }
   pdfPage.pushOperators(endText(), popGraphicsState());
 }
 
 type Word = ReadPage['words'][number];
 
-/** Words in reading order, grouped into lines: a word joins a line its middle lies within (in the image OCR read, where lines are level). */
-function linesOf(words: Word[]): Word[][] {
-  const lines: { y0: number; y1: number; words: Word[] }[] = [];
-  for (const word of [...words].sort((a, b) => a.bbox.y0 + a.bbox.y1 - (b.bbox.y0 + b.bbox.y1))) {
+/** Right-to-left words are drawn in visual order: their letters reversed, as a PDF reader reverses them back. */
+const RIGHT_TO_LEFT = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}]/u;
+const visual = (text: string) => (RIGHT_TO_LEFT.test(text) ? [...text].reverse().join('') : text);
+
+/**
+ * The page's lines in reading order: OCR's lines (a word that does not follow the last on
+ * its level starts one), set into blocks and ordered by the layout analysis — columns one
+ * after the other, a table row by row, running heads first — whether or not the job asked
+ * for the layout itself.
+ */
+function linesOf(read: ReadPage, width: number, height: number): Word[][] {
+  const lines: Word[][] = [];
+  for (const word of read.words) {
+    const line = lines[lines.length - 1];
+    const last = line?.[line.length - 1];
     const middle = (word.bbox.y0 + word.bbox.y1) / 2;
-    const line = lines.find((l) => middle >= l.y0 && middle <= l.y1);
-    if (line) {
-      line.words.push(word);
-      line.y0 = Math.min(line.y0, word.bbox.y0);
-      line.y1 = Math.max(line.y1, word.bbox.y1);
-    } else lines.push({ y0: word.bbox.y0, y1: word.bbox.y1, words: [word] });
+    if (last && word.bbox.x0 >= last.bbox.x0 && middle >= last.bbox.y0 && middle <= last.bbox.y1) line!.push(word);
+    else lines.push([word]);
   }
-  return lines.map((l) => l.words.sort((a, b) => a.bbox.x0 - b.bbox.x0));
+  const input = lines.map((words) => ({ words, size: letterSize(words) ?? words[0]!.bbox.y1 - words[0]!.bbox.y0, bold: false }));
+  const page = analysePage({ index: read.index, width, height, source: 'ocr', lines: input, rules: [], figures: [] });
+  return page.blocks.flatMap((block) => block.lines.map((line) => line.words.map((w) => ({ confidence: 0, ...w }))));
 }
 
 const EXIF_TURN: Record<number, number> = { 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270 };
@@ -190,7 +197,7 @@ function sourceSize(prepared: PreparedPage, turn: number): { width: number; heig
 export async function searchablePdf(original: Buffer, pre: PreprocessResult, ocr: OcrResult): Promise<Buffer> {
   const isPdf = pre.mediaType === 'application/pdf';
   const pdf = isPdf ? await PDFDocument.load(original, { updateMetadata: false }) : await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  const font = embedGlyphlessFont(pdf);
   const exifTurn = isPdf ? 0 : (EXIF_TURN[(await sharp(original).metadata()).orientation ?? 1] ?? 0);
   for (const prepared of pre.pages) {
     const read = ocr.pages.find((p) => p.index === prepared.index);
