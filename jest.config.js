@@ -10,7 +10,7 @@ module.exports = {
   testMatch: ['**/test/**/*.test.ts'],
   moduleNameMapper: {
     // eld exports only an `import` entry, which jest's CommonJS resolver does not take
-    '^eld/extrasmall$': '<rootDir>/apps/worker-nlp/node_modules/eld/src/entries/static.extrasmall.js',
+    '^eld/extrasmall$': '<rootDir>/packages/language/node_modules/eld/src/entries/static.extrasmall.js',
     '^@docproc/(orchestrator|cli|autoscaler|worker-[a-z]+)$': '<rootDir>/apps/$1/src/index.ts',
     '^@docproc/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
   },

@@ -1,7 +1,7 @@
 // Deep import: natural's index also loads its storage backends, which read a .env file into process.env.
 import { BayesClassifier, LogisticRegressionClassifier } from 'natural/lib/natural/classifiers';
 import type { Classification } from '@docproc/catalog';
-import { detectLanguage } from './language';
+import { detectLanguage } from '@docproc/language';
 import { stopwordsFor } from './stopwords';
 import { isWord, termKey, tokenize } from './text';
 

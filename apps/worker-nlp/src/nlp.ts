@@ -14,7 +14,7 @@ import {
 import type { StepContext } from '@docproc/runtime';
 import { classifyText, trainClassifier, type TrainedClassifier } from './classify';
 import { findEntities } from './entities';
-import { detectLanguage, languageDetectorLoaded } from './language';
+import { detectLanguage, languageDetectorLoaded } from '@docproc/language';
 import { stopwordsFor } from './stopwords';
 import type { StoredClassifiers } from './stored-classifiers';
 import { summarize } from './summary';

@@ -2,7 +2,7 @@ import { UnsupportedTypeError, type DateOrder } from '@docproc/catalog';
 import { stepContext } from '@docproc/testkit';
 import { classifyText, restoreClassifier, serializeClassifier, trainClassifier } from '../src/classify';
 import { findEntities } from '../src/entities';
-import { detectLanguage, languageDetectorLoaded } from '../src/language';
+import { detectLanguage, languageDetectorLoaded } from '@docproc/language';
 import { keywords, nlp, type NlpSettings } from '../src/nlp';
 import { summarize } from '../src/summary';
 import { sentencesOf } from '../src/text';

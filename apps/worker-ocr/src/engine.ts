@@ -43,6 +43,8 @@ export interface OcrEngine {
   recognize(image: Buffer, options: RecognizeOptions): Promise<RecognizedPage>;
   /** The languages this engine has installed (what a job's options.languages may name). */
   languages(): Promise<string[]>;
+  /** The page's script as Tesseract's orientation and script detection names it ("Latin", "Cyrillic"...), or null when it cannot tell. */
+  detectScript?(image: Buffer, options: Pick<RecognizeOptions, 'timeoutMs' | 'signal'>): Promise<string | null>;
   /** Loads what the first page would otherwise wait for (the model), at start-up. */
   warm(languages: string[]): Promise<void>;
   close(): Promise<void>;

@@ -89,6 +89,17 @@ export class NativeTesseractEngine implements OcrEngine {
     }
   }
 
+  async detectScript(image: Buffer, options: Pick<RecognizeOptions, 'timeoutMs' | 'signal'>): Promise<string | null> {
+    const dir = await mkdtemp(join(tmpdir(), 'docproc-osd-'));
+    try {
+      await writeFile(join(dir, 'page'), image);
+      const { code, stdout } = await run(this.binary, [join(dir, 'page'), '-', '--psm', '0'], options.timeoutMs, options.signal);
+      return code === 0 ? (/^Script: (\S+)/m.exec(stdout)?.[1] ?? null) : null;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   async languages(): Promise<string[]> {
     const { code, stdout } = await run(this.binary, ['--list-langs'], 10_000);
     if (code !== 0) return [];

@@ -14,6 +14,7 @@ import { blobKeys } from '@docproc/storage';
 import { assembleLayout, plainTextLayout, readPageLayout, writeLayout, writePageLayout } from '@docproc/layout';
 import type { OcrEngine, RecognizeOptions } from './engine';
 import { ocrPageLayout } from './page-layout';
+import { readPage as readPicked } from './pick-languages';
 import { searchablePdf } from './searchable-pdf';
 
 export type PageText = OcrResult['pages'][number];
@@ -26,6 +27,8 @@ export interface OcrSettings {
   maxPages: number;
   /** Made for every document unless its job says otherwise (options.output). */
   outputs: OcrOutput[];
+  /** With no languages in the job, pick each page's model from its text. */
+  pickLanguages: boolean;
 }
 
 type OcrOutput = NonNullable<JobOptions['output']>[number];
@@ -38,6 +41,7 @@ export function ocrSettings(config: Config): OcrSettings {
     maxInputPixels: config.maxInputPixels,
     maxPages: config.maxPages,
     outputs: config.outputs,
+    pickLanguages: config.ocrPickLanguages,
   };
 }
 
@@ -58,6 +62,9 @@ export function meanConfidence(pages: OcrResult['pages']): number {
   if (count > 0) return Math.round((sum / count) * 100) / 100;
   return pages.some((p) => p.source === 'text-layer' && p.text.trim() !== '') ? 100 : 0;
 }
+
+/** Whether this job's pages have their models picked: it names no languages, and picking is on. */
+const picks = (ctx: StepContext, settings: OcrSettings) => ctx.payload.options.languages === undefined && settings.pickLanguages;
 
 /** Whether the job asks for `output` (its options, else the platform's default). */
 const wants = (ctx: StepContext, settings: OcrSettings, output: OcrOutput) => (ctx.payload.options.output ?? settings.outputs).includes(output);
@@ -80,8 +87,8 @@ async function readPage(ctx: StepContext, page: PreprocessResult['pages'][number
   const options = { ...recognizeOptions(ctx, settings), dpi: page.dpi };
   const stages = new Stages();
   const pgm = await stages.time('read', async () => toPgm(await ctx.blobs.get(page.blobKey!)));
-  const read = await stages.time('ocr', () => engine.recognize(pgm, options));
-  const result: PageText = { index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' };
+  const { read, languages } = await stages.time('ocr', () => readPicked(engine, pgm, options, picks(ctx, settings)));
+  const result: PageText = { index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr', languages };
   if (read.hocr !== undefined) {
     result.hocrKey = blobKeys.hocr(ctx.payload.batchId, ctx.payload.documentId, index);
     await ctx.blobs.put(result.hocrKey, read.hocr);
@@ -115,10 +122,22 @@ function plainText(text: string, languages: string[]): OcrResult {
   return { text, confidence: 100, engine: 'none', languages, pages: [{ index: 0, text, confidence: 100, words: [], source: 'text-layer' }] };
 }
 
-/** The pages put together: their text in order, joined by form feeds. */
+/**
+ * The pages put together: their text in order, joined by form feeds; the languages those
+ * pages were read with (most pages' first), or the ones given where no page was OCRed.
+ */
 export function combinePages(pages: PageText[], engine: string, languages: string[]): OcrResult {
   const ordered = [...pages].sort((a, b) => a.index - b.index);
-  return { text: ordered.map((p) => p.text).join('\f'), confidence: meanConfidence(ordered), engine, languages, pages: ordered };
+  const used = new Map<string, number>();
+  for (const lang of ordered.flatMap((p) => p.languages ?? [])) used.set(lang, (used.get(lang) ?? 0) + 1);
+  const read = [...used].sort((a, b) => b[1] - a[1]).map(([lang]) => lang);
+  return {
+    text: ordered.map((p) => p.text).join('\f'),
+    confidence: meanConfidence(ordered),
+    engine,
+    languages: read.length > 0 ? read : languages,
+    pages: ordered,
+  };
 }
 
 /**
@@ -178,8 +197,8 @@ async function readDocument(ctx: StepContext, engine: OcrEngine, settings: OcrSe
   for (const image of decoded) {
     ctx.signal.throwIfAborted();
     const pgm = await toPgm(image.png);
-    const read = await engine.recognize(pgm, recognizeOptions(ctx, settings));
-    const page: PageText = { index: image.index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr' };
+    const { read, languages: used } = await readPicked(engine, pgm, recognizeOptions(ctx, settings), picks(ctx, settings));
+    const page: PageText = { index: image.index, text: read.text, confidence: read.confidence, words: read.words, source: 'ocr', languages: used };
     if (wants(ctx, settings, 'layout')) {
       page.layoutKey = blobKeys.pageLayout(ctx.payload.batchId, ctx.payload.documentId, image.index);
       await writePageLayout(ctx.blobs, page.layoutKey, ocrPageLayout(image.index, pgm, read, null));

@@ -53,6 +53,8 @@ export const ocrResultSchema = z.object({
       words: z.array(ocrWordSchema),
       /** Where the text came from: OCR, or the PDF's own text layer. */
       source: z.enum(['ocr', 'text-layer']).default('ocr'),
+      /** The models OCR read the page with (Tesseract codes): the job's, or those it picked for the page. */
+      languages: z.array(z.string()).optional(),
       /** Blob key of the page's hOCR, when asked for with options.hocr. */
       hocrKey: z.string().optional(),
       /** Blob key of the page's layout (a LayoutPage), when the job asked for output "layout". */

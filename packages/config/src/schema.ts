@@ -246,6 +246,12 @@ export const settings = {
   /** Where the health endpoint listens: every interface, as probes come from outside the pod. */
   healthHost: { env: 'DOCPROC_HEALTH_HOST', schema: z.string().min(1).default('0.0.0.0') },
   ocrLanguages: { env: 'DOCPROC_OCR_LANGUAGES', schema: listOfStrings.default(['eng']) },
+  /**
+   * A page of a job that names no languages is read with DOCPROC_OCR_LANGUAGES first; when its
+   * text is in another installed language, it is read again with that model and the better
+   * reading kept (off: DOCPROC_OCR_LANGUAGES only).
+   */
+  ocrPickLanguages: { env: 'DOCPROC_OCR_PICK_LANGUAGES', schema: booleanFlag.default(true) },
   /** What every job makes besides text and JSON unless it says (options.output): `pdf`, a searchable PDF; `layout`, the document's structure. */
   outputs: { env: 'DOCPROC_OUTPUT', schema: listOfStrings.pipe(z.array(z.enum(OUTPUTS))).default([]) },
   dateOrder: { env: 'DOCPROC_DATE_ORDER', schema: z.enum(['DMY', 'MDY']).default('DMY') },

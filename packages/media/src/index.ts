@@ -1,7 +1,7 @@
 export { decodeImagePages, imageInfo, type DecodeLimits, type ImageInfo, type PageImage, type CleanOptions } from './images';
 export { readPdf, type PdfLimits, type PdfPage, type PdfReadOptions } from './pdf';
 export type { TextLayerMode } from './pdf-protocol';
-export { USABLE_TEXT_SCORE, scoreTextLayer, writtenWithAscenders, type TextLayerSample, type TextLayerScore } from './text-layer';
+export { USABLE_TEXT_SCORE, languagesOfScript, scoreTextLayer, writtenWithAscenders, type TextLayerSample, type TextLayerScore } from './text-layer';
 export { estimateSkew, otsuThreshold, type GreyImage, type SkewEstimate } from './skew';
 export {
   despeckle,

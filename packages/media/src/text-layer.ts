@@ -47,6 +47,13 @@ const SCRIPTS = Object.fromEntries(
   Object.entries(SCRIPT_NAMES).map(([lang, names]) => [lang, new RegExp(`[${names.map((name) => `\\p{Script=${name}}`).join('')}]`, 'u')]),
 );
 
+/** The installed languages written in `script` (a Unicode script name as Tesseract's OSD gives it: Latin for any language not listed). */
+export function languagesOfScript(script: string, languages: readonly string[]): string[] {
+  // OSD's names for the scripts of CJK languages
+  const name = ({ HanS: 'Han', HanT: 'Han', Japanese: 'Hiragana', Korean: 'Hangul' } as Record<string, string>)[script] ?? script;
+  return languages.filter((lang) => (SCRIPT_NAMES[lang] ?? ['Latin']).includes(name));
+}
+
 /**
  * Whether the language's script sets more ink above its letters' x-height than below it
  * (Latin, Cyrillic, Greek: ascenders and capitals outnumber descenders), so that a line's

@@ -1,0 +1,1 @@
+export { detectLanguage, languageDetectorLoaded } from './language';
