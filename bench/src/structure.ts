@@ -37,6 +37,8 @@ import {
   type StructuredLanguage,
 } from '@docproc/testkit';
 
+import { languagesBench } from './structure-languages';
+
 const SEEDS = Number(process.env.BENCH_STRUCTURE_SEEDS ?? 2);
 const LANGUAGES: StructuredLanguage[] = ['eng', 'fra', 'deu'];
 type Kind = 'text' | 'scan' | 'skewed';
@@ -55,6 +57,8 @@ interface Row {
   cells: { right: number; total: number };
   teds: number[];
   margins: { kept: number; total: number };
+  /** OCR pages read with their own language's model, picked without being told. */
+  languages: { right: number; total: number };
 }
 
 /** What a reader had without layout: poppler's pdftotext of a text PDF, in its blank-line-separated blocks. */
@@ -106,7 +110,8 @@ async function main(): Promise<void> {
       LANGUAGES.map(async (language) => {
         const form = new FormData();
         for (const s of samples.filter((x) => x.truth.language === language)) form.append('files', new Blob([s.bytes]), s.name);
-        form.append('options', JSON.stringify({ output: ['layout'], languages: [language] }));
+        // no languages: each page's model is picked from its text
+        form.append('options', JSON.stringify({ output: ['layout'] }));
         const res = await fetch(`${base}/v1/jobs`, { method: 'POST', body: form });
         if (res.status !== 202) throw new Error(`submit: ${res.status} ${await res.text()}`);
         return ((await res.json()) as { id: string }).id;
@@ -119,7 +124,12 @@ async function main(): Promise<void> {
         `job ${id}`,
       );
       const { documents } = (await (await fetch(`${base}/v1/jobs/${id}/results?limit=1000`)).json()) as {
-        documents: { documentId: string; name: string; status: string; steps: { ocr: { text: string } | null } }[];
+        documents: {
+          documentId: string;
+          name: string;
+          status: string;
+          steps: { ocr: { text: string; pages: { source: string; languages?: string[] }[] } | null };
+        }[];
       };
       for (const doc of documents) {
         const sample = samples.find((s) => s.name === doc.name)!;
@@ -133,6 +143,7 @@ async function main(): Promise<void> {
           cells: { right: 0, total: 0 },
           teds: [],
           margins: { kept: 0, total: 0 },
+          languages: { right: 0, total: 0 },
         };
         rows.set(key, row);
         const truthOrder = truthBody(sample.truth.blocks);
@@ -147,23 +158,27 @@ async function main(): Promise<void> {
         row.teds.push(...c.teds);
         const margins = sample.truth.blocks.filter((b) => ['header', 'footer', 'page_number'].includes(b.type));
         const kept = layout.pages.flatMap((p) => p.blocks.filter((b) => ['header', 'footer', 'page_number'].includes(b.type)).map((b) => b.text));
+        const ocrPages = (doc.steps.ocr?.pages ?? []).filter((p) => p.source === 'ocr');
+        row.languages.total += ocrPages.length;
+        row.languages.right += ocrPages.filter((p) => p.languages?.join('+') === sample.truth.language).length;
         row.margins.total += margins.length;
         row.margins.kept += margins.filter((m) => kept.some((k) => k.replace(/\s+/g, ' ').trim() === m.text)).length;
       }
     }
+    await languagesBench(base);
   } finally {
     platform.child.kill('SIGTERM');
     await whenAllExited(platform);
   }
   console.log(`read in ${((Date.now() - started) / 1000).toFixed(0)} s (platform start included)\n`);
-  console.log('kind    lang | order  before | head P  head R  level | cells  TEDS | margins');
+  console.log('kind    lang | order  before | head P  head R  level | cells  TEDS | margins | language picked');
   const totals = new Map<Kind, Row[]>();
   for (const [key, row] of [...rows].sort()) {
     const kind = key.split(' ')[0] as Kind;
     totals.set(kind, [...(totals.get(kind) ?? []), row]);
     const { found, expected, matched, levelRight } = row.headings;
     console.log(
-      `${key.padEnd(12)} | ${f2(mean(row.order))}  ${f2(mean(row.baseline))}   | ${f2(matched / found)}    ${f2(matched / expected)}    ${f2(levelRight / matched)}  | ${f2(row.cells.right / row.cells.total)}   ${f2(mean(row.teds))} | ${row.margins.kept}/${row.margins.total}`,
+      `${key.padEnd(12)} | ${f2(mean(row.order))}  ${f2(mean(row.baseline))}   | ${f2(matched / found)}    ${f2(matched / expected)}    ${f2(levelRight / matched)}  | ${f2(row.cells.right / row.cells.total)}   ${f2(mean(row.teds))} | ${row.margins.kept}/${row.margins.total}   | ${row.languages.total ? `${row.languages.right}/${row.languages.total} pages` : '—'}`,
     );
   }
   console.log('\nall of a kind (targets: order ≥ 0.95, headings P/R ≥ 0.90, cells ≥ 0.90 text / 0.85 scans)');
