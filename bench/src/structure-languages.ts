@@ -87,16 +87,14 @@ export async function languagesBench(base: string): Promise<void> {
       pages.push({ name: `${language}-${i}.png`, language, lines, png: await renderTextPng(lines, { fontSize: 34, width: 2200, rotate: 1 }) });
     }
   }
+  // a job per language each way, one after another: the same pages compete for the cores alike
   const given: Read[] = [];
-  for (const language of LANGUAGES)
-    given.push(
-      ...(await readJob(
-        base,
-        pages.filter((p) => p.language === language),
-        [language],
-      )),
-    );
-  const picked = await readJob(base, pages);
+  const picked: Read[] = [];
+  for (const language of LANGUAGES) {
+    const mine = pages.filter((p) => p.language === language);
+    given.push(...(await readJob(base, mine, [language])));
+    picked.push(...(await readJob(base, mine)));
+  }
   console.log(`\nlanguages — ${PAGES} pages a language, rendered and turned 1°; OCR with the language given, then with none given`);
   console.log('lang | CER given  CER picked  (points) | picked right | OCR ms/page given  picked');
   for (const language of LANGUAGES) {

@@ -2,13 +2,14 @@ import { median } from './geometry';
 import type { InputWord } from './input';
 
 /** Letters that rise above the x-height (capitals, digits, ascenders, accents) and that hang below the baseline. */
-const RISES = /[\p{Lu}\p{N}bdfhklt'"!?()[\]{}|/\\àáâãäåèéêëìíîïòóôõöùúûüýÿñçß&%$€£#@]/u;
+const RISES = /[\p{Lu}\p{N}bdfhijklt'"!?()[\]{}|/\\àáâãäåèéêëìíîïòóôõöùúûüýÿñçß&%$€£#@]/u;
 const HANGS = /[gjpqyç,;()[\]{}|/\\]/u;
 
 /**
  * A line's letter size (ascender to descender, as a font's size is measured) from its
  * words' boxes: a word's box is only as tall as its letters reach, so each box is scaled
- * by the share of the full height its letters take (Helvetica-like proportions: x-height
+ * by the share of the full height its letters take (Helvetica-like proportions, the dots of i
+ * and j counted as rising: x-height
  * 0.52, ascenders 0.20 above it, descenders 0.21 below), and the median taken. A box from
  * OCR knows nothing of the font; this is the height the line's type would have.
  */

@@ -34,7 +34,7 @@ function splitAtGaps(line: InputLine): InputLine[] {
 }
 
 /** What OCR reads a bullet as: a lone mark at a line's start, standing apart from the text. */
-const BULLET_READ_AS = /^(?:[•·▪◦‣∙●○■□►➢*¢°«»©@_~-]{1,2}|[oe])$/;
+const BULLET_READ_AS = /^(?:[•·▪◦‣∙●○■□►➢*¢°«»©@_~+-]{1,3}|[oe])$/;
 
 /** A line whose first word is a bullet read as something else, with the bullet given back. */
 function withBullet(line: InputLine): InputLine {
