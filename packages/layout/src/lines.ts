@@ -14,8 +14,14 @@ export const LIST_MARK = /^(?:[•·▪◦‣∙●○■□►➢*–-]|\(?(?:\
 export const startsListItem = (line: Line) => LIST_MARK.test(line.words[0]?.text ?? '') && line.words.length > 1;
 
 /**
- * A line cut where its words stand further apart than a letter height: OCR reads a
- * table's row, or two columns' lines side by side, as one line.
+ * Words further apart than this many letter heights stand in different columns (a table's,
+ * or the page's): justified book text spaces its words up to about one.
+ */
+const WIDE_GAP = 1.5;
+
+/**
+ * A line cut where its words stand wide apart: OCR reads a table's row, or two columns'
+ * lines side by side, as one line.
  */
 function splitAtGaps(line: InputLine): InputLine[] {
   const words = [...line.words].sort((a, b) => a.bbox.x0 - b.bbox.x0);
@@ -23,7 +29,7 @@ function splitAtGaps(line: InputLine): InputLine[] {
   let current: InputLine['words'] = [];
   for (const word of words) {
     const last = current[current.length - 1];
-    if (last && word.bbox.x0 - last.bbox.x1 > line.size && !(current.length === 1 && isMark(last))) {
+    if (last && word.bbox.x0 - last.bbox.x1 > WIDE_GAP * line.size && !(current.length === 1 && isMark(last))) {
       pieces.push({ ...line, words: current });
       current = [];
     }

@@ -50,6 +50,8 @@ function candidateRuns(rows: Line[][]): Line[][][] {
 function columnsOf(run: Line[][]): { x0: number; x1: number }[] | null {
   const most = Math.max(...run.map((r) => r.length));
   const full = run.filter((r) => r.length === most);
+  // a table's columns show in more than one full row; prose broken around a picture does not line up so
+  if (full.length < 2) return null;
   const columns = Array.from({ length: most }, (_, k) => union(full.map((r) => r[k]!.bbox)));
   for (let k = 0; k + 1 < columns.length; k++) if (columns[k]!.x1 >= columns[k + 1]!.x0) return null;
   return columns.map((c) => ({ x0: c.x0, x1: c.x1 }));
