@@ -18,7 +18,7 @@ const SURE_ENOUGH = 60;
  * again with that model. The surest reading is kept. A page the default model reads well as
  * its own language costs nothing more than the language detection.
  */
-export async function readWithPickedLanguages(engine: OcrEngine, image: Buffer, options: RecognizeOptions): Promise<PickedReading> {
+async function readWithPickedLanguages(engine: OcrEngine, image: Buffer, options: RecognizeOptions): Promise<PickedReading> {
   const installed = await installedLanguages(engine);
   let best: PickedReading = { read: await engine.recognize(image, options), languages: options.languages };
   if (best.read.confidence < SURE_ENOUGH && engine.detectScript) {
