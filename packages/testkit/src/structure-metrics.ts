@@ -65,7 +65,7 @@ export const truthBody = (blocks: readonly TruthBlock[]) => blocks.filter((b) =>
 export const layoutBody = (layout: Layout) =>
   layout.pages.flatMap((p) => p.blocks.filter((b) => !MARGINS.has(b.type) && b.type !== 'figure').map((b) => b.text));
 
-export interface Counts {
+interface Counts {
   found: number;
   expected: number;
   matched: number;
