@@ -174,8 +174,20 @@ describe('the docproc CLI against a running platform', () => {
       (i: { documentId: string }) => i.documentId,
     );
 
+    // the short ids watch prints are taken for the job and the document
     const decided = await docproc(
-      ['review', job.id, documentId, 'approve', '--note', 'dated by hand', '--field', 'date=2025-03-01', '--reviewer', 'tess'],
+      [
+        'review',
+        job.id.slice(0, 8),
+        documentId.slice(0, 8),
+        'approve',
+        '--note',
+        'dated by hand',
+        '--field',
+        'date=2025-03-01',
+        '--reviewer',
+        'tess',
+      ],
       env,
     );
     expect(decided.code).toBe(0);
@@ -185,6 +197,35 @@ describe('the docproc CLI against a running platform', () => {
     expect((await docproc(['reviews', '--job', job.id], env)).stdout).toBe('nothing waits for review\n');
     const watched = await docproc(['watch', job.id], env);
     expect(watched.stdout).toMatch(/review waiting[\s\S]*review approved by tess[\s\S]*job ended: completed/);
+  });
+
+  it('skips files it cannot read (or refuses them with --strict), keeps stdout for the id under --wait, reads paths from where the user is', async () => {
+    const stray = join(work, 'stray');
+    mkdirSync(stray);
+    writeFileSync(join(stray, 'scan.png'), await renderTextPng(['A scan among other files'], { width: 900 }));
+    writeFileSync(join(stray, 'blob.bin'), Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 0, 0, 9]));
+    writeFileSync(join(stray, 'notes.docx'), Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(64, 0)]));
+
+    const strict = await docproc(['submit', stray, '--strict'], env);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/cannot read 2 of the files .*: blob\.bin, notes\.docx/);
+
+    // as `pnpm docproc` runs it: from the repository, with the user's directory in INIT_CWD
+    const run = await capture(
+      spawn(process.execPath, [CLI, 'submit', 'stray', '--wait'], {
+        cwd: resolve(__dirname, '..', '..'),
+        env: { ...process.env, ...env, INIT_CWD: work },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('skipped 2 file(s) docproc cannot read (not a PDF, an image or text): blob.bin, notes.docx');
+    // ID=$(docproc submit … --wait): stdout is the id alone, the progress went to stderr
+    expect(run.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+    const id = run.stdout.trim();
+    expect(run.stderr).toMatch(new RegExp(`job ${id} completed: 1 completed, 0 failed`));
+    const status = await docproc(['--json', 'status', id.slice(0, 8)], env);
+    expect((JSON.parse(status.stdout) as { id: string; progress: { total: number } }).progress.total).toBe(1);
   });
 
   it('exits 1 on bad usage, 3 when nothing answers, 4 when the API refuses, 5 without the key', async () => {
@@ -203,6 +244,16 @@ describe('the docproc CLI against a running platform', () => {
     expect(unknown.stderr).toContain('404: no job no-such-job');
     const badOptions = await docproc(['submit', good, '--options', '{"languages":["klingon"]}'], env);
     expect(badOptions.code).toBe(4);
+    // a typo in --options: a usage error naming the option meant, before anything is uploaded
+    const typo = await docproc(['submit', good, '--options', '{"langauges":["eng"]}'], env);
+    expect({ code: typo.code, stderr: typo.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: expect.stringContaining('unknown option "langauges" (did you mean "languages"?)'),
+    });
+    // a wrong job id makes no folder
+    const out = join(work, 'never-made');
+    expect((await docproc(['results', 'no-such-job', '--out', out], env)).code).toBe(4);
+    expect(existsSync(out)).toBe(false);
 
     const noKey = await docproc(['list'], { DOCPROC_URL: platform.base, DOCPROC_API_KEY: '' });
     expect(noKey.code).toBe(5);

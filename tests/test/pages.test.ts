@@ -140,6 +140,11 @@ describeWithBrowser('pages in a real browser', () => {
     await page.goto(`${platform.base}/batches?status=completed`);
     await page.locator(`a[href="/batches/${batchId}"]`).click();
     await page.waitForURL(`${platform.base}/batches/${batchId}`);
+    // a batch that is not there: a page saying so, with the way back
+    const missing = await page.goto(`${platform.base}/batches/no-such-batch`);
+    expect(missing!.status()).toBe(404);
+    await expect(page.locator('h1').innerText()).resolves.toBe('No batch no-such-batch');
+    await expect(page.locator('main a[href="/batches"]').count()).resolves.toBe(1);
     await context.close();
 
     const wrong = await browser.newContext();

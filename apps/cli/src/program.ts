@@ -7,9 +7,11 @@ import { ApiClient, CliError } from './client';
 import { EXIT } from './exit-codes';
 import { exitCodeOf, followJob, type JobBody } from './follow';
 import { newKey } from './new-key';
+import { resolveDocumentId, resolveJobId } from './ids';
 import { results } from './results';
 import { submit } from './submit';
 import { up } from './up';
+import { userPath } from './user-paths';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -71,9 +73,10 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--pipeline <steps>', 'steps in order, comma-separated: preprocess,ocr,nlp,validate (default: all)')
     .option('--priority <n>', 'from -10 to 10; higher runs first')
     .option('--options <json>', 'job options as JSON, or @file.json')
-    .option('--wait', 'follow the job to its end with a progress bar; exit 2 if documents failed')
+    .option('--wait', 'follow the job to its end with a progress bar (on stderr; stdout gets the job id); exit 2 if documents failed')
+    .option('--strict', 'refuse to submit when a folder or glob holds files docproc cannot read (default: skip them, and say which)')
     .action(
-      run(async (inputs: string[], options: { pipeline?: string; priority?: string; options?: string; wait?: boolean }) =>
+      run(async (inputs: string[], options: { pipeline?: string; priority?: string; options?: string; wait?: boolean; strict?: boolean }) =>
         submit(client(), inputs, { ...options, json: globals().json ?? false }),
       ),
     );
@@ -81,10 +84,10 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('status')
     .description("a job's status and progress")
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id (or the start of one)')
     .action(
       run(async (id: string) => {
-        printJob(await client().json<JobBody>(`/v1/jobs/${encodeURIComponent(id)}`));
+        printJob(await client().json<JobBody>(`/v1/jobs/${encodeURIComponent(await resolveJobId(client(), id))}`));
         return EXIT.ok;
       }),
     );
@@ -111,13 +114,19 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   program
     .command('results')
-    .description("a job's documents; --out DIR writes <name>.txt and <name>.json for each (and <name>.pdf, searchable, when asked for)")
-    .argument('<id>', 'job id')
-    .option('--out <dir>', 'write each document as <name>.txt (text), <name>.json (all of it) and <name>.pdf (searchable, with output "pdf")')
+    .description("a job's documents; --out DIR writes <name>.txt and <name>.json for each (and <stem>.md and <stem>.pdf when asked for)")
+    .argument('<id>', 'job id (or the start of one)')
+    .option(
+      '--out <dir>',
+      'write each document as <name>.txt (text) and <name>.json (all of it), and by its name without extension <stem>.md (with output "layout") and <stem>.pdf (searchable, with output "pdf")',
+    )
     .option('--include <parts>', 'bulky parts left out by default: words,tokens')
     .action(
       run(async (id: string, options: { out?: string; include?: string }) => {
-        const failed = await results(client(), id, { ...options, json: globals().json ?? false });
+        // the job is looked up first: a wrong id makes no folder
+        const job = await client().json<JobBody>(`/v1/jobs/${encodeURIComponent(await resolveJobId(client(), id))}`);
+        const out = options.out === undefined ? undefined : userPath(options.out);
+        const failed = await results(client(), job.id, { ...options, out, json: globals().json ?? false });
         return failed > 0 ? EXIT.documentsFailed : EXIT.ok;
       }),
     );
@@ -125,16 +134,20 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('watch')
     .description("follow a job's events until it ends (a line per event; --json: the events)")
-    .argument('<id>', 'job id')
-    .action(run(async (id: string) => exitCodeOf(await followJob(client(), id, { json: globals().json ?? false, everyEvent: true }))));
+    .argument('<id>', 'job id (or the start of one)')
+    .action(
+      run(async (id: string) =>
+        exitCodeOf(await followJob(client(), await resolveJobId(client(), id), { json: globals().json ?? false, everyEvent: true })),
+      ),
+    );
 
   program
     .command('cancel')
     .description('cancel a job: waiting tasks leave the queues, running ones stop')
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id (or the start of one)')
     .action(
       run(async (id: string) => {
-        printJob(await client().json<JobBody>(`/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }));
+        printJob(await client().json<JobBody>(`/v1/jobs/${encodeURIComponent(await resolveJobId(client(), id))}/cancel`, { method: 'POST' }));
         return EXIT.ok;
       }),
     );
@@ -142,10 +155,11 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('retry')
     .description("send a job's failed, timed-out and dead-lettered documents round again")
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id (or the start of one)')
     .option('--wait', 'follow the job to its end')
     .action(
-      run(async (id: string, options: { wait?: boolean }) => {
+      run(async (given: string, options: { wait?: boolean }) => {
+        const id = await resolveJobId(client(), given);
         const job = await client().json<JobBody & { retried: number }>(`/v1/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST' });
         if (!globals().json) process.stderr.write(`retrying ${job.retried} document(s)\n`);
         if (!options.wait) {
@@ -182,14 +196,16 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('review')
     .description('record a decision on a document waiting for review')
-    .argument('<job>', 'job id')
-    .argument('<document>', 'document id')
+    .argument('<job>', 'job id (or the start of one)')
+    .argument('<document>', 'document id (or the start of one, as docproc watch prints it)')
     .argument('<decision>', 'approve or reject')
     .option('--note <text>', 'why', '')
     .option('--field <name=value...>', 'correct an extracted field (repeatable)')
     .option('--reviewer <name>', 'who decides (default: your user name)', osUser())
     .action(
-      run(async (job: string, document: string, decision: string, options: { note: string; field?: string[]; reviewer: string }) => {
+      run(async (jobGiven: string, documentGiven: string, decision: string, options: { note: string; field?: string[]; reviewer: string }) => {
+        const job = await resolveJobId(client(), jobGiven);
+        const document = await resolveDocumentId(client(), job, documentGiven);
         const fields = Object.fromEntries(
           (options.field ?? []).map((pair) => {
             const at = pair.indexOf('=');
@@ -218,7 +234,11 @@ export function buildProgram(exit: (code: number) => void): Command {
     .requiredOption('--tenant <tenant>', 'whose jobs the key submits and sees')
     .requiredOption('--roles <roles>', 'comma-separated, from submit, read, review, admin, metrics')
     .option('--file <file>', 'add the entry to this API keys file (DOCPROC_API_KEYS_FILE), made when missing')
-    .action(run(async (options: { id: string; tenant: string; roles: string; file?: string }) => newKey(options)));
+    .action(
+      run(async (options: { id: string; tenant: string; roles: string; file?: string }) =>
+        newKey({ ...options, ...(options.file ? { file: userPath(options.file) } : {}) }),
+      ),
+    );
 
   program
     .command('up')

@@ -4,7 +4,6 @@ import type { BatchRecord, DocumentRecord } from '@docproc/batches';
 import { BATCH_STATUSES, TASK_STATUSES, type StepName } from '@docproc/catalog';
 import type { AppDeps } from './deps';
 import { principalOf, sees } from './auth';
-import { batchOr404, notFound } from './http-error';
 import { formatDuration, html, layout, type Html } from './html';
 import { afterParam, batchStatusParam, nextCursor } from './query';
 
@@ -83,8 +82,16 @@ export function batchPages(deps: AppDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const batch = await batchOr404(store, req.params.id);
-    if (!sees(principalOf(res), batch.tenant)) throw notFound(`no job ${batch.id}`);
+    const batch = await store.getBatch(req.params.id);
+    // a person followed a link: a page that says so, not the API's JSON error
+    if (!batch || !sees(principalOf(res), batch.tenant)) {
+      const body = html`<main>
+        <h1>No batch ${req.params.id}</h1>
+        <p>It may have expired (finished batches are kept for their retention time) or been deleted. <a href="${PAGES_PATH}">All batches</a></p>
+      </main>`;
+      res.status(404).type('html').send(layout('No such batch', body));
+      return;
+    }
     const ids = await store.getDocumentIds(batch.id);
     const documents = (await store.getDocuments(ids)).filter((d): d is DocumentRecord => d !== null);
     res.type('html').send(layout(`Batch ${batch.id.slice(0, 8)}`, batchPage(batch, documents), 'batch-page.js'));
