@@ -118,7 +118,7 @@ describe('under a CPU hog: four busy processes per core', () => {
     for (let i = 0; i < 6; i++) pages.push({ name: `p${i}.png`, bytes: await renderTextPng([`Page ${i} under load`, ...PROSE], { width: 1600 }) });
     const id = await platform.submit(pages, { pipeline: 'ocr' });
     const ocr = new Queue('ocr', { connection: platform.redis, prefix: platform.prefix });
-    const pidOf = (by: string | undefined) => Number(/pid (\d+)/.exec(by ?? '')?.[1]);
+    const pidOf = (by: string | undefined) => Number(/pid[ _](\d+)/.exec(by ?? '')?.[1]);
     const job = await waitFor(async () => (await ocr.getActive()).find((j) => pidOf(j.processedBy) > 0), 120_000, 'a running OCR task');
     const killedAt = Date.now();
     process.kill(pidOf(job.processedBy), 'SIGKILL');

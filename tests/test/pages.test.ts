@@ -90,6 +90,13 @@ describeWithBrowser('pages in a real browser', () => {
     await page.locator('#batch-status', { hasText: /^completed$/ }).waitFor({ timeout: 60_000 });
     await page.locator('main[data-ended="true"]').waitFor();
     await page.waitForTimeout(400); // the last redraw
+    // Bull Board sees the workers (their connections' names): one a queue, named as on the tasks
+    for (const queue of ['preprocess', 'ocr', 'nlp', 'validate']) {
+      const { workers } = (await (await context.request.get(`${platform.base}/admin/queues/api/queues/${queue}/workers`)).json()) as {
+        workers: { name: string }[];
+      };
+      expect(workers.map((w) => w.name)).toEqual([expect.stringMatching(new RegExp(`^${queue}-\\w+_pid_\\d+_on_`))]);
+    }
 
     // Every task attempt in the job's event stream is one bar, keyed the same, on its worker's row.
     const events = await (await fetch(`${platform.base}/v1/jobs/${batchId}/events`, { headers: platform.auth() })).text();

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { recordKeys } from '@docproc/batches';
 import { startRedisServer, waitFor, type TestRedisServer, PlatformUnderTest, documentEnds, scanPages as pages } from '@docproc/testkit';
 
-const pidOf = (processedBy: string | undefined) => Number(/pid (\d+)/.exec(processedBy ?? '')?.[1]);
+const pidOf = (processedBy: string | undefined) => Number(/pid[ _](\d+)/.exec(processedBy ?? '')?.[1]);
 
 describe('recovery with real worker processes', () => {
   let platform: PlatformUnderTest;

@@ -171,14 +171,19 @@ describe('searchable PDFs (options.output: ["pdf"])', () => {
     expect(pages[1]).toMatch(/scanned page about lighthouses/);
   });
 
-  (corpusAvailable() ? it : it.skip)('makes skew.pdf from the corpus searchable: pdftotext gives back the OCR text', async () => {
-    const original = readFileSync(corpusFile('skew.pdf'));
-    const { result, pdf } = await read(original);
-    // every word OCR read is in the PDF's text (pdftotext orders a page's bullets and columns its own way)
-    expect(sharedWords(pdfText(pdf), result.text)).toBeGreaterThan(0.98);
-    expect(pdfText(pdf)).toMatch(/LinnSequencer/);
-    expect(execFileSync('qpdf', ['--check', writeTemp(pdf)], { encoding: 'utf8' })).toMatch(/No syntax or stream encoding errors/);
-  });
+  // (a full-page scan through tesseract.js, on a machine that may be busy: three minutes)
+  (corpusAvailable() ? it : it.skip)(
+    'makes skew.pdf from the corpus searchable: pdftotext gives back the OCR text',
+    async () => {
+      const original = readFileSync(corpusFile('skew.pdf'));
+      const { result, pdf } = await read(original);
+      // every word OCR read is in the PDF's text (pdftotext orders a page's bullets and columns its own way)
+      expect(sharedWords(pdfText(pdf), result.text)).toBeGreaterThan(0.98);
+      expect(pdfText(pdf)).toMatch(/LinnSequencer/);
+      expect(execFileSync('qpdf', ['--check', writeTemp(pdf)], { encoding: 'utf8' })).toMatch(/No syntax or stream encoding errors/);
+    },
+    180_000,
+  );
 
   it('carries text in any script: Greek, Cyrillic, Arabic, Chinese and Latin come back from pdftotext and Ghostscript', async () => {
     const image = await renderTextPng(['placeholder line one', 'placeholder line two'], { fontSize: 40, width: 1600 });
@@ -247,16 +252,21 @@ describe('searchable PDFs (options.output: ["pdf"])', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
-  (corpusAvailable() ? it : it.skip)('reads the typewriter recipe back line by line with plain pdftotext', async () => {
-    const { pdf } = await read(readFileSync(corpusFile('typewriter.png')));
-    const lines = pdfText(pdf)
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-    // (read as Dutch, picked from its text: "Linzensoep" or "Linzensoen", one letter either way)
-    expect(lines[0]).toMatch(/^I?Linzenso\S{2} .{1,3} la Waterman$/);
-    expect(lines.findIndex((l) => /liter water$/.test(l))).toBeLessThan(lines.findIndex((l) => /uien$/.test(l)));
-  });
+  // (read twice: English, then Dutch, picked from its text)
+  (corpusAvailable() ? it : it.skip)(
+    'reads the typewriter recipe back line by line with plain pdftotext',
+    async () => {
+      const { pdf } = await read(readFileSync(corpusFile('typewriter.png')));
+      const lines = pdfText(pdf)
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      // (read as Dutch, picked from its text: "Linzensoep" or "Linzensoen", one letter either way)
+      expect(lines[0]).toMatch(/^I?Linzenso\S{2} .{1,3} la Waterman$/);
+      expect(lines.findIndex((l) => /liter water$/.test(l))).toBeLessThan(lines.findIndex((l) => /uien$/.test(l)));
+    },
+    180_000,
+  );
 
   it('makes no PDF unless asked', async () => {
     const { result } = await read(await renderTextPng(['Nothing more than text, please'], { fontSize: 40 }), {});

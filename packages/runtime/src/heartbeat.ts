@@ -233,3 +233,12 @@ export async function liveWorkers(redis: RedisClient, prefix: string, maxAgeMs: 
 
 /** How a worker is named in error histories and logs. */
 export const workerName = (info: Pick<WorkerInfo, 'id' | 'pid' | 'host'>) => `${info.id} pid ${info.pid} on ${info.host}`;
+
+/**
+ * The name BullMQ gives the worker's Redis connection (CLIENT SETNAME, which takes no
+ * spaces: with them the name is refused, and Bull Board, which finds workers by their
+ * connections' names, shows none) and keeps on its tasks as processedBy.
+ */
+export const bullWorkerName = (name: string) => name.replaceAll(' ', '_');
+/** A task's processedBy as the worker's own name (ids and host names hold no "_"). */
+export const fromBullWorkerName = (processedBy: string) => processedBy.replaceAll('_', ' ');

@@ -7,7 +7,16 @@ import { queueName, stepPayloadSchema, type TaskPolicy, type StepName } from '@d
 import { BatchStore, StepQueues, TaskLedger, batchEndFields, taskPolicy } from '@docproc/batches';
 import type { Config } from '@docproc/config';
 import type { BlobStore } from '@docproc/storage';
-import { Heartbeat, announceCapabilities, goneAfterMs, liveWorkers, type WorkerCapabilities } from './heartbeat';
+import {
+  Heartbeat,
+  announceCapabilities,
+  bullWorkerName,
+  fromBullWorkerName,
+  goneAfterMs,
+  liveWorkers,
+  workerName as workerNameOf,
+  type WorkerCapabilities,
+} from './heartbeat';
 import { watchForGoneWorkers } from './gone-workers';
 import type { HealthChecks } from './health-server';
 import type { PageWork, StepProcessor } from './step-context';
@@ -92,7 +101,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   const store = new BatchStore(recordsConnection, prefix, options.maxEvents, (batch) => logger.info('batch ended', batchEndFields(batch)));
   const ledger = new TaskLedger(store, new StepQueues(connection, prefix, options.policy));
   const id = `${step}-${randomUUID().slice(0, 8)}`;
-  const workerName = `${id} pid ${process.pid} on ${hostname()}`;
+  const workerName = workerNameOf({ id, pid: process.pid, host: hostname() });
   const counts = { processed: 0, failed: 0, active: 0 };
   let draining = false;
   /** The batch of each task this process is running, to stop them when their batch is cancelled. */
@@ -133,8 +142,8 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
     {
       connection,
       prefix,
-      // Kept on each task as processedBy: which process holds it (Bull Board shows it too).
-      name: workerName,
+      // Kept on each task as processedBy: which process holds it; Bull Board lists workers by it.
+      name: bullWorkerName(workerName),
       concurrency: options.concurrency,
       lockDuration: options.lockMs,
       stalledInterval: options.stalledIntervalMs,
@@ -187,7 +196,7 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       const job = await Job.fromId(worker, jobId);
       const payload = stepPayloadSchema.safeParse(job?.data);
       if (!job || !payload.success) return;
-      const holder = job.processedBy ?? 'unknown';
+      const holder = job.processedBy ? fromBullWorkerName(job.processedBy) : 'unknown';
       const alive = (await liveWorkers(connection, prefix, goneAfterMs(options.heartbeatMs))).some((w) => holder.startsWith(`${w.id} `));
       const run = taskRun(job, payload.data, holder);
       const end = alive
