@@ -101,6 +101,7 @@ describe('preprocess', () => {
       expect(page.textScore).toBeLessThan(0.75);
       expect(result.pages.filter((p) => p.text !== null)).toEqual([]);
     },
+    180_000, // the whole document, an 81-megapixel page among its six, on a machine that may be busy
   );
 
   it('passes plain text through with no pages', async () => {
