@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(operationRoles(docs.document));
   app.use('/v1/jobs/:id', ownJobsOnly(deps));
   const readState = () => readPlatformState(deps);
-  app.get('/metrics', metricsRoute(readState));
+  app.get('/metrics', metricsRoute(readState, deps.config));
   app.get('/api/stats', statsRoute(readState, deps.config, keys));
   const webhooks = { deliveries: new Deliveries(deps.redis, deps.store.keys), queue: webhookQueue(deps.redis, deps.config.keyPrefix, deps.config) };
   app.use(

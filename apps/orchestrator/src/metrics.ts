@@ -1,6 +1,8 @@
 import type { RequestHandler } from 'express';
-import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
-import { DURATION_BUCKETS_SECONDS } from '@docproc/batches';
+import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { DURATION_BUCKETS_SECONDS, REVIEW_DECISIONS, TASK_OUTCOMES } from '@docproc/batches';
+import { CRASH_CAUSES, FINAL_BATCH_STATUSES, FINAL_TASK_STATUSES, PAGED_STEPS, STEPS } from '@docproc/catalog';
+import type { Config } from '@docproc/config';
 import type { PoolDecision } from '@docproc/pools';
 import { isDeadLetterQueue, type PlatformState } from './platform-state';
 
@@ -40,6 +42,29 @@ class StateMetric {
 }
 
 const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+
+const EMPTY_HISTOGRAM = { buckets: DURATION_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 };
+
+/**
+ * A counter's samples with every label it can take, at 0 until its first event: a series
+ * that appears only at its first event makes increase() and rate() miss that event.
+ */
+function zeroFilled(known: readonly string[], counted: Record<string, number>, label: string): Sample[] {
+  return [...new Set([...known, ...Object.keys(counted)])].map((name) => ({ labels: { [label]: name }, value: counted[name] ?? 0 }));
+}
+
+/** As zeroFilled, for counters with two labels: every pair of the known values, and what was counted. */
+function zeroFilledPairs<A extends string, B extends string>(
+  labels: [A, B],
+  known: [readonly string[], readonly string[]],
+  counted: ({ count: number } & Record<A | B, string>)[],
+): Sample[] {
+  const [a, b] = labels;
+  const values = new Map<string, Sample>();
+  for (const x of known[0]) for (const y of known[1]) values.set(`${x}\0${y}`, { labels: { [a]: x, [b]: y }, value: 0 });
+  for (const c of counted) values.set(`${c[a]}\0${c[b]}`, { labels: { [a]: c[a], [b]: c[b] }, value: c.count });
+  return [...values.values()];
+}
 
 type Definition = [name: string, help: string, type: StateMetric['type'], samples: (s: PlatformState) => Sample[]];
 
@@ -138,7 +163,7 @@ const DEFINITIONS: Definition[] = [
     'How long task attempts ran, per step (page tasks for OCR).',
     'histogram',
     (s) =>
-      Object.entries(s.counters.durations).flatMap(([step, h]) => [
+      Object.entries({ ...Object.fromEntries(STEPS.map((step) => [step, EMPTY_HISTOGRAM])), ...s.counters.durations }).flatMap(([step, h]) => [
         ...DURATION_BUCKETS_SECONDS.map((le, i) => ({
           metricName: 'docproc_task_duration_seconds_bucket',
           labels: { step, le: String(le) },
@@ -153,31 +178,31 @@ const DEFINITIONS: Definition[] = [
     'docproc_tasks_total',
     'Task attempts by step and outcome (completed, retried, failed, timeout, cancelled, crashed, dead_lettered).',
     'counter',
-    (s) => s.counters.tasks.map((t) => ({ labels: { step: t.step, outcome: t.outcome }, value: t.count })),
+    (s) => zeroFilledPairs(['step', 'outcome'], [STEPS, TASK_OUTCOMES], s.counters.tasks),
   ],
   [
     'docproc_pages_processed_total',
     'Pages a step finished (preprocess: prepared; ocr: read).',
     'counter',
-    (s) => Object.entries(s.counters.pages).map(([step, value]) => ({ labels: { step }, value })),
+    (s) => zeroFilled(['preprocess', ...PAGED_STEPS], s.counters.pages, 'step'),
   ],
   [
     'docproc_documents_total',
     'Documents that ended, by final status (a retried document counts again when it ends again).',
     'counter',
-    (s) => Object.entries(s.counters.documents).map(([status, value]) => ({ labels: { status }, value })),
+    (s) => zeroFilled(FINAL_TASK_STATUSES, s.counters.documents, 'status'),
   ],
   [
     'docproc_batches_total',
     'Batches (jobs) that ended, by final status.',
     'counter',
-    (s) => Object.entries(s.counters.batches).map(([status, value]) => ({ labels: { status }, value })),
+    (s) => zeroFilled(FINAL_BATCH_STATUSES, s.counters.batches, 'status'),
   ],
   [
     'docproc_reviews_total',
     'Review decisions people took on documents validation sent to review, by decision (approved, rejected).',
     'counter',
-    (s) => Object.entries(s.counters.reviews).map(([decision, value]) => ({ labels: { decision }, value })),
+    (s) => zeroFilled(REVIEW_DECISIONS, s.counters.reviews, 'decision'),
   ],
   [
     'docproc_reviews_waiting',
@@ -190,7 +215,7 @@ const DEFINITIONS: Definition[] = [
     'Live workers per pool (heartbeat seen within three intervals).',
     'gauge',
     (s) => {
-      const pools = new Map<string, number>();
+      const pools = new Map<string, number>(STEPS.map((step) => [step, 0]));
       for (const w of s.workers) pools.set(w.step, (pools.get(w.step) ?? 0) + 1);
       return [...pools].map(([pool, value]) => ({ labels: { pool }, value }));
     },
@@ -223,13 +248,13 @@ const DEFINITIONS: Definition[] = [
     'docproc_task_crashes_total',
     'Task runs that lost their worker, by step and how the worker was seen to end (crashed, exited, vanished, killed, lock_expired).',
     'counter',
-    (s) => s.counters.crashes.map(({ step, cause, count }) => ({ labels: { step, cause }, value: count })),
+    (s) => zeroFilledPairs(['step', 'cause'], [STEPS, CRASH_CAUSES], s.counters.crashes),
   ],
   [
     'docproc_documents_repaired_total',
     'Documents the platform found waiting on no task (their task failed by Redis itself, or never queued) and sent round again, by why.',
     'counter',
-    (s) => Object.entries(s.counters.repairs).map(([reason, value]) => ({ labels: { reason }, value })),
+    (s) => zeroFilled(['orphaned'], s.counters.repairs, 'reason'),
   ],
   [
     'docproc_tenant_backlog_documents',
@@ -257,15 +282,38 @@ const DEFINITIONS: Definition[] = [
  * scrape) and this orchestrator process (prom-client's default metrics, as
  * docproc_orchestrator_process_*, docproc_orchestrator_nodejs_*).
  */
-export function metricsRoute(readState: () => Promise<PlatformState>): RequestHandler {
+export function metricsRoute(readState: () => Promise<PlatformState>, config: Pick<Config, 'poolTargetLatencySeconds'>): RequestHandler {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'docproc_orchestrator_' });
+  // Gauges named like counters (sums of the per-type nodejs_active_* gauges kept beside them),
+  // which `promtool check metrics` refuses.
+  for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`docproc_orchestrator_nodejs_active_${name}_total`);
+  const redisUp = new Gauge({
+    name: 'docproc_redis_up',
+    help: `1 when this scrape read the platform from Redis within ${READ_TIMEOUT_MS / 1000} s, 0 when it could not (the platform's metrics are then left out).`,
+    registers: [registry],
+  });
+  // The alerting rules (k8s/monitoring) compare each queue's wait with its target.
+  const targetWait = new Gauge({
+    name: 'docproc_queue_target_wait_seconds',
+    help: 'Seconds waiting work should be done within, per queue (DOCPROC_POOL_TARGET_LATENCY): the autoscaler sizes each pool for it.',
+    labelNames: ['queue'],
+    registers: [registry],
+  });
+  for (const step of STEPS) targetWait.set({ queue: step }, config.poolTargetLatencySeconds[step]);
   let state: PlatformState | undefined;
   for (const [name, help, type, samples] of DEFINITIONS) {
     registry.registerMetric(new StateMetric(name, help, type, samples, () => state) as unknown as Metric);
   }
   return async (_req, res) => {
-    state = await readState();
+    state = await withinTime(readState(), READ_TIMEOUT_MS).catch(() => undefined);
+    redisUp.set(state ? 1 : 0);
     res.type(registry.contentType).send(await registry.metrics());
   };
 }
+
+/** How long a scrape waits for Redis before it answers without the platform's metrics. */
+const READ_TIMEOUT_MS = 5000;
+
+const withinTime = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);

@@ -19,10 +19,15 @@ export const tenantLoadField = (tenant: string) => `tenant-open:${tenant}`;
 export const quotaRefusalField = (tenant: string, quota: string) => `quota-refused:${tenant}:${quota}`;
 
 /** How a task attempt ended. */
-export type TaskOutcome = 'completed' | 'retried' | 'failed' | 'timeout' | 'cancelled' | 'crashed' | 'dead_lettered';
+export const TASK_OUTCOMES = ['completed', 'retried', 'failed', 'timeout', 'cancelled', 'crashed', 'dead_lettered'] as const;
+export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
 
-/** Upper bounds (seconds) of the task duration histogram: a text snippet to a long scanned page. */
-export const DURATION_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as const;
+/**
+ * Upper bounds (seconds) of the task duration histogram: a text snippet to the longest task
+ * a step may run (preprocessing's DOCPROC_STEP_TIMEOUT_MS, 30 minutes), so a quantile of
+ * slow tasks is read from a bucket, not guessed past the last bound.
+ */
+export const DURATION_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800] as const;
 
 export interface TaskCount {
   step: StepName;

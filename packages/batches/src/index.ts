@@ -22,8 +22,9 @@ export { oldestEventId, readEvents, toEvent, type BatchEvent, type BatchEventTyp
 export { INLINE_RESULT_BYTES, readStepResult, writeStepResult, type StoredResult } from './step-results';
 export { recordKeys, type RecordKeys } from './keys';
 export type { AuditEntry, BatchRecord, DocumentRecord, NewBatch, NewDocument, ReviewDecision, StepRecord } from './records';
+export { REVIEW_DECISIONS } from './records';
 export { batchEndFields } from './batch-end';
-export { DURATION_BUCKETS_SECONDS, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
+export { DURATION_BUCKETS_SECONDS, TASK_OUTCOMES, readCounters, type PlatformCounters, type TaskCount, type TaskOutcome } from './counters';
 export { backlogOf, queuedOf, queueSignals, type QueueSignals } from './queue-signals';
 export { Definitions, SHARED, type DefinitionOwner } from './definitions';
 export type { RedisClient } from './redis-client';

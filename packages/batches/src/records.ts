@@ -31,9 +31,11 @@ export interface NewBatch {
   createdAt?: Date;
 }
 
+export const REVIEW_DECISIONS = ['approved', 'rejected'] as const;
+
 /** A reviewer's decision on a document, as recorded. */
 export interface ReviewDecision {
-  decision: 'approved' | 'rejected';
+  decision: (typeof REVIEW_DECISIONS)[number];
   reviewer: string;
   note: string;
   /** Extracted fields as the reviewer corrected them (those not given keep validation's). */
