@@ -1,5 +1,5 @@
 // Validates Kubernetes objects (a multi-document YAML stream on stdin) against the
-// Kubernetes and KEDA schemas of kubernetes-models, which is ESM-only: the tests run it in
+// Kubernetes, KEDA and Prometheus Operator schemas of kubernetes-models, which is ESM-only: the tests run it in
 // a process of its own. Prints [{ kind, name, error }] — error null when valid.
 import { parseAllDocuments } from 'yaml';
 
@@ -10,7 +10,8 @@ for (const document of parseAllDocuments(text)) {
   const object = document.toJS();
   if (!object) continue;
   const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : [null, object.apiVersion];
-  const module = group === 'keda.sh' ? `@kubernetes-models/keda/keda.sh/${version}` : `kubernetes-models/${group ? `${group}/` : ''}${version}`;
+  const packages = { 'keda.sh': '@kubernetes-models/keda', 'monitoring.coreos.com': '@kubernetes-models/prometheus-operator' };
+  const module = packages[group] ? `${packages[group]}/${group}/${version}` : `kubernetes-models/${group ? `${group}/` : ''}${version}`;
   let error = null;
   try {
     const Model = (await import(`${module}/${object.kind}`))[object.kind];
