@@ -1,9 +1,10 @@
 // Writes what carries k8s/monitoring's rules and dashboard elsewhere, from them alone:
 // prometheus-rule.yaml (the rules as a Prometheus Operator PrometheusRule, for this
 // kustomize component) and the Helm chart's copies under files/ (a chart reads only its
-// own directory). tests/deploy/monitoring.test.ts fails when these are not as it writes them.
-//   node k8s/monitoring/sync.mjs
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+// own directory). `--check` writes nothing and fails naming what is not as it would write it
+// (tests/deploy/monitoring.test.ts runs that).
+//   node k8s/monitoring/sync.mjs [--check]
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,9 +31,25 @@ function prometheusRule(rules) {
   ].join('\n');
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const rules = readFileSync(join(here, 'docproc.rules.yaml'), 'utf8');
-  writeFileSync(join(here, 'prometheus-rule.yaml'), prometheusRule(rules));
-  copyFileSync(join(here, 'docproc.rules.yaml'), join(chartFiles, 'docproc.rules.yaml'));
-  copyFileSync(join(here, 'grafana-dashboard.json'), join(chartFiles, 'grafana-dashboard.json'));
+const rules = readFileSync(join(here, 'docproc.rules.yaml'), 'utf8');
+const written = {
+  [join(here, 'prometheus-rule.yaml')]: prometheusRule(rules),
+  [join(chartFiles, 'docproc.rules.yaml')]: rules,
+  [join(chartFiles, 'grafana-dashboard.json')]: readFileSync(join(here, 'grafana-dashboard.json'), 'utf8'),
+};
+const read = (file) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+};
+if (process.argv.includes('--check')) {
+  const stale = Object.keys(written).filter((file) => read(file) !== written[file]);
+  if (stale.length > 0) {
+    console.error(`not as k8s/monitoring/sync.mjs writes them (run it): ${stale.join(', ')}`);
+    process.exit(1);
+  }
+} else {
+  for (const [file, text] of Object.entries(written)) writeFileSync(file, text);
 }

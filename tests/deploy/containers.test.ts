@@ -5,11 +5,12 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { corpusExpected, corpusFile, freePort, missingWords, renderTextPng, waitFor } from '@docproc/testkit';
+import { unpackHelm } from '../src/helm';
 
 /**
  * The deployment, built and run here with podman: the images from docker/Dockerfile,
  * docker/compose.yaml under podman-compose, and the dev overlay's objects under
- * `podman kube play`. Figures (build and start times, sizes) go to tests/output/deploy.json.
+ * `podman kube play` (and the Helm chart's, with values like the dev overlay's). Figures (build and start times, sizes) go to tests/output/deploy.json.
  */
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '..', '..');
@@ -278,48 +279,85 @@ function forKubePlay(rendered: string): { objects: any[]; secret: { name: string
   return { objects, secret: { name: secret.metadata.name, data } };
 }
 
-describe('k8s/overlays/dev under podman kube play', () => {
+/** The chart with values like the dev overlay's: the dev images, one of each, blobs on a shared claim, Redis from the dev overlay. */
+function chartForDev(): string {
+  const values = join(mkdtempSync(join(tmpdir(), 'docproc-chart-dev-')), 'values.yaml');
+  const pool = (name: string) => ({ [name]: { replicas: 1 } });
+  writeFileSync(
+    values,
+    stringify({
+      image: { tag: TAG },
+      blobStore: { type: 'local', localClaim: 'docproc-data' },
+      autoscaling: { mode: 'none' },
+      orchestrator: { replicas: 1 },
+      pools: { ...pool('preprocess'), ...pool('ocr'), ...pool('nlp'), ...pool('validate') },
+    }),
+  );
+  const chart = execFileSync(unpackHelm(), ['template', 'docproc', resolve(REPO, 'k8s', 'helm', 'docproc'), '-f', values], { encoding: 'utf8' });
+  const secret = stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'docproc-secrets' },
+    data: { DOCPROC_API_KEYS: Buffer.from('dev-key').toString('base64'), REDIS_URL: Buffer.from('redis://docproc-redis:6379').toString('base64') },
+  });
+  const devOnly = ['redis.yaml', 'data-volume.yaml'].map((f) => readFileSync(resolve(REPO, 'k8s', 'overlays', 'dev', f), 'utf8'));
+  return [chart, ...devOnly, secret].join('\n---\n');
+}
+
+describe('podman kube play', () => {
   const network = `docproc-kube-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'docproc-kube-'));
-  const file = join(dir, 'dev.yaml');
+  const file = join(dir, 'kube.yaml');
   let secretName = '';
   const ipOf = async (container: string) =>
     (await podman(['inspect', container, '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`])).stdout.trim();
-
-  afterAll(async () => {
+  const down = async () => {
     await podman(['kube', 'down', file]).catch(() => undefined);
     await podman(['volume', 'rm', '-f', 'docproc-data', 'docproc-redis-data']).catch(() => undefined);
     if (secretName) await podman(['secret', 'rm', secretName]).catch(() => undefined);
+  };
+
+  beforeAll(async () => {
+    await podman(['network', 'rm', network]).catch(() => undefined);
+    await podman(['network', 'create', network]);
+  });
+  afterAll(async () => {
+    await down();
     await podman(['network', 'rm', network]).catch(() => undefined);
   }, 120_000);
 
-  it('runs the rendered Deployments, ConfigMap and Secret (Redis included); a document submitted to that orchestrator completes', async () => {
-    const { objects, secret } = forKubePlay((await sh('kubectl', ['kustomize', 'k8s/overlays/dev'])).stdout);
-    writeFileSync(file, objects.map((o) => stringify(o)).join('---\n'));
-    writeFileSync(join(dir, 'secret.json'), JSON.stringify(secret.data));
-    secretName = secret.name;
-    // What a run that was cut short may have left: the names are the manifests' own.
-    await podman(['kube', 'down', file]).catch(() => undefined);
-    await podman(['volume', 'rm', '-f', 'docproc-data', 'docproc-redis-data']).catch(() => undefined);
-    await podman(['secret', 'rm', secret.name]).catch(() => undefined);
-    await podman(['secret', 'create', secret.name, join(dir, 'secret.json')]);
-    await podman(['network', 'create', network]);
-    const play = await podman(['kube', 'play', '--network', network, file], 300_000);
-    expect(play.stdout + play.stderr).not.toMatch(/Error:/);
+  it.each([
+    ['k8s/overlays/dev', async () => (await sh('kubectl', ['kustomize', 'k8s/overlays/dev'])).stdout, 'kubePlay'],
+    ['the Helm chart with dev-like values', async () => chartForDev(), 'kubePlayChart'],
+  ])(
+    'runs %s: its Deployments, ConfigMap and Secret (Redis included); a document submitted to that orchestrator completes',
+    async (_, rendered, figure) => {
+      const { objects, secret } = forKubePlay(await rendered());
+      // What a run that was cut short (or the play before) may have left: the names are the manifests' own.
+      await down();
+      writeFileSync(file, objects.map((o) => stringify(o)).join('---\n'));
+      writeFileSync(join(dir, 'secret.json'), JSON.stringify(secret.data));
+      secretName = secret.name;
+      await podman(['secret', 'create', secret.name, join(dir, 'secret.json')]);
+      const play = await podman(['kube', 'play', '--network', network, file], 300_000);
+      expect(play.stdout + play.stderr).not.toMatch(/Error:/);
 
-    const base = `http://${await ipOf('docproc-orchestrator-pod-0-orchestrator')}:3000`;
-    const readyMs = play.ms + (await untilReady(base, 120_000));
-    figures.kubePlay = { playToReadySeconds: Math.round(readyMs / 100) / 10 };
-    // The workers' probe endpoints, as the kubelet would ask them.
-    for (const pool of ['preprocessing', 'ocr', 'nlp', 'validation']) {
-      const worker = `http://${await ipOf(`docproc-worker-${pool}-pod-0-worker`)}:8081`;
-      await waitFor(async () => ((await fetch(`${worker}/readyz`).catch(() => null))?.ok ? true : undefined), 60_000, `${pool} ready`);
-      expect(await (await fetch(`${worker}/healthz`)).json()).toEqual({ status: 'ok' });
-    }
+      const base = `http://${await ipOf('docproc-orchestrator-pod-0-orchestrator')}:3000`;
+      const readyMs = play.ms + (await untilReady(base, 120_000));
+      figures[figure] = { playToReadySeconds: Math.round(readyMs / 100) / 10 };
+      // The workers' probe endpoints, as the kubelet would ask them.
+      for (const pool of ['preprocessing', 'ocr', 'nlp', 'validation']) {
+        const worker = `http://${await ipOf(`docproc-worker-${pool}-pod-0-worker`)}:8081`;
+        await waitFor(async () => ((await fetch(`${worker}/readyz`).catch(() => null))?.ok ? true : undefined), 60_000, `${pool} ready`);
+        expect(await (await fetch(`${worker}/healthz`)).json()).toEqual({ status: 'ok' });
+      }
 
-    const api = { base, key: 'dev-key' };
-    const documents = await finished(api, await submit(api, ['crom.png', '3small.pdf']), 180_000);
-    expect(documents.map((doc) => doc.status)).toEqual(['completed', 'completed']);
-    expectWords(documents);
-  }, 900_000);
+      const api = { base, key: 'dev-key' };
+      const documents = await finished(api, await submit(api, ['crom.png', '3small.pdf']), 180_000);
+      expect(documents.map((doc) => doc.status)).toEqual(['completed', 'completed']);
+      expectWords(documents);
+      await down();
+    },
+    900_000,
+  );
 });

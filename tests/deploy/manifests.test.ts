@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 const REPO = resolve(__dirname, '..', '..');
 const VALIDATE = resolve(REPO, 'tests', 'src', 'validate-k8s.mjs');
@@ -77,7 +78,7 @@ describe('the Kubernetes manifests', () => {
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
     ]);
     const keda = objects(render('production-keda'));
-    expect(keda.filter((o) => o.kind === 'Deployment').map((d) => d.metadata.name)).not.toContain('docproc-autoscaler');
+    expect(keda.filter((o) => o.metadata.name === 'docproc-autoscaler').map((o) => o.kind)).toEqual([]);
     const scaled = keda.filter((o) => o.kind === 'ScaledObject');
     expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual([
       'docproc-worker-nlp',
@@ -86,5 +87,50 @@ describe('the Kubernetes manifests', () => {
       'docproc-worker-validation',
     ]);
     for (const s of scaled) expect(s.spec.triggers.map((t: { metadata: { query: string } }) => t.metadata.query).join(' ')).toMatch(/prioritized/);
+  });
+
+  it('production pools name no replica count (an apply does not reset what the autoscaler chose), and run a release, not dev', () => {
+    const appVersion = (parse(readFileSync(resolve(REPO, 'k8s', 'helm', 'docproc', 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion;
+    for (const overlay of ['production', 'production-keda', 'production-sentinel', 'production-redis-cluster', 'production-tenants']) {
+      const deployments = objects(render(overlay)).filter((o) => o.kind === 'Deployment');
+      const replicas = Object.fromEntries(deployments.map((d) => [d.metadata.name, d.spec.replicas]));
+      expect({ overlay, ocr: replicas['docproc-worker-ocr'], preprocessing: replicas['docproc-worker-preprocessing'], orchestrator: replicas['docproc-orchestrator'] }).toEqual({
+        overlay,
+        ocr: undefined,
+        preprocessing: undefined,
+        orchestrator: 2,
+      });
+      const images = deployments.map((d) => d.spec.template.spec.containers[0].image as string);
+      expect(images.filter((image) => !image.endsWith(`:${appVersion}`))).toEqual([]);
+    }
+    expect(objects(render('dev')).find((o) => o.kind === 'Deployment' && o.metadata.name === 'docproc-worker-ocr').spec.template.spec.containers[0].image).toBe(
+      'docproc/worker-ocr:dev',
+    );
+  });
+
+  it('the ConfigMap is generated with a hash of its content, so a change rolls the pods that read it', () => {
+    const production = objects(render('production'));
+    const config = production.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('docproc-config-'));
+    expect(config.data).toMatchObject({ DOCPROC_S3_BUCKET: 'docproc-production', DOCPROC_KEY_PREFIX: '{docproc}', DOCPROC_MAX_WORKERS: '48' });
+    const ocr = production.find((o) => o.kind === 'Deployment' && o.metadata.name === 'docproc-worker-ocr');
+    expect(ocr.spec.template.spec.containers[0].envFrom).toContainEqual({ configMapRef: { name: config.metadata.name } });
+    const sentinel = objects(render('production-sentinel')).find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('docproc-config-'));
+    expect(sentinel.metadata.name).not.toBe(config.metadata.name);
+    expect(sentinel.data.DOCPROC_REDIS_MASTER).toBe('docproc');
+  });
+
+  it('KEDA counts one orchestrator, falls back when Prometheus has nothing, holds the wait as a Value target; the Ingress caps no whole request', () => {
+    const keda = objects(render('production-keda'));
+    const ocr = keda.find((o) => o.kind === 'ScaledObject' && o.metadata.name === 'docproc-worker-ocr');
+    expect(ocr.spec.fallback).toEqual({ failureThreshold: 3, replicas: 4 });
+    expect(ocr.spec.cooldownPeriod).toBeUndefined();
+    expect(ocr.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
+    expect(ocr.spec.triggers.map((t: { metricType?: string; metadata: Record<string, string> }) => [t.metricType ?? 'AverageValue', t.metadata.query, t.metadata.ignoreNullValues])).toEqual([
+      ['AverageValue', 'sum(max by (state) (docproc_queue_tasks{namespace="docproc",queue="ocr",state=~"waiting|prioritized"}))', 'false'],
+      ['Value', 'max(docproc_queue_oldest_waiting_age_seconds{namespace="docproc",queue="ocr"})', 'false'],
+    ]);
+    expect(keda.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    const ingress = objects(render('production')).find((o) => o.kind === 'Ingress');
+    expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('0');
   });
 });

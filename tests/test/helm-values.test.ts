@@ -8,7 +8,7 @@ describe('the Helm chart', () => {
   const chart = resolve(__dirname, '..', '..', 'k8s', 'helm', 'docproc');
   const schema = JSON.parse(readFileSync(resolve(chart, 'values.schema.json'), 'utf8')) as object;
   const values = parse(readFileSync(resolve(chart, 'values.yaml'), 'utf8')) as Record<string, unknown>;
-  const validate = new Ajv2020({ allErrors: true }).compile(schema);
+  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
 
   it('values.yaml satisfies values.schema.json', () => {
     expect(validate(values) ? [] : validate.errors).toEqual([]);
