@@ -158,6 +158,22 @@ describe('the images', () => {
       seconds: Math.round(ms / 100) / 10,
       megabytes: Math.round(JSON.parse((await podman(['image', 'inspect', `docproc/redis:${TAG}`])).stdout)[0].Size / 1e6),
     };
+    const prometheus = await podman([
+      'build',
+      '--format',
+      'docker',
+      '--network',
+      'host',
+      '-f',
+      'docker/prometheus.Dockerfile',
+      '-t',
+      `docproc/prometheus:${TAG}`,
+      'docker',
+    ]);
+    built.prometheus = {
+      seconds: Math.round(prometheus.ms / 100) / 10,
+      megabytes: Math.round(JSON.parse((await podman(['image', 'inspect', `docproc/prometheus:${TAG}`])).stdout)[0].Size / 1e6),
+    };
     figures.images = built;
 
     const ocr = await podman(['run', '--rm', '--entrypoint', 'tesseract', `docproc/worker-ocr:${TAG}`, '--version']);
@@ -196,12 +212,14 @@ describe('docker/compose.yaml under podman-compose', () => {
     sh('podman-compose', ['-p', project, '-f', 'docker/compose.yaml', ...args], { timeoutMs, extraEnv: composeEnv });
   let composeEnv: NodeJS.ProcessEnv;
   let api: Api;
+  let prometheusPort = 0;
 
   beforeAll(async () => {
     const port = await freePort();
+    prometheusPort = await freePort();
     const envFile = join(mkdtempSync(join(tmpdir(), 'docproc-compose-')), 'docproc.env');
-    writeFileSync(envFile, 'DOCPROC_API_KEYS=compose-test-key\nLOG_LEVEL=info\n');
-    composeEnv = { DOCPROC_PORT: String(port), DOCPROC_ENV_FILE: envFile, DOCPROC_TAG: TAG };
+    writeFileSync(envFile, 'DOCPROC_API_KEYS=compose-test-key\nDOCPROC_METRICS_KEY=compose-test-key\nLOG_LEVEL=info\n');
+    composeEnv = { DOCPROC_PORT: String(port), DOCPROC_PROMETHEUS_PORT: String(prometheusPort), DOCPROC_ENV_FILE: envFile, DOCPROC_TAG: TAG };
     api = { base: `http://127.0.0.1:${port}`, key: 'compose-test-key' };
   });
   afterAll(async () => {
@@ -215,6 +233,21 @@ describe('docker/compose.yaml under podman-compose', () => {
 
     expect((await fetch(`${api.base}/v1/jobs`)).status).toBe(401);
     const first = await finished(api, await submit(api, ['baiona.png', '3small.pdf', 'invalid.pdf']), 240_000);
+    // The monitoring profile's Prometheus (podman-compose 1.0 starts every profile): it scrapes
+    // the orchestrator with the metrics key, and its rules record the batch's pages.
+    const prometheus = `http://127.0.0.1:${prometheusPort}`;
+    await waitFor(
+      async () => {
+        const body = (await (await fetch(`${prometheus}/api/v1/query?query=docproc_redis_up`).catch(() => null))?.json().catch(() => null)) as {
+          data?: { result: { value: [number, string] }[] };
+        } | null;
+        return body?.data?.result[0]?.value[1] === '1' ? true : undefined;
+      },
+      120_000,
+      "compose's Prometheus scraping the orchestrator",
+    );
+    const rules = (await (await fetch(`${prometheus}/api/v1/rules`)).json()) as { data: { groups: { rules: { health: string }[] }[] } };
+    expect(rules.data.groups.flatMap((g) => g.rules).length).toBeGreaterThan(20);
     expectWords(first);
     expect(first.find((doc) => doc.name === 'invalid.pdf')?.error?.code).toBeTruthy();
 
