@@ -24,6 +24,9 @@ import { LOCK_LOST, runTask, taskRun, type TaskReturn } from './run-task';
 import { duplicateOf, keepAnswering } from './redis';
 import { shortageOf } from './shortage';
 
+/** BullMQ's words for a task whose lock this run no longer holds. */
+const LOCK_LOST_ERROR = /^(Missing lock|Lock mismatch) for job /;
+
 export interface StepWorkerOptions<S extends StepName> {
   step: S;
   processor: StepProcessor<S>;
@@ -152,7 +155,12 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
       autorun: false,
     },
   );
-  worker.on('error', (err) => logger.error('worker error', { error: err.message }));
+  worker.on('error', (err) => {
+    // A run that ends after its task was handed on (its worker seen gone, a cancel, the lock
+    // run out) meets BullMQ's lock check: expected in those cases, and the result is dropped.
+    if (LOCK_LOST_ERROR.test(err.message)) logger.warn('a task ended after its lock was lost: another run has it, this result is dropped', { error: err.message });
+    else logger.error('worker error', { error: err.message });
+  });
 
   /**
    * A task that met a full platform goes back to the queue, delayed by shortageRetryMs, with
