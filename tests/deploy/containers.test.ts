@@ -344,8 +344,11 @@ describe('podman kube play', () => {
   let secretName = '';
   const ipOf = async (container: string) =>
     (await podman(['inspect', container, '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`])).stdout.trim();
+  let pods: string[] = [];
   const down = async () => {
     await podman(['kube', 'down', file]).catch(() => undefined);
+    // A play that failed half-way leaves pods kube down does not know
+    for (const pod of pods) await podman(['pod', 'rm', '-f', pod]).catch(() => undefined);
     await podman(['volume', 'rm', '-f', 'docproc-data', 'docproc-redis-data']).catch(() => undefined);
     if (secretName) await podman(['secret', 'rm', secretName]).catch(() => undefined);
   };
@@ -367,6 +370,7 @@ describe('podman kube play', () => {
     async (_, rendered, figure) => {
       const { objects, secret } = forKubePlay(await rendered());
       // What a run that was cut short (or the play before) may have left: the names are the manifests' own.
+      pods = objects.filter((o) => o.kind === 'Deployment').map((o) => `${o.metadata.name}-pod-0`);
       await down();
       writeFileSync(file, objects.map((o) => stringify(o)).join('---\n'));
       writeFileSync(join(dir, 'secret.json'), JSON.stringify(secret.data));

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 /** Debian's chromium: `npx playwright install` cannot download a browser here. */
-const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = '/usr/bin/chromium';
 
 export const hasChromium = () => existsSync(CHROMIUM);
 

@@ -1,10 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
+import { Queue } from 'bullmq';
 import type { Browser } from 'playwright-core';
+import { recordKeys } from '@docproc/batches';
+import { queueName } from '@docproc/catalog';
 import { dryRunBackend, startAutoscaler } from '@docproc/autoscaling';
 import { loadConfig } from '@docproc/config';
 import { readScaling } from '@docproc/pools';
 import { createLogger } from '@docproc/runtime';
 import { renderTextPng, waitFor, PlatformUnderTest } from '@docproc/testkit';
-import { hasChromium, launchChromium, screenshotPath } from '../src/browser';
+import { CHROMIUM, hasChromium, launchChromium, screenshotPath } from '../src/browser';
 
 const KEY = 'pages-test-key';
 const describeWithBrowser = hasChromium() ? describe : describe.skip;
@@ -133,6 +138,31 @@ describeWithBrowser('pages in a real browser', () => {
     await context.close();
   });
 
+  it("the batch page clears a document's error when a retry sends it round again, and it completes", async () => {
+    // A document that lost its worker twice fails with worker_crashed; `docproc retry` reopens it.
+    // The events are the ones the platform writes then (RECORD_STEP's and REOPEN_DOCUMENTS'),
+    // put on the batch's stream while the page follows it; the worker then completes it for real.
+    const queue = new Queue(queueName('validate'), { connection: platform.redis, prefix: platform.prefix });
+    await queue.pause();
+    const id = await platform.submit([{ name: 'retried.txt', bytes: Buffer.from('a note read again after a retry') }], { pipeline: 'validate' });
+    const [doc] = await platform.documents(id);
+    const context = await browser.newContext({ httpCredentials: { username: 'ops', password: KEY } });
+    const page = await context.newPage();
+    await page.goto(`${platform.base}/batches/${id}`);
+    const row = page.locator(`tr[data-document="${doc!.documentId}"]`);
+    const stream = recordKeys(platform.prefix).events(id);
+    const at = () => String(Date.now()); // the stream keeps epoch ms
+    await platform.redis.xadd(stream, '*', 'type', 'document', 'document', doc!.documentId, 'status', 'failed', 'code', 'worker_crashed', 'at', at());
+    await row.locator('td.error', { hasText: 'worker_crashed' }).waitFor({ timeout: 15_000 });
+    await platform.redis.xadd(stream, '*', 'type', 'document', 'document', doc!.documentId, 'status', 'queued', 'at', at());
+    await queue.resume();
+    await row.locator('span.status.completed').waitFor({ timeout: 60_000 });
+    expect(await row.locator('td.error').textContent()).toBe('');
+    await page.screenshot({ path: screenshotPath('batch-page-retried.png') });
+    await queue.close();
+    await context.close();
+  });
+
   it('/batches lists the batches, filtered by status, each linking to its page', async () => {
     const context = await browser.newContext({ httpCredentials: { username: 'docproc', password: KEY } });
     const page = await context.newPage();
@@ -208,6 +238,37 @@ describeWithBrowser('pages in a real browser', () => {
       expect(d).toMatch(/^M[\d.]+,[\d.]+( H[\d.]+ V[\d.]+){4,}$/);
     }
     await page.screenshot({ path: screenshotPath('autoscaler-page'), fullPage: true });
+    // It stays current without navigating: its content is swapped in place every interval.
+    await page.evaluate(() => Object.assign(window, { firstMain: document.querySelector('main') }));
+    await waitFor(
+      async () =>
+        (await page.evaluate(() => document.querySelector('main') !== (window as unknown as { firstMain: Element }).firstMain)) ? true : undefined,
+      15_000,
+      'the content swapped',
+    );
+    expect(await page.evaluate(() => 'firstMain' in window)).toBe(true); // the same document: no reload
     await context.close();
+
+    // A headless capture on virtual time (as page-to-image services take them) settles and
+    // writes its screenshot: a page that reloads itself never lets virtual time run out.
+    const capture = screenshotPath('autoscaler-page-virtual-time');
+    rmSync(capture, { force: true });
+    const url = new URL('/autoscaler', platform.base);
+    Object.assign(url, { username: 'docproc', password: KEY });
+    const chromium = spawnSync(
+      CHROMIUM,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--virtual-time-budget=30000',
+        '--window-size=1200,900',
+        `--screenshot=${capture}`,
+        url.toString(),
+      ],
+      { timeout: 90_000, encoding: 'utf8' },
+    );
+    expect({ status: chromium.status, signal: chromium.signal }).toEqual({ status: 0, signal: null });
+    expect(statSync(capture).size).toBeGreaterThan(10_000);
   });
 });

@@ -3,7 +3,7 @@ import { dryRunBackend, localBackend, startAutoscaler, type RunningAutoscaler } 
 import { PLATFORM_APPS, startPlatform } from '@docproc/supervisor';
 import { STEPS } from '@docproc/catalog';
 import { POOL_APPS, poolSettings } from '@docproc/pools';
-import { createLogger, createRedis, exitWitness, redisTarget } from '@docproc/runtime';
+import { createLogger, createRedis, describeRedis, exitWitness, redisTarget } from '@docproc/runtime';
 import { hasRedisServer, redisAnswers, startRedisServer, type RedisServer } from './redis-server';
 
 const COLORS = [36, 33, 35, 32, 34, 31];
@@ -91,7 +91,7 @@ export async function up(): Promise<void> {
   });
   say(
     `starting the orchestrator and the worker pools (min..max): ${STEPS.map((pool) => `${pool} ${pools[pool].min}..${pools[pool].max}`).join(', ')}; ` +
-      `autoscaler ${config.autoscaleBackend}, every ${config.autoscaleIntervalSeconds} s`,
+      `autoscaler ${config.autoscaleBackend}, every ${config.autoscaleIntervalSeconds} s; ${describeRedis(redisTarget(config))}${redisServer ? ' (started here)' : ''}`,
   );
   let autoscaler: RunningAutoscaler | undefined;
 

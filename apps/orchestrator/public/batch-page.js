@@ -10,6 +10,7 @@
   const COLORS = { preprocess: '#8250df', ocr: '#0969da', nlp: '#1a7f37', validate: '#bf8700' };
   const BAD = new Set(['failed', 'timeout', 'crashed', 'retried', 'cancelled']);
   const FINAL_DOCUMENT = new Set(['completed', 'failed', 'timeout', 'cancelled']);
+  const FAILED_DOCUMENT = new Set(['failed', 'timeout', 'cancelled']);
   const svgNs = 'http://www.w3.org/2000/svg';
   /** A duration for people, as the server writes it: 850 ms, 12.3 s, 4 min 5 s. */
   const seconds = (ms) =>
@@ -77,7 +78,12 @@
     setStatus(row.querySelector('.status'), data.status);
     if (FINAL_DOCUMENT.has(data.status)) row.querySelector('.where').textContent = '';
     if (tasksOf.has(data.document)) showTimes(data.document);
-    if (data.code && !row.querySelector('.error').textContent) row.querySelector('.error').textContent = data.code;
+    // A document that ended in error shows its code (the server's fuller text kept where it
+    // already says so); one sent round again by a retry, or completed, has no error any more.
+    const error = row.querySelector('.error');
+    if (data.code) {
+      if (!error.textContent.startsWith(data.code)) error.textContent = data.code;
+    } else if (!FAILED_DOCUMENT.has(data.status)) error.textContent = '';
   }
 
   const keyOf = (d) => `${d.document}|${d.step}|${d.page ?? ''}|${d.attempt}`;

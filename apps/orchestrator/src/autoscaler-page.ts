@@ -102,8 +102,8 @@ function poolSection(d: PoolDecision, snapshot: ScalingSnapshot, history: Scalin
 
 /**
  * /autoscaler: per pool, the autoscaler's latest decision in words, its inputs, and
- * desired against actual workers over the last hour. Server-drawn SVG; the page
- * reloads itself every interval.
+ * desired against actual workers over the last hour. Server-drawn SVG;
+ * public/autoscaler-page.js fetches the page again every interval and swaps its content.
  */
 export function autoscalerPage(deps: Pick<AppDeps, 'redis' | 'config'>): Router {
   const router = Router();
@@ -112,8 +112,8 @@ export function autoscalerPage(deps: Pick<AppDeps, 'redis' | 'config'>): Router 
     const { latest, history } = await readScaling(deps.redis, deps.config.keyPrefix, now - HOUR_MS);
     const refresh = Math.max(2, Math.round(latest?.intervalSeconds ?? 5));
     const stale = latest !== null && now - latest.at > 3 * latest.intervalSeconds * 1000;
-    const body = html`<main>
-      <meta http-equiv="refresh" content="${refresh}" />
+    const body = html`<main data-refresh-seconds="${refresh}">
+      <noscript><meta http-equiv="refresh" content="${refresh}" /></noscript>
       <h1>Autoscaler</h1>
       ${
         latest === null
@@ -129,7 +129,7 @@ export function autoscalerPage(deps: Pick<AppDeps, 'redis' | 'config'>): Router 
               ${STEPS.map((pool) => latest.decisions.find((d) => d.pool === pool)).map((d) => (d ? poolSection(d, latest, history, now) : ''))}`
       }
     </main>`;
-    res.type('html').send(layout('Autoscaler', body));
+    res.type('html').send(layout('Autoscaler', body, 'autoscaler-page.js'));
   });
   return router;
 }

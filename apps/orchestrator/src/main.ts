@@ -1,6 +1,6 @@
 import { BatchStore, StepQueues, TaskLedger, taskPolicy } from '@docproc/batches';
 import { loadConfigOrExit } from '@docproc/config';
-import { announceReady, createLogger, createRedis, installShutdown, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
+import { announceReady, createLogger, createRedis, describeRedis, installShutdown, watchForGoneWorkers, redisTarget } from '@docproc/runtime';
 import { openBlobStore } from '@docproc/storage';
 import { createApp } from './app';
 import { KeyRing, loadAccess, type ApiKey } from './api-keys';
@@ -81,6 +81,7 @@ function start(): void {
     logger.info('orchestrator listening', {
       url: `http://${config.host}:${port}`,
       auth: keys.length > 0 ? `${keys.length} API key(s) of ${new Set(keys.map((k) => k.tenant)).size} tenant(s)` : 'none (loopback only)',
+      redis: describeRedis(redisTarget(config)),
     });
     if (keys.length === 0) logger.warn('no API keys: the API is open to anyone on this machine, and only on loopback');
     announceReady();

@@ -23,23 +23,27 @@ export function startAutoscaler(config: Config, backend: ScaleBackend, logger: L
   const redis = createRedis(redisTarget(config), 'worker', logger);
   const queues = new StepQueues(redis, config.keyPrefix, taskPolicy(config));
   const machine = backend.name === 'kubernetes' ? undefined : new MachineHeadroom();
+  const pools = poolSettings(config);
   const autoscaler = new Autoscaler({
     redis,
     prefix: config.keyPrefix,
     backend,
     // Rates over four looks (20 s here, a minute on Kubernetes): smooth, yet a burst's end shows soon.
     reader: new SignalReader(redis, queues, config.keyPrefix, config.heartbeatMs, Math.max(15, 4 * config.autoscaleIntervalSeconds)),
-    settings: poolSettings(config),
+    settings: pools,
     policy: policySettings(config),
     intervalSeconds: config.autoscaleIntervalSeconds,
     headroom: (): Headroom => machine?.read() ?? { idleCores: null, availableMemoryBytes: null },
     logger,
   });
   autoscaler.start();
+  // One short line; every pool's settings are on the /autoscaler page and in its decisions.
   logger.info('autoscaler started', {
     backend: backend.name,
     intervalSeconds: config.autoscaleIntervalSeconds,
-    pools: poolSettings(config),
+    pools: Object.entries(pools)
+      .map(([pool, p]) => `${pool} ${p.min}..${p.max}`)
+      .join(', '),
     maxWorkers: config.maxWorkers,
   });
   return {

@@ -41,6 +41,16 @@ export function redisTarget(
   };
 }
 
+/** Where the apps find Redis, in words for a log line (never its password). */
+export function describeRedis(target: RedisTarget): string {
+  if (target.sentinels?.length) return `Redis "${target.master}" through the sentinels ${target.sentinels.join(', ')}`;
+  if (target.clusterNodes?.length) return `the Redis Cluster at ${target.clusterNodes.join(', ')}`;
+  const url = new URL(target.url);
+  url.username = '';
+  url.password = '';
+  return `Redis at ${url.toString().replace(/\/$/, '')}`;
+}
+
 function hostAndPort(entry: string): { host: string; port: number } {
   const at = entry.lastIndexOf(':');
   return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };

@@ -59,6 +59,10 @@ export class S3BlobStore implements BlobStore {
     this.bucket = options.bucket;
     this.endpoint = options.endpoint;
     this.prefix = options.prefix ? options.prefix.replace(/\/*$/, '/') : '';
+    // The SDK warns once a process that SDK releases after January 2027 will want Node 22: the
+    // version pinned here runs on Node 20 (the platform's), and a warning in every app's log
+    // is not something its operators can act on. Upgrading the SDK is ours (docs/architecture.md).
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       endpoint: options.endpoint,
       region: options.region,
