@@ -51,12 +51,22 @@ describe('docproc up stops everything, however it is stopped', () => {
     await expectNoneLeft(run);
   });
 
-  it('SIGTERM to `pnpm start` (whose shell dies without passing it on): nothing left', async () => {
+  it('SIGTERM to `pnpm start`: nothing left', async () => {
     const run = await launch(['pnpm', 'start']);
     await untilReady(run);
     process.kill(run.child.pid!, 'SIGTERM');
     await expectNoneLeft(run);
-    expect(run.output()).toContain('the launching process is gone');
+    expect(run.output()).toMatch(/SIGTERM: stopping the API|the launching process is gone/);
+  });
+
+  it('Ctrl-C on `pnpm start` (SIGINT to the whole foreground group): a clean stop, exit 0, no ELIFECYCLE', async () => {
+    const run = await launch(['pnpm', 'start']);
+    await untilReady(run);
+    process.kill(-run.child.pid!, 'SIGINT');
+    expect(await run.exited).toBe(0);
+    await expectNoneLeft(run);
+    expect(run.output()).toContain('docproc                  | stopped');
+    expect(run.output()).not.toMatch(/ELIFECYCLE|killing everything/);
   });
 
   it('a taken port stops the launch with a clear message, a non-zero exit and nothing left', async () => {

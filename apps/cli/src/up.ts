@@ -17,6 +17,9 @@ function printer(name: string, index: number): (line: string) => void {
 /** How often the launcher checks that its parent is still there (pnpm, a shell, a terminal). */
 const PARENT_CHECK_MS = 500;
 
+/** A SIGINT this soon after the first is the same Ctrl-C delivered twice, not a second one. */
+const SAME_CTRL_C_MS = 1000;
+
 /**
  * `docproc up`: Redis (started if needed), the orchestrator and the four workers,
  * until a signal (SIGINT, SIGTERM, SIGHUP) or the launcher's parent goes away;
@@ -96,17 +99,21 @@ export async function up(): Promise<void> {
   let autoscaler: RunningAutoscaler | undefined;
 
   let stopping = false;
+  let stoppingAt = 0;
   const stop = async (reason: string, exitCode = 0) => {
     if (stopping) {
       // Only a second Ctrl-C means "now": a terminal that closes while we drain sends
       // SIGHUP, and a supervisor may repeat SIGTERM; neither should cut the drain short.
       if (reason !== 'SIGINT') return say(`${reason}: already stopping`);
+      // One Ctrl-C can arrive twice: from the terminal, and passed on by `pnpm start`.
+      if (Date.now() - stoppingAt < SAME_CTRL_C_MS) return;
       say(`${reason} again: killing everything`);
       platform.kill();
       redisServer?.kill();
       process.exit(130);
     }
     stopping = true;
+    stoppingAt = Date.now();
     say(`${reason}: stopping the API, then the workers (they finish their current tasks)`);
     await autoscaler?.stop();
     await platform.stop();
