@@ -9,7 +9,6 @@ const REPO = resolve(__dirname, '..', '..');
 const CHART = resolve(REPO, 'k8s', 'helm', 'docproc');
 const VALIDATE = resolve(REPO, 'tests', 'src', 'validate-k8s.mjs');
 
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered objects, read by path
 const objects = (yaml: string): any[] =>
   parseAllDocuments(yaml)
@@ -37,7 +36,12 @@ describe('the Helm chart, rendered by helm', () => {
   /** Every option on at once: what a production install with its own cluster's needs sets. */
   const everything = {
     autoscaling: { mode: 'keda' },
-    monitoring: { serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } }, prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true }, scrapeAnnotations: true },
+    monitoring: {
+      serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      prometheusRule: { enabled: true },
+      grafanaDashboard: { enabled: true },
+      scrapeAnnotations: true,
+    },
     networkPolicy: { enabled: true, apiFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] },
     ingress: { enabled: true, tlsSecret: 'docproc-tls' },
     imagePullSecrets: [{ name: 'regcred' }],
@@ -141,13 +145,21 @@ describe('the Helm chart, rendered by helm', () => {
           .map((d) => [d.metadata.labels['docproc.dev/step'], d.spec.template.spec.terminationGracePeriodSeconds]),
       );
     expect(grace({})).toEqual({ preprocess: 1860, ocr: 330, nlp: 150, validate: 90 });
-    expect(grace({ config: { DOCPROC_STEP_TIMEOUT_MS: 'preprocess=3600000,ocr=600000' } })).toEqual({ preprocess: 3660, ocr: 660, nlp: 150, validate: 90 });
+    expect(grace({ config: { DOCPROC_STEP_TIMEOUT_MS: 'preprocess=3600000,ocr=600000' } })).toEqual({
+      preprocess: 3660,
+      ocr: 660,
+      nlp: 150,
+      validate: 90,
+    });
     expect(grace({ config: { DOCPROC_STEP_TIMEOUT_MS: 900000 } })).toEqual({ preprocess: 1860, ocr: 960, nlp: 960, validate: 960 });
     expect(configOf(template({ config: { DOCPROC_STEP_TIMEOUT_MS: 900000 } }).stdout).DOCPROC_STEP_TIMEOUT_MS).toBe('900000');
   });
 
   it('puts every pod where the values say, under the account that carries its cloud identity', () => {
-    const rendered = objects(template({ ...everything, pools: { ocr: { nodeSelector: { 'node-pool': 'compute' }, tolerations: [{ key: 'compute', operator: 'Exists' }] } } }).stdout);
+    const rendered = objects(
+      template({ ...everything, pools: { ocr: { nodeSelector: { 'node-pool': 'compute' }, tolerations: [{ key: 'compute', operator: 'Exists' }] } } })
+        .stdout,
+    );
     const pods = Object.fromEntries(rendered.filter((o) => o.kind === 'Deployment').map((d) => [d.metadata.name, d.spec.template.spec]));
     expect(pods['docproc-worker-ocr'].nodeSelector).toEqual({ 'node-pool': 'compute' });
     expect(pods['docproc-worker-ocr'].tolerations).toEqual([{ key: 'compute', operator: 'Exists' }]);
@@ -169,7 +181,9 @@ describe('the Helm chart, rendered by helm', () => {
   });
 
   it('KEDA: one orchestrator counted, a fallback when the queries return nothing, the wait as a Value target, the HPA behavior', () => {
-    const scaled = objects(template({ autoscaling: { mode: 'keda' } }).stdout).find((o) => o.kind === 'ScaledObject' && o.metadata.name === 'docproc-worker-ocr');
+    const scaled = objects(template({ autoscaling: { mode: 'keda' } }).stdout).find(
+      (o) => o.kind === 'ScaledObject' && o.metadata.name === 'docproc-worker-ocr',
+    );
     expect(scaled.spec.fallback).toEqual({ failureThreshold: 3, replicas: 2 });
     expect(scaled.spec.cooldownPeriod).toBeUndefined();
     expect(scaled.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
@@ -193,11 +207,17 @@ describe('the Helm chart, rendered by helm', () => {
     const rendered = objects(template(everything).stdout);
     const monitor = rendered.find((o) => o.kind === 'ServiceMonitor');
     expect(monitor.metadata.labels.release).toBe('kube-prometheus-stack');
-    expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics', authorization: { type: 'Bearer', credentials: { name: 'docproc-metrics', key: 'token' } } });
+    expect(monitor.spec.endpoints[0]).toMatchObject({
+      port: 'http',
+      path: '/metrics',
+      authorization: { type: 'Bearer', credentials: { name: 'docproc-metrics', key: 'token' } },
+    });
     const rules = parse(readFileSync(resolve(REPO, 'k8s', 'monitoring', 'docproc.rules.yaml'), 'utf8')) as { groups: unknown };
     expect(rendered.find((o) => o.kind === 'PrometheusRule').spec.groups).toEqual(rules.groups);
     const dashboard = rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.labels.grafana_dashboard === '1');
-    expect(JSON.parse(dashboard.data['docproc.json'])).toEqual(JSON.parse(readFileSync(resolve(REPO, 'k8s', 'monitoring', 'grafana-dashboard.json'), 'utf8')));
+    expect(JSON.parse(dashboard.data['docproc.json'])).toEqual(
+      JSON.parse(readFileSync(resolve(REPO, 'k8s', 'monitoring', 'grafana-dashboard.json'), 'utf8')),
+    );
     const orchestrator = rendered.find((o) => o.kind === 'Deployment' && o.metadata.name === 'docproc-orchestrator');
     expect(orchestrator.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
     const ingress = rendered.find((o) => o.kind === 'Ingress');
@@ -207,8 +227,16 @@ describe('the Helm chart, rendered by helm', () => {
 
   it.each([
     ['a pool whose min is above its max', { pools: { ocr: { min: 20, max: 16 } } }, /pools\.ocr: min \(20\) is above max \(16\)/],
-    ['a KEDA threshold set to null', { autoscaling: { mode: 'keda' }, pools: { ocr: { backlogPerWorker: null } } }, /pools\.ocr: backlogPerWorker is required/],
-    ['a config key the chart sets from a value', { config: { DOCPROC_POOL_MAX: '4' } }, /config\.DOCPROC_POOL_MAX: the chart sets it from pools\.<step>\.max/],
+    [
+      'a KEDA threshold set to null',
+      { autoscaling: { mode: 'keda' }, pools: { ocr: { backlogPerWorker: null } } },
+      /pools\.ocr: backlogPerWorker is required/,
+    ],
+    [
+      'a config key the chart sets from a value',
+      { config: { DOCPROC_POOL_MAX: '4' } },
+      /config\.DOCPROC_POOL_MAX: the chart sets it from pools\.<step>\.max/,
+    ],
     ['KEDA without a Prometheus address', { autoscaling: { mode: 'keda', keda: { prometheusAddress: '' } } }, /autoscaling\.keda\.prometheusAddress/],
     ['an unknown value', { replicas: 3 }, /Additional property replicas is not allowed/],
     ['a pool without a memory limit', { pools: { nlp: { resources: { limits: { memory: null } } } } }, /memory is required/],

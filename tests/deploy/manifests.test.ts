@@ -94,7 +94,12 @@ describe('the Kubernetes manifests', () => {
     for (const overlay of ['production', 'production-keda', 'production-sentinel', 'production-redis-cluster', 'production-tenants']) {
       const deployments = objects(render(overlay)).filter((o) => o.kind === 'Deployment');
       const replicas = Object.fromEntries(deployments.map((d) => [d.metadata.name, d.spec.replicas]));
-      expect({ overlay, ocr: replicas['docproc-worker-ocr'], preprocessing: replicas['docproc-worker-preprocessing'], orchestrator: replicas['docproc-orchestrator'] }).toEqual({
+      expect({
+        overlay,
+        ocr: replicas['docproc-worker-ocr'],
+        preprocessing: replicas['docproc-worker-preprocessing'],
+        orchestrator: replicas['docproc-orchestrator'],
+      }).toEqual({
         overlay,
         ocr: undefined,
         preprocessing: undefined,
@@ -103,9 +108,9 @@ describe('the Kubernetes manifests', () => {
       const images = deployments.map((d) => d.spec.template.spec.containers[0].image as string);
       expect(images.filter((image) => !image.endsWith(`:${appVersion}`))).toEqual([]);
     }
-    expect(objects(render('dev')).find((o) => o.kind === 'Deployment' && o.metadata.name === 'docproc-worker-ocr').spec.template.spec.containers[0].image).toBe(
-      'docproc/worker-ocr:dev',
-    );
+    expect(
+      objects(render('dev')).find((o) => o.kind === 'Deployment' && o.metadata.name === 'docproc-worker-ocr').spec.template.spec.containers[0].image,
+    ).toBe('docproc/worker-ocr:dev');
   });
 
   it('the ConfigMap is generated with a hash of its content, so a change rolls the pods that read it', () => {
@@ -125,7 +130,13 @@ describe('the Kubernetes manifests', () => {
     expect(ocr.spec.fallback).toEqual({ failureThreshold: 3, replicas: 4 });
     expect(ocr.spec.cooldownPeriod).toBeUndefined();
     expect(ocr.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
-    expect(ocr.spec.triggers.map((t: { metricType?: string; metadata: Record<string, string> }) => [t.metricType ?? 'AverageValue', t.metadata.query, t.metadata.ignoreNullValues])).toEqual([
+    expect(
+      ocr.spec.triggers.map((t: { metricType?: string; metadata: Record<string, string> }) => [
+        t.metricType ?? 'AverageValue',
+        t.metadata.query,
+        t.metadata.ignoreNullValues,
+      ]),
+    ).toEqual([
       ['AverageValue', 'sum(max by (state) (docproc_queue_tasks{namespace="docproc",queue="ocr",state=~"waiting|prioritized"}))', 'false'],
       ['Value', 'max(docproc_queue_oldest_waiting_age_seconds{namespace="docproc",queue="ocr"})', 'false'],
     ]);

@@ -19,7 +19,7 @@ describe('the Prometheus rules and the Grafana dashboard', () => {
     expect(passed(promtool('check', 'rules', 'docproc.rules.yaml'))).toEqual({ status: 0, output: '' });
   });
 
-  it("promtool test rules: every alert fires when it should and not before (docproc.rules.test.yaml)", () => {
+  it('promtool test rules: every alert fires when it should and not before (docproc.rules.test.yaml)', () => {
     const tested = readFileSync(join(MONITORING, 'docproc.rules.test.yaml'), 'utf8');
     const rules = parse(readFileSync(join(MONITORING, 'docproc.rules.yaml'), 'utf8')) as { groups: { rules: { alert?: string }[] }[] };
     const alerts = rules.groups.flatMap((g) => g.rules.map((r) => r.alert).filter(Boolean));

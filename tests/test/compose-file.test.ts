@@ -15,7 +15,9 @@ interface Service {
 
 /** docker/compose.yaml as Docker Compose reads it (tests/deploy/containers.test.ts runs it under podman-compose). */
 describe('docker/compose.yaml', () => {
-  const compose = parse(readFileSync(resolve(__dirname, '..', '..', 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+  const compose = parse(readFileSync(resolve(__dirname, '..', '..', 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as {
+    services: Record<string, Service>;
+  };
   const apps = ['orchestrator', 'worker-preprocessing', 'worker-ocr', 'worker-nlp', 'worker-validation', 'autoscaler'];
   const seconds = (duration: string) => {
     const [, n, unit] = /^(\d+)(s|m|h)$/.exec(duration)!;
@@ -36,7 +38,12 @@ describe('docker/compose.yaml', () => {
 
   it('gives each pool longer to drain than its longest task', () => {
     const timeouts = loadConfig({}).stepTimeoutMs;
-    const pools = { 'worker-preprocessing': timeouts.preprocess, 'worker-ocr': timeouts.ocr, 'worker-nlp': timeouts.nlp, 'worker-validation': timeouts.validate };
+    const pools = {
+      'worker-preprocessing': timeouts.preprocess,
+      'worker-ocr': timeouts.ocr,
+      'worker-nlp': timeouts.nlp,
+      'worker-validation': timeouts.validate,
+    };
     for (const [name, ms] of Object.entries(pools)) {
       expect({ name, grace: seconds(compose.services[name]!.stop_grace_period!) > ms / 1000 }).toEqual({ name, grace: true });
     }
@@ -45,8 +52,13 @@ describe('docker/compose.yaml', () => {
   it('publishes its ports on 127.0.0.1 unless told otherwise, and keeps Prometheus behind a profile', () => {
     const published = Object.entries(compose.services).flatMap(([name, s]) => (s.ports ?? []).map((port) => ({ name, port })));
     expect(published.length).toBeGreaterThan(0);
-    for (const { name, port } of published) expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^\$\{DOCPROC_BIND:-127\.0\.0\.1\}:/) });
+    for (const { name, port } of published)
+      expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^\$\{DOCPROC_BIND:-127\.0\.0\.1\}:/) });
     expect(compose.services.prometheus!.profiles).toEqual(['monitoring']);
-    expect(Object.entries(compose.services).filter(([, s]) => s.profiles).map(([name]) => name)).toEqual(['prometheus']);
+    expect(
+      Object.entries(compose.services)
+        .filter(([, s]) => s.profiles)
+        .map(([name]) => name),
+    ).toEqual(['prometheus']);
   });
 });

@@ -239,14 +239,13 @@ describeWithBrowser('pages in a real browser', () => {
     }
     await page.screenshot({ path: screenshotPath('autoscaler-page'), fullPage: true });
     // It stays current without navigating: its content is swapped in place every interval.
-    await page.evaluate(() => Object.assign(window, { firstMain: document.querySelector('main') }));
+    await page.evaluate("window.firstMain = document.querySelector('main')");
     await waitFor(
-      async () =>
-        (await page.evaluate(() => document.querySelector('main') !== (window as unknown as { firstMain: Element }).firstMain)) ? true : undefined,
+      async () => ((await page.evaluate("document.querySelector('main') !== window.firstMain")) ? true : undefined),
       15_000,
       'the content swapped',
     );
-    expect(await page.evaluate(() => 'firstMain' in window)).toBe(true); // the same document: no reload
+    expect(await page.evaluate("'firstMain' in window")).toBe(true); // the same document: no reload
     await context.close();
 
     // A headless capture on virtual time (as page-to-image services take them) settles and

@@ -26,21 +26,20 @@ interface QueryResult {
   data: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered objects, read by path
 const kedaQueries = (rendered: string): { name: string; query: string }[] =>
   parseAllDocuments(rendered)
     .map((d) => d.toJS())
     .filter((o) => o?.kind === 'ScaledObject')
-    .flatMap((o) => o.spec.triggers.map((t: { name: string; metadata: { query: string } }) => ({ name: `${o.metadata.name} ${t.name}`, query: t.metadata.query })));
+    .flatMap((o) =>
+      o.spec.triggers.map((t: { name: string; metadata: { query: string } }) => ({ name: `${o.metadata.name} ${t.name}`, query: t.metadata.query })),
+    );
 
 (hasPrometheus ? describe : describe.skip)('a real Prometheus scraping two orchestrators', () => {
   const dir = mkdtempSync(join(tmpdir(), 'docproc-prometheus-'));
   const keysFile = join(dir, 'api-keys.json');
   writeFileSync(
     keysFile,
-    JSON.stringify([
-      { id: 'prometheus', tenant: 'platform', roles: ['metrics'], sha256: createHash('sha256').update(METRICS_KEY).digest('hex') },
-    ]),
+    JSON.stringify([{ id: 'prometheus', tenant: 'platform', roles: ['metrics'], sha256: createHash('sha256').update(METRICS_KEY).digest('hex') }]),
   );
   const platform = new PlatformUnderTest({ DOCPROC_API_KEYS_FILE: keysFile, DOCPROC_API_KEYS: SUBMIT_KEY });
   let prometheus: ChildProcess | undefined;
@@ -91,10 +90,14 @@ const kedaQueries = (rendered: string): { name: string; query: string }[] =>
   it('scrapes both with the metrics-only key, which opens nothing else', async () => {
     const refused = await fetch(`${platform.base}/v1/jobs`, { headers: { authorization: `Bearer ${METRICS_KEY}` } });
     expect(refused.status).toBe(403);
-    await waitFor(async () => {
-      const { data } = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string }[] } };
-      return data.activeTargets.length === 2 && data.activeTargets.every((t) => t.health === 'up') ? true : undefined;
-    }, 30_000, 'both targets up');
+    await waitFor(
+      async () => {
+        const { data } = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string }[] } };
+        return data.activeTargets.length === 2 && data.activeTargets.every((t) => t.health === 'up') ? true : undefined;
+      },
+      30_000,
+      'both targets up',
+    );
   });
 
   it('every KEDA query counts the backlog once though two orchestrators report it, and every rule and dashboard query evaluates', async () => {
@@ -103,9 +106,13 @@ const kedaQueries = (rendered: string): { name: string; query: string }[] =>
     const keda = [
       ...kedaQueries(spawnSync('kubectl', ['kustomize', resolve(REPO, 'k8s', 'overlays', 'production-keda')], { encoding: 'utf8' }).stdout),
       ...kedaQueries(
-        spawnSync(unpackHelm(), ['template', 'docproc', resolve(REPO, 'k8s', 'helm', 'docproc'), '--namespace', 'docproc', '--set', 'autoscaling.mode=keda'], {
-          encoding: 'utf8',
-        }).stdout,
+        spawnSync(
+          unpackHelm(),
+          ['template', 'docproc', resolve(REPO, 'k8s', 'helm', 'docproc'), '--namespace', 'docproc', '--set', 'autoscaling.mode=keda'],
+          {
+            encoding: 'utf8',
+          },
+        ).stdout,
       ),
     ];
     expect(keda).toHaveLength(16);
@@ -124,33 +131,55 @@ const kedaQueries = (rendered: string): { name: string; query: string }[] =>
     }
 
     // Every recording rule and alert of k8s/monitoring: Prometheus evaluated them without error,
-    const { groups } = parse(readFileSync(join(MONITORING, 'docproc.rules.yaml'), 'utf8')) as { groups: { rules: { record?: string; alert?: string; expr: string }[] }[] };
+    const { groups } = parse(readFileSync(join(MONITORING, 'docproc.rules.yaml'), 'utf8')) as {
+      groups: { rules: { record?: string; alert?: string; expr: string }[] }[];
+    };
     const expected = groups.flatMap((g) => g.rules.map((r) => r.record ?? r.alert));
-    await waitFor(async () => {
-      const { data } = (await (await fetch(`${api}/api/v1/rules`)).json()) as {
-        data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
-      };
-      const rules = data.groups.flatMap((g) => g.rules);
-      return rules.length === expected.length && rules.every((r) => r.health === 'ok') ? rules : undefined;
-    }, 30_000, 'every rule evaluated');
+    await waitFor(
+      async () => {
+        const { data } = (await (await fetch(`${api}/api/v1/rules`)).json()) as {
+          data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+        };
+        const rules = data.groups.flatMap((g) => g.rules);
+        return rules.length === expected.length && rules.every((r) => r.health === 'ok') ? rules : undefined;
+      },
+      30_000,
+      'every rule evaluated',
+    );
     // and a query of each expression answers.
     for (const rule of groups.flatMap((g) => g.rules)) {
       const result = await query(rule.expr);
-      expect({ rule: rule.record ?? rule.alert, status: result.status, error: result.error }).toEqual({ rule: rule.record ?? rule.alert, status: 'success', error: undefined });
+      expect({ rule: rule.record ?? rule.alert, status: result.status, error: result.error }).toEqual({
+        rule: rule.record ?? rule.alert,
+        status: 'success',
+        error: undefined,
+      });
     }
     // The recorded backlog is the real one, and the pool with work and no worker is on its way to alert.
     expect(await backlogOf('queue:docproc_queue_backlog_tasks:max{queue="validate"}')).toBe(3);
-    await waitFor(async () => {
-      const { data } = (await (await fetch(`${api}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
-      return data.alerts.find((a) => a.labels.alertname === 'DocprocPoolWithoutWorkers' && a.labels.queue === 'validate' && a.state === 'pending');
-    }, 30_000, 'DocprocPoolWithoutWorkers pending for validate');
+    await waitFor(
+      async () => {
+        const { data } = (await (await fetch(`${api}/api/v1/alerts`)).json()) as {
+          data: { alerts: { labels: Record<string, string>; state: string }[] };
+        };
+        return data.alerts.find((a) => a.labels.alertname === 'DocprocPoolWithoutWorkers' && a.labels.queue === 'validate' && a.state === 'pending');
+      },
+      30_000,
+      'DocprocPoolWithoutWorkers pending for validate',
+    );
 
     // Every query of the Grafana dashboard answers, and the backlog panel shows the three.
-    const dashboard = JSON.parse(readFileSync(join(MONITORING, 'grafana-dashboard.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const dashboard = JSON.parse(readFileSync(join(MONITORING, 'grafana-dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+    };
     for (const panel of dashboard.panels) {
       for (const target of panel.targets ?? []) {
         const result = await query(target.expr);
-        expect({ panel: panel.title, status: result.status, error: result.error }).toEqual({ panel: panel.title, status: 'success', error: undefined });
+        expect({ panel: panel.title, status: result.status, error: result.error }).toEqual({
+          panel: panel.title,
+          status: 'success',
+          error: undefined,
+        });
       }
     }
   }, 120_000);

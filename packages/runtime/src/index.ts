@@ -1,5 +1,15 @@
 export { shortageOf, ShortageError, type Shortage } from './shortage';
-export { createRedis, keepAnswering, nodeHolding, describeRedis, redisTarget, waitForRedis, type ConnectionRole, type RedisClient, type RedisTarget } from './redis';
+export {
+  createRedis,
+  keepAnswering,
+  nodeHolding,
+  describeRedis,
+  redisTarget,
+  waitForRedis,
+  type ConnectionRole,
+  type RedisClient,
+  type RedisTarget,
+} from './redis';
 export { createLogger, TESSERACT_QUIET, type Logger, type LogFormat } from './logger';
 export {
   Heartbeat,

@@ -158,7 +158,8 @@ export function startStepWorker<S extends StepName>(options: StepWorkerOptions<S
   worker.on('error', (err) => {
     // A run that ends after its task was handed on (its worker seen gone, a cancel, the lock
     // run out) meets BullMQ's lock check: expected in those cases, and the result is dropped.
-    if (LOCK_LOST_ERROR.test(err.message)) logger.warn('a task ended after its lock was lost: another run has it, this result is dropped', { error: err.message });
+    if (LOCK_LOST_ERROR.test(err.message))
+      logger.warn('a task ended after its lock was lost: another run has it, this result is dropped', { error: err.message });
     else logger.error('worker error', { error: err.message });
   });
 

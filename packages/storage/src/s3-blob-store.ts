@@ -62,6 +62,7 @@ export class S3BlobStore implements BlobStore {
     // The SDK warns once a process that SDK releases after January 2027 will want Node 22: the
     // version pinned here runs on Node 20 (the platform's), and a warning in every app's log
     // is not something its operators can act on. Upgrading the SDK is ours (docs/architecture.md).
+    // eslint-disable-next-line no-restricted-properties -- not a setting read: the SDK's own switch, set for it
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       endpoint: options.endpoint,
