@@ -158,7 +158,7 @@ describeWithBrowser('pages in a real browser', () => {
     await queue.resume();
     await row.locator('span.status.completed').waitFor({ timeout: 60_000 });
     expect(await row.locator('td.error').textContent()).toBe('');
-    await page.screenshot({ path: screenshotPath('batch-page-retried.png') });
+    await page.screenshot({ path: screenshotPath('batch-page-retried') });
     await queue.close();
     await context.close();
   });
