@@ -19,7 +19,9 @@ describe('Redis Cluster: three masters with a replica each (real processes)', ()
   });
 
   it('runs a batch on the cluster and follows the failover of the slot master mid-batch: every document completes exactly once', async () => {
-    cluster = await startRedisCluster(20_000 + Math.floor(Math.random() * 20_000));
+    // Below Linux's ephemeral range (32768 up), where the kernel hands ports to every connection
+    // the tests in parallel open (a cluster node binds its port + 10000 as well).
+    cluster = await startRedisCluster(10_000 + Math.floor(Math.random() * 12_000));
     const env = { DOCPROC_REDIS_CLUSTER_NODES: cluster.nodes.join(',') };
     platform = new PlatformUnderTest(env, `redis://${cluster.nodes[0]}`);
     await platform.start(['orchestrator', 'worker-ocr', 'worker-nlp'], { instances: { 'worker-ocr': 2 } });

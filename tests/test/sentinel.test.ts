@@ -19,7 +19,9 @@ async function pages(count: number): Promise<{ name: string; bytes: Buffer }[]> 
   });
 
   it('follows a failover mid-batch: every accepted document completes exactly once; submits wait for a replica', async () => {
-    group = await startSentinelGroup(20_000 + Math.floor(Math.random() * 20_000));
+    // Below Linux's ephemeral range (32768 up), where the kernel hands ports to every connection
+    // the tests in parallel open (a cluster node binds its port + 10000 as well).
+    group = await startSentinelGroup(10_000 + Math.floor(Math.random() * 12_000));
     const env = { DOCPROC_REDIS_SENTINELS: group.sentinels.join(','), DOCPROC_REDIS_MASTER: group.master };
     platform = new PlatformUnderTest(env, `redis://127.0.0.1:${group.masterPort}`);
     await platform.start(['orchestrator', 'worker-ocr', 'worker-nlp'], { instances: { 'worker-ocr': 2 } });
