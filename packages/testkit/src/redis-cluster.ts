@@ -47,25 +47,42 @@ export async function startRedisCluster(basePort: number): Promise<TestRedisClus
       redis.disconnect();
     }
   };
-  for (const port of ports) await waitFor(async () => ((await ask(port, 'PING')) === 'PONG' ? true : undefined), 10_000, `redis-server on ${port}`);
-
   const nodes = ports.map((port) => `127.0.0.1:${port}`);
-  const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
-  if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`);
-  // Ready when every node says the cluster is ok and each master has its replica.
-  await waitFor(
-    async () => {
-      for (const port of ports) {
-        const info = await ask<string>(port, 'CLUSTER', 'INFO');
-        if (!info?.includes('cluster_state:ok')) return undefined;
-      }
-      const roles = await Promise.all(ports.map((port) => ask<unknown[]>(port, 'ROLE')));
-      const masters = roles.filter((role) => role?.[0] === 'master') as [string, number, unknown[]][];
-      return masters.length === 3 && masters.every((role) => role[2].length === 1) ? true : undefined;
-    },
-    30_000,
-    'the cluster to be ok, each master with its replica',
-  );
+  try {
+    for (const port of ports) {
+      await waitFor(
+        async () => {
+          const node = processes.get(port)!;
+          // A node that could not bind its port (or its bus port, + 10000) is gone: say so now.
+          if (node.exitCode !== null) throw new Error(`redis-server on ${port} exited (${node.exitCode}): its port or ${port + 10_000} is taken`);
+          return (await ask(port, 'PING')) === 'PONG' ? true : undefined;
+        },
+        10_000,
+        `redis-server on ${port}`,
+      );
+    }
+
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`);
+    // Ready when every node says the cluster is ok and each master has its replica.
+    await waitFor(
+      async () => {
+        for (const port of ports) {
+          const info = await ask<string>(port, 'CLUSTER', 'INFO');
+          if (!info?.includes('cluster_state:ok')) return undefined;
+        }
+        const roles = await Promise.all(ports.map((port) => ask<unknown[]>(port, 'ROLE')));
+        const masters = roles.filter((role) => role?.[0] === 'master') as [string, number, unknown[]][];
+        return masters.length === 3 && masters.every((role) => role[2].length === 1) ? true : undefined;
+      },
+      30_000,
+      'the cluster to be ok, each master with its replica',
+    );
+  } catch (err) {
+    // Nothing left behind by a start that failed: the caller has no handle to stop.
+    for (const node of processes.values()) node.kill('SIGKILL');
+    throw err;
+  }
 
   const masterOf = async (key: string): Promise<number> => {
     const slot = calculateSlot(key);
